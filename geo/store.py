@@ -1,0 +1,381 @@
+"""Versioned facility store on SQLAlchemy: SQLite by default, any SQLAlchemy URL by ``$DATABASE_URL``.
+
+Every published load is a numbered version holding the complete facility list (a snapshot), with
+an audit line: who, when, what file, its SHA-256 and the counts added/changed/removed/unchanged.
+Snapshots keep restore trivial and safe: restoring version N publishes N's rows as a new version.
+Publishing runs in one transaction; the version number is the primary key of ``versions``, so of
+two staff publishing on the same base version only the first commits and the second gets a
+``ConflictError``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from geo import io as gio
+from geo.errors import ConflictError, NotFoundError
+from geo.facilities import FacilityDiff, diff_facilities
+from geo.schema import COLUMNS
+
+DEFAULT_DB_PATH = gio.REPO_ROOT / "data" / "carecircle.db"
+
+_SA_TYPES: dict[str, Any] = {"int": sa.BigInteger, "float": sa.Float, "text": sa.Text, "code": sa.Text}
+
+metadata = sa.MetaData()
+
+versions = sa.Table(
+    "versions",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),  # init | import | restore
+    sa.Column("file_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("sha256", sa.Text, nullable=False, server_default=""),
+    sa.Column("mode", sa.Text, nullable=False, server_default=""),  # upsert | replace | ""
+    sa.Column("restored_from", sa.Integer, nullable=True),
+    sa.Column("added", sa.Integer, nullable=False),
+    sa.Column("changed", sa.Integer, nullable=False),
+    sa.Column("removed", sa.Integer, nullable=False),
+    sa.Column("unchanged", sa.Integer, nullable=False),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+)
+
+facility_rows = sa.Table(
+    "facility_rows",
+    metadata,
+    sa.Column(
+        "version", sa.Integer, sa.ForeignKey("versions.version", ondelete="CASCADE"), primary_key=True
+    ),
+    *[
+        sa.Column(c.name, sa.Text, primary_key=True)
+        if c.name == "facility_id"
+        else sa.Column(c.name, _SA_TYPES["text" if c.kind == "date" else c.kind], nullable=True)
+        for c in COLUMNS
+    ],
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_failed_at", sa.Text, nullable=True),
+)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """The audit line of one published version."""
+
+    version: int
+    created_at: str
+    user_name: str
+    action: str
+    file_name: str
+    sha256: str
+    mode: str
+    restored_from: int | None
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+    total: int
+    note: str
+
+
+def database_url(url: str | None = None) -> str:
+    """The database URL: the argument, else ``$DATABASE_URL``, else ``sqlite:///data/carecircle.db``."""
+    return url or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of file content, as recorded in the audit line."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class FacilityStore:
+    """Read and publish facility versions in one database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # Publishing takes the write lock before it reads the current version (SQLite: BEGIN
+        # IMMEDIATE), so a second writer waits and then sees that the data moved on.
+        self._writer = engine.execution_options(carecircle_write=True)
+
+    @property
+    def url(self) -> str:
+        """The database URL without password."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def create_schema(self) -> None:
+        """Create the tables if they do not exist (idempotent)."""
+        metadata.create_all(self.engine)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction; committed when the block ends, rolled back on any exception."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def current_version(self) -> int | None:
+        """The newest published version number, or None for an empty store."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(versions.c.version))).scalar()
+
+    def facilities(self, version: int | None = None) -> pd.DataFrame:
+        """The facilities of a version (default: the newest), in the contract's columns and dtypes.
+
+        Raises
+        ------
+        NotFoundError
+            When the version does not exist.
+        """
+        with self.engine.connect() as conn:
+            version = self._resolve_version(conn, version)
+            return self._rows(conn, version)
+
+    def data_version(self) -> str:
+        """A key that changes whenever the published data change (for caches)."""
+        return f"{self.url}#v{self.current_version()}"
+
+    def history(self) -> list[VersionInfo]:
+        """Every version's audit line, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(versions).order_by(versions.c.version.desc())).mappings()
+            return [VersionInfo(**dict(r)) for r in rows]
+
+    def version_info(self, version: int) -> VersionInfo:
+        """The audit line of one version."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(versions).where(versions.c.version == version)).mappings().first()
+        if row is None:
+            msg = f"版本 {version} 不存在。 / Version {version} does not exist."
+            raise NotFoundError(msg)
+        return VersionInfo(**dict(row))
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def publish(
+        self,
+        facilities: pd.DataFrame,
+        *,
+        user_name: str,
+        action: str,
+        base_version: int | None,
+        file_name: str = "",
+        sha256: str = "",
+        mode: str = "",
+        restored_from: int | None = None,
+        note: str = "",
+    ) -> VersionInfo:
+        """Publish a complete facility list as a new version, in one transaction.
+
+        Parameters
+        ----------
+        facilities
+            The complete new list (contract columns; already validated).
+        user_name
+            Who publishes; recorded in the audit line.
+        action
+            ``init``, ``import`` or ``restore``.
+        base_version
+            The version the caller previewed against. If the store has moved on since, nothing is
+            written and ``ConflictError`` is raised.
+
+        Raises
+        ------
+        ConflictError
+            When another publish happened after ``base_version``.
+        """
+        try:
+            with self._writer.begin() as conn:
+                current = conn.execute(sa.select(sa.func.max(versions.c.version))).scalar()
+                if current != base_version:
+                    raise _conflict(base_version, current)
+                old = self._rows(conn, current) if current is not None else facilities.iloc[0:0]
+                diff = diff_facilities(old, facilities)
+                info = VersionInfo(
+                    version=(current or 0) + 1,
+                    created_at=_now(),
+                    user_name=user_name,
+                    action=action,
+                    file_name=file_name,
+                    sha256=sha256,
+                    mode=mode,
+                    restored_from=restored_from,
+                    total=len(facilities),
+                    note=note,
+                    **diff.counts(),
+                )
+                conn.execute(versions.insert().values(**info.__dict__))
+                records = _records(facilities, info.version)
+                if records:
+                    conn.execute(facility_rows.insert(), records)
+        except IntegrityError as exc:
+            # Another writer inserted the same version number first.
+            raise _conflict(base_version, None) from exc
+        return info
+
+    def restore(self, version: int, *, user_name: str) -> VersionInfo:
+        """Publish the rows of an earlier version as a new version (recorded as a restore)."""
+        rows = self.facilities(version)
+        return self.publish(
+            rows,
+            user_name=user_name,
+            action="restore",
+            base_version=self.current_version(),
+            restored_from=version,
+            note=f"restore of version {version}",
+        )
+
+    def preview(self, facilities: pd.DataFrame) -> FacilityDiff:
+        """What publishing ``facilities`` would change against the newest version."""
+        current = self.current_version()
+        old = self.facilities(current) if current is not None else facilities.iloc[0:0]
+        return diff_facilities(old, facilities)
+
+    def init_from_datasets(self, datasets_dir: Path | None = None) -> VersionInfo | None:
+        """Create the schema and, if the store is empty, publish the shipped sample as version 1.
+
+        Returns the new version's audit line, or None when the store already had data.
+        """
+        self.create_schema()
+        if self.current_version() is not None:
+            return None
+        path = (datasets_dir or gio.DATASETS_DIR) / gio.FACILITIES_SAMPLE_FILE
+        data = path.read_bytes()
+        sample = gio.read_facilities_csv(path)
+        try:
+            return self.publish(
+                sample,
+                user_name="system",
+                action="init",
+                base_version=None,
+                file_name=path.name,
+                sha256=sha256_bytes(data),
+                note="modelled sample shipped in datasets/ (not real records)",
+            )
+        except ConflictError:
+            # Another process initialised the store at the same moment: its version 1 stands.
+            return None
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _resolve_version(self, conn: Connection, version: int | None) -> int:
+        if version is None:
+            current = conn.execute(sa.select(sa.func.max(versions.c.version))).scalar()
+            if current is None:
+                msg = "数据库中还没有已发布的数据;请先运行 `python -m geo init`。 / No published data yet; run `python -m geo init` first."
+                raise NotFoundError(msg)
+            return int(current)
+        exists = conn.execute(sa.select(versions.c.version).where(versions.c.version == version)).scalar()
+        if exists is None:
+            msg = f"版本 {version} 不存在。 / Version {version} does not exist."
+            raise NotFoundError(msg)
+        return version
+
+    def _rows(self, conn: Connection, version: int) -> pd.DataFrame:
+        columns = [facility_rows.c[c.name] for c in COLUMNS]
+        result = conn.execute(
+            sa.select(*columns).where(facility_rows.c.version == version).order_by(facility_rows.c.facility_id)
+        )
+        df = pd.DataFrame(result.fetchall(), columns=[c.name for c in COLUMNS])
+        return _typed(df)
+
+
+def _conflict(base_version: int | None, current: int | None) -> ConflictError:
+    now = "" if current is None else f"(现为版本 {current} / now version {current})"
+    msg = (
+        f"数据在预览之后已被他人更新{now};请重新预览后再发布,您的文件没有写入。 / "
+        f"The data changed since your preview (based on version {base_version}){now}; "
+        "preview again before publishing. Nothing from your file was written."
+    )
+    return ConflictError(msg)
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    for c in COLUMNS:
+        if c.kind == "int":
+            df[c.name] = pd.to_numeric(df[c.name]).astype("Int64")
+        elif c.kind == "float":
+            df[c.name] = pd.to_numeric(df[c.name]).astype(float)
+        else:
+            df[c.name] = df[c.name].fillna("").astype(str)
+    return df
+
+
+def _records(df: pd.DataFrame, version: int) -> list[dict[str, Any]]:
+    out = []
+    for record in df.to_dict(orient="records"):
+        row: dict[str, Any] = {"version": version}
+        for c in COLUMNS:
+            value = record.get(c.name)
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                row[c.name] = None if c.kind in ("int", "float") else ""
+            elif c.kind == "int":
+                row[c.name] = int(value)
+            elif c.kind == "float":
+                row[c.name] = float(value)
+            else:
+                row[c.name] = str(value)
+        out.append(row)
+    return out
+
+
+def open_store(url: str | None = None, *, create: bool = True) -> FacilityStore:
+    """Open the facility store at ``url`` (see ``database_url``), creating the SQLite folder and schema.
+
+    With ``create`` (default) an empty database is filled from ``datasets/`` on first use, so the
+    app and the CLI work on a fresh checkout with no set-up step.
+    """
+    resolved = database_url(url)
+    if resolved.startswith("sqlite:///"):
+        Path(resolved.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(resolved, future=True)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_connect)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+    store = FacilityStore(engine)
+    if create:
+        store.init_from_datasets()
+    return store
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own handling defers it).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (the app) keep reading while data staff publish; a busy writer waits 10 s.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get("carecircle_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
