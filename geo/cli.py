@@ -55,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="CareCircle Ordos 暖城一刻钟服务圈 — facilities, travel times and coverage.",
         epilog=f"Database: $DATABASE_URL or {database_url()}",
     )
-    parser.add_argument("--database", metavar="URL", default=None, help="database URL (default: $DATABASE_URL)")
+    parser.add_argument(
+        "--database", metavar="URL", default=None, help="database URL (default: $DATABASE_URL)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("init", help="create the database from datasets/ if it is empty")

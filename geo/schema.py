@@ -46,10 +46,16 @@ CATEGORY_ALIASES: Final[dict[str, str]] = {
 FACILITY_TYPES: Final[dict[str, FacilityType]] = {
     t.code: t
     for t in (
-        FacilityType("regional_center", "elderly", "区域养老服务中心", "Regional elderly care centre", "beds"),
+        FacilityType(
+            "regional_center", "elderly", "区域养老服务中心", "Regional elderly care centre", "beds"
+        ),
         FacilityType("demo_center", "elderly", "示范中心", "Demonstration centre", "beds"),
-        FacilityType("community_station", "elderly", "社区养老服务站", "Community elderly care station", "beds"),
-        FacilityType("village_station", "elderly", "嘎查村养老服务站", "Village elderly care station", "beds"),
+        FacilityType(
+            "community_station", "elderly", "社区养老服务站", "Community elderly care station", "beds"
+        ),
+        FacilityType(
+            "village_station", "elderly", "嘎查村养老服务站", "Village elderly care station", "beds"
+        ),
         FacilityType("day_care", "elderly", "日间照料中心", "Day care centre", "places"),
         FacilityType("nursing_home", "elderly", "养老院", "Nursing home", "beds"),
         FacilityType("canteen", "elderly", "老年食堂", "Elderly canteen", "seats"),
@@ -97,19 +103,44 @@ class Column:
 
 # The canonical facility CSV columns, in export order (DESIGN.md, "Facility CSV").
 COLUMNS: Final[tuple[Column, ...]] = (
-    Column("facility_id", "编号", True, "text", "Stable id chosen by the data owner", "数据提供方确定的唯一编号"),
+    Column(
+        "facility_id", "编号", True, "text", "Stable id chosen by the data owner", "数据提供方确定的唯一编号"
+    ),
     Column("name", "名称", True, "text", "Facility name", "机构名称"),
     Column("category", "类别", True, "code", "elderly | child", "养老 | 托育/儿童"),
     Column("type", "类型", True, "code", "Type code or Chinese label", "类型代码或中文名称"),
-    Column("district_adcode", "行政区划代码", True, "int", "6-digit adcode of the banner/district", "旗区6位行政区划代码"),
-    Column("township", "乡镇街道", False, "text", "Township, town, sumu or subdistrict", "所属乡镇/苏木/街道"),
+    Column(
+        "district_adcode",
+        "行政区划代码",
+        True,
+        "int",
+        "6-digit adcode of the banner/district",
+        "旗区6位行政区划代码",
+    ),
+    Column(
+        "township", "乡镇街道", False, "text", "Township, town, sumu or subdistrict", "所属乡镇/苏木/街道"
+    ),
     Column("address", "地址", False, "text", "Street address", "详细地址"),
     Column("lon", "经度", True, "float", "Longitude in degrees (file CRS stated on import)", "经度(度)"),
     Column("lat", "纬度", True, "float", "Latitude in degrees", "纬度(度)"),
     Column("capacity", "容量", False, "int", "Beds, places or seats", "床位/托位/餐位数"),
     Column("capacity_unit", "容量单位", False, "code", "beds | places | seats", "床位 | 托位/名额 | 餐位"),
-    Column("available_places", "空余名额", False, "int", "Free places now, at most capacity", "当前空余名额,不超过容量"),
-    Column("opening_hours", "开放时间", False, "text", "OSM syntax, e.g. Mo-Fr 08:00-18:00", "如 Mo-Fr 08:00-18:00"),
+    Column(
+        "available_places",
+        "空余名额",
+        False,
+        "int",
+        "Free places now, at most capacity",
+        "当前空余名额,不超过容量",
+    ),
+    Column(
+        "opening_hours",
+        "开放时间",
+        False,
+        "text",
+        "OSM syntax, e.g. Mo-Fr 08:00-18:00",
+        "如 Mo-Fr 08:00-18:00",
+    ),
     Column("phone", "电话", False, "text", "Phone number", "联系电话"),
     Column("services", "服务内容", False, "text", "Services offered, separated by ;", "服务内容,用;分隔"),
     Column("status", "状态", False, "code", "open | planned | closed", "运营 | 规划 | 关闭"),

@@ -57,9 +57,7 @@ versions = sa.Table(
 facility_rows = sa.Table(
     "facility_rows",
     metadata,
-    sa.Column(
-        "version", sa.Integer, sa.ForeignKey("versions.version", ondelete="CASCADE"), primary_key=True
-    ),
+    sa.Column("version", sa.Integer, sa.ForeignKey("versions.version", ondelete="CASCADE"), primary_key=True),
     *[
         sa.Column(c.name, sa.Text, primary_key=True)
         if c.name == "facility_id"
@@ -300,7 +298,9 @@ class FacilityStore:
     def _rows(self, conn: Connection, version: int) -> pd.DataFrame:
         columns = [facility_rows.c[c.name] for c in COLUMNS]
         result = conn.execute(
-            sa.select(*columns).where(facility_rows.c.version == version).order_by(facility_rows.c.facility_id)
+            sa.select(*columns)
+            .where(facility_rows.c.version == version)
+            .order_by(facility_rows.c.facility_id)
         )
         df = pd.DataFrame(result.fetchall(), columns=[c.name for c in COLUMNS])
         return _typed(df)

@@ -56,7 +56,9 @@ def test_empty_file_is_an_error() -> None:
 
 
 def test_csv_export_neutralises_formulas_and_keeps_chinese() -> None:
-    df = pd.DataFrame({"name": ["=HYPERLINK(1)", "+1", "-2", "@x", "\tq", "幸福社区"], "n": [1, 2, 3, 4, 5, 6]})
+    df = pd.DataFrame(
+        {"name": ["=HYPERLINK(1)", "+1", "-2", "@x", "\tq", "幸福社区"], "n": [1, 2, 3, 4, 5, 6]}
+    )
     data = gio.facilities_csv_bytes(df)
     assert data.startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(pd.io.common.BytesIO(data), encoding="utf-8-sig", keep_default_na=False)
@@ -67,13 +69,25 @@ def test_csv_export_neutralises_formulas_and_keeps_chinese() -> None:
 def test_districts_are_the_nine_units() -> None:
     districts = gio.read_districts()
     assert len(districts) == 9
-    assert districts["adcode"].tolist() == [150602, 150603, 150621, 150622, 150623, 150624, 150625, 150626, 150627]
+    assert districts["adcode"].tolist() == [
+        150602,
+        150603,
+        150621,
+        150622,
+        150623,
+        150624,
+        150625,
+        150626,
+        150627,
+    ]
     assert districts.crs.to_epsg() == 4326
     assert districts.geometry.is_valid.all()
 
 
 def test_geojson_export_is_lon_lat() -> None:
-    df = pd.DataFrame({"facility_id": ["a"], "name": ["站"], "lon": [109.9], "lat": [39.8], "capacity": [pd.NA]})
+    df = pd.DataFrame(
+        {"facility_id": ["a"], "name": ["站"], "lon": [109.9], "lat": [39.8], "capacity": [pd.NA]}
+    )
     fc = gio.facilities_geojson(df)
     feature = fc["features"][0]
     assert feature["geometry"]["coordinates"] == [109.9, 39.8]

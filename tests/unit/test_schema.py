@@ -19,7 +19,15 @@ def test_contract_column_order() -> None:
         "capacity", "capacity_unit", "available_places", "opening_hours", "phone", "services", "status",
         "updated_at",
     )  # fmt: skip
-    assert set(schema.REQUIRED_COLUMNS) == {"facility_id", "name", "category", "type", "district_adcode", "lon", "lat"}
+    assert set(schema.REQUIRED_COLUMNS) == {
+        "facility_id",
+        "name",
+        "category",
+        "type",
+        "district_adcode",
+        "lon",
+        "lat",
+    }
 
 
 def test_headers_accept_chinese_english_and_case() -> None:
