@@ -1,0 +1,210 @@
+"""``python -m geo coverage`` and ``python -m geo isochrones`` (DESIGN.md, "Command line").
+
+Both say which travel model ran: the JSON and GeoJSON outputs carry the model block, and a note on
+stderr names the model for the CSV output too. With a saved road network (``python -m geo network
+import``) the network model runs, else the straight-line one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo import coverage as cov
+from geo.errors import CareCircleError, DataError, NotFoundError
+from geo.isochrones import isochrones, to_feature_collection
+from geo.travel import MODES, TYPE_DEFAULTS, TravelModel, default_model, get_mode
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``coverage`` and ``isochrones`` sub-commands to the ``python -m geo`` parser."""
+    p = subparsers.add_parser(
+        "coverage",
+        help="share of people within M minutes of a facility type, per banner or township",
+        description=(
+            "Coverage of demand cells (modelled sample unless real cells are loaded) by the open facilities "
+            "of the given types: people, 60+ and 0-3 covered, facility counts, capacity per 1,000 and "
+            "capacity-aware (2SFCA) access, per banner/district or township."
+        ),
+    )
+    p.add_argument(
+        "--type", required=True, metavar="TYPE[,TYPE…]", help="facility type code(s) or Chinese labels"
+    )
+    p.add_argument("--minutes", required=True, type=float, metavar="M", help="time budget in minutes")
+    p.add_argument(
+        "--mode", choices=tuple(MODES), default=None, help="travel mode (default: the type's default)"
+    )
+    p.add_argument("--by", choices=("district", "township"), default="district")
+    p.add_argument(
+        "--target",
+        choices=("total", "60plus", "0_3"),
+        default=None,
+        help="demand for the capacity-aware columns (default: 60plus for elderly types, 0_3 for child types)",
+    )
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    _add_model_options(p)
+    p.set_defaults(handler=cmd_coverage)
+
+    p = subparsers.add_parser(
+        "isochrones",
+        help="areas reachable within 5, 10, 15 … minutes as GeoJSON",
+        description="One feature per budget with properties minutes, mode, speed_m_per_min, model (WGS84).",
+    )
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--facility", metavar="ID", help="a published facility's facility_id")
+    where.add_argument("--lon", type=float, metavar="X", help="WGS84 longitude of a point (with --lat)")
+    p.add_argument("--lat", type=float, metavar="Y", help="WGS84 latitude of a point (with --lon)")
+    p.add_argument(
+        "--minutes", default="5,10,15", metavar="5,10,15", help="comma-separated budgets in minutes"
+    )
+    p.add_argument(
+        "--mode", choices=tuple(MODES), default=None, help="travel mode (default: walk, or the type's)"
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, metavar="FILE.geojson", help="write here instead of stdout"
+    )
+    _add_model_options(p)
+    p.set_defaults(handler=cmd_isochrones)
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--network-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of imported road networks (default: networks/ next to the database)",
+    )
+    p.add_argument("--straight-line", action="store_true", help="ignore any road network")
+
+
+def _model(args: argparse.Namespace, mode_name: str) -> TravelModel:
+    network_dir: Path | None = None
+    if not args.straight_line:
+        network_dir = args.network_dir
+        if network_dir is None:
+            # Where ``python -m geo network import`` saves: networks/ next to the SQLite file.
+            from geo.cli_network import network_dir_for
+
+            network_dir = network_dir_for(getattr(args, "database", None))
+    model = default_model(get_mode(mode_name), network_dir=network_dir)
+    print(f"模型 / model: {_describe_text(model)}", file=sys.stderr)
+    return model
+
+
+def _describe_text(model: TravelModel) -> str:
+    return ", ".join(f"{k}={v}" for k, v in model.describe().items())
+
+
+def _facilities(args: argparse.Namespace) -> pd.DataFrame:
+    from geo.store import open_store
+
+    return open_store(getattr(args, "database", None)).facilities()
+
+
+def _cells() -> pd.DataFrame:
+    from geo import io as gio
+
+    try:
+        cells = gio.read_population_cells()
+    except FileNotFoundError as exc:
+        msg = f"没有需求网格 / no demand cells: {exc.filename} is missing (see datasets/build_sample.py)"
+        raise DataError(msg) from exc
+    print(
+        "需求网格为模拟样本 / demand cells: the modelled sample (datasets/population_cells.csv)",
+        file=sys.stderr,
+    )
+    return cells
+
+
+def _names(by: str) -> pd.DataFrame:
+    from geo import io as gio
+
+    if by == "district":
+        return pd.DataFrame(gio.read_districts().drop(columns="geometry"))
+    return gio.read_townships()
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """Handler of ``python -m geo coverage``; returns the exit code."""
+    try:
+        types = cov.parse_types(args.type)
+        budget = float(args.minutes)
+        if not np.isfinite(budget) or budget <= 0:
+            msg = f"--minutes must be a positive number of minutes, got {args.minutes}"
+            raise DataError(msg)
+        mode_name = args.mode or TYPE_DEFAULTS[types[0]][0]
+        model = _model(args, mode_name)
+        report = cov.coverage_report(
+            _cells(),
+            _facilities(args),
+            model,
+            types=types,
+            budget_min=budget,
+            by=args.by,
+            names=_names(args.by),
+            target=args.target,
+        )
+    except CareCircleError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=1, allow_nan=False) + "\n")
+    else:
+        rows = pd.DataFrame(report["rows"])
+        sys.stdout.buffer.write(rows.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+        sys.stdout.flush()
+    return 0
+
+
+def _parse_budgets(text: str) -> list[float]:
+    try:
+        budgets = [float(part) for part in str(text).split(",") if part.strip()]
+    except ValueError:
+        msg = f"--minutes: expected comma-separated numbers such as 5,10,15, got {text!r}"
+        raise DataError(msg) from None
+    if not budgets or any(not np.isfinite(b) or b <= 0 for b in budgets):
+        msg = f"--minutes: give positive numbers of minutes such as 5,10,15, got {text!r}"
+        raise DataError(msg)
+    return budgets
+
+
+def cmd_isochrones(args: argparse.Namespace) -> int:
+    """Handler of ``python -m geo isochrones``; returns the exit code."""
+    try:
+        budgets = _parse_budgets(args.minutes)
+        if args.facility is not None:
+            facilities = _facilities(args)
+            match = facilities.loc[facilities["facility_id"].astype(str) == str(args.facility)]
+            if match.empty:
+                msg = f"没有该设施 / no published facility with facility_id {args.facility!r}"
+                raise NotFoundError(msg)
+            row = match.iloc[0]
+            origin = np.array([[float(row["lon"]), float(row["lat"])]])
+            mode_name = args.mode or TYPE_DEFAULTS.get(str(row["type"]), ("walk", 15.0))[0]
+        else:
+            if args.lat is None:
+                msg = "--lon needs --lat (WGS84 degrees)"
+                raise DataError(msg)
+            origin = np.array([[args.lon, args.lat]])
+            mode_name = args.mode or "walk"
+        model = _model(args, mode_name)
+        gdf = isochrones(model, origin, budgets_min=budgets)
+        collection = to_feature_collection(gdf, model_block=model.describe())
+    except CareCircleError as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 1
+    if args.out is not None:
+        from geo import io as gio
+
+        gio.write_json(args.out, collection)
+        print(f"已写入 / written: {args.out} ({len(budgets)} features)", file=sys.stderr)
+    else:
+        sys.stdout.write(json.dumps(collection, ensure_ascii=False) + "\n")
+    return 0

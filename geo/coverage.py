@@ -1,0 +1,856 @@
+"""The 15-minute coverage model: demand cells × facilities × travel times.
+
+Coverage is counted on people, not on area. Every function here is pure: DataFrames and arrays in,
+DataFrames (or JSON-ready dicts) out, with the travel model passed in, so the same code runs on the
+straight-line and the road-network model.
+
+* :func:`cell_access` — per demand cell, minutes to the nearest open facility of the chosen types and
+  whether the cell is covered at the budget and at each tier (5 / 10 / 15 minutes).
+* :func:`two_step_fca` and :func:`facility_supply_ratios` — capacity-aware access with distance decay
+  (two-step floating catchment), so "within 15 minutes but oversubscribed" shows.
+* :func:`area_table` and :func:`area_totals` — per district or township: people, people aged 60+ and
+  children 0–3 covered, facility counts, capacity per 1,000; the city total is the sum of the rows.
+* :func:`gap_list` — uncovered cells ranked by the target population.
+* :func:`coverage_report` — the JSON of ``python -m geo coverage --format json`` (DESIGN.md).
+
+Only facilities whose ``status`` is ``open`` count (a blank status counts as open, since the column is
+optional in the CSV contract); planned ones enter through scenarios, by passing them with status open.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any, Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+from geo.crs import to_metric
+from geo.errors import DataError
+from geo.schema import FACILITY_TYPES, normalise_type
+from geo.travel import TravelModel, check_budget
+
+FloatArray = npt.NDArray[np.float64]
+
+GROUPS: Final[tuple[str, ...]] = ("pop_total", "pop_60plus", "pop_0_3")
+"""Population groups of the demand cells, in the order of the outputs."""
+
+TARGET_ALIASES: Final[dict[str, str]] = {
+    "total": "pop_total",
+    "60plus": "pop_60plus",
+    "0_3": "pop_0_3",
+    **{g: g for g in GROUPS},
+}
+
+CELL_COLUMNS: Final[tuple[str, ...]] = ("cell_id", "lon", "lat", "adcode", *GROUPS)
+
+# National target: 4.5 nursery places for children under 3 per 1,000 residents by 2025, a main indicator
+# of the 14th Five-Year Plan (中华人民共和国国民经济和社会发展第十四个五年规划和2035年远景目标纲要, 2021,
+# "每千人口拥有3岁以下婴幼儿托位数").
+NATIONAL_NURSERY_PLACES_PER_1000: Final[float] = 4.5
+# Ordos reached 4.86 nursery places per 1,000 residents in 2024 (the city's 2024 report, see DESIGN.md).
+ORDOS_NURSERY_PLACES_PER_1000: Final[float] = 4.86
+
+# Stepped distance decay of the enhanced 2SFCA (Luo & Qi 2009): weights 1.00, 0.68 and 0.22 for the
+# first, second and third part of the catchment (they used 0–10, 10–20 and 20–30 minutes; the weights
+# come from a Gaussian with β = 100 at the zone middles). Here the zones are thirds of the budget.
+LUO_QI_STEP_WEIGHTS: Final[tuple[float, float, float]] = (1.0, 0.68, 0.22)
+
+Decay = Literal["gaussian", "step"]
+AreaGrain = Literal["district", "township"]
+
+UNKNOWN_TOWNSHIP: Final[str] = ""
+"""Township code given to cells and facilities whose township is not known."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Inputs
+
+
+def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        msg = f"{what}: missing columns {', '.join(missing)} (has {', '.join(map(str, df.columns))})"
+        raise DataError(msg)
+
+
+def parse_types(types: str | Iterable[str]) -> list[str]:
+    """Type codes from a comma-separated string or a list of codes or Chinese labels.
+
+    Raises
+    ------
+    DataError
+        When a type is unknown (the message lists the valid codes) or none is given.
+    """
+    items = types.split(",") if isinstance(types, str) else list(types)
+    codes: list[str] = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        code = normalise_type(text)
+        if code is None:
+            msg = f"未知设施类型 / unknown facility type {text!r}; valid types: {', '.join(FACILITY_TYPES)}"
+            raise DataError(msg)
+        if code not in codes:
+            codes.append(code)
+    if not codes:
+        msg = f"请给出设施类型 / give at least one facility type; valid types: {', '.join(FACILITY_TYPES)}"
+        raise DataError(msg)
+    return codes
+
+
+def parse_target(target: str) -> str:
+    """The demand column for ``total``, ``60plus``, ``0_3`` or a column name of :data:`GROUPS`."""
+    try:
+        return TARGET_ALIASES[target]
+    except KeyError:
+        msg = f"unknown target {target!r}; valid targets: total, 60plus, 0_3"
+        raise DataError(msg) from None
+
+
+def default_target(types: Sequence[str]) -> str:
+    """``pop_60plus`` for elderly-care types, ``pop_0_3`` for child types, ``pop_total`` when mixed."""
+    categories = {FACILITY_TYPES[t].category for t in types}
+    if categories == {"elderly"}:
+        return "pop_60plus"
+    if categories == {"child"}:
+        return "pop_0_3"
+    return "pop_total"
+
+
+def select_facilities(facilities: pd.DataFrame, types: str | Iterable[str]) -> pd.DataFrame:
+    """The open facilities of the given types, with a fresh 0..n-1 index.
+
+    A missing or blank ``status`` counts as open; ``planned`` and ``closed`` are left out.
+    """
+    codes = parse_types(types)
+    _require(facilities, ("facility_id", "type", "lon", "lat"), "facilities")
+    keep = facilities["type"].isin(codes)
+    if "status" in facilities.columns:
+        status = facilities["status"].fillna("").astype(str).str.strip().str.lower()
+        keep &= status.isin(("open", "", "运营"))
+    return facilities.loc[keep].reset_index(drop=True)
+
+
+def _lonlat(df: pd.DataFrame) -> FloatArray:
+    return df[["lon", "lat"]].to_numpy(dtype=np.float64)
+
+
+def _tier_column(tier_min: float) -> str:
+    return f"covered_{tier_min:g}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Nearest facility per cell
+
+
+def cell_access(
+    cells: pd.DataFrame,
+    facilities: pd.DataFrame,
+    model: TravelModel,
+    *,
+    types: str | Iterable[str],
+    budget_min: float,
+    tiers_min: Sequence[float] = (5, 10, 15),
+    horizon_min: float | None = None,
+) -> pd.DataFrame:
+    """Minutes from each demand cell to the nearest open facility of the given types.
+
+    Parameters
+    ----------
+    cells
+        Demand cells with at least ``cell_id, lon, lat`` (WGS84 degrees).
+    facilities
+        Facility table (the facility CSV columns); only open facilities of ``types`` count.
+    model
+        The travel model (straight-line or network).
+    types
+        Facility type codes (or Chinese labels), a list or a comma-separated string.
+    budget_min
+        The coverage budget in minutes: ``covered`` is ``minutes <= budget_min``.
+    tiers_min
+        Further budgets, each giving a ``covered_<t>`` column (``covered_5``, ``covered_10`` …).
+    horizon_min
+        How far to search for the nearest facility (default: the largest of the budget and the tiers);
+        cells with nothing within it get ``inf`` minutes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index and order as ``cells``: ``cell_id``, ``minutes`` (float, ``inf`` when none within the
+        horizon), ``facility_id`` (nearest, ``None`` when none), ``covered``, one ``covered_<t>`` per tier
+        and, when the model explains unreachable cells, ``reason``. ``attrs`` holds ``types``,
+        ``budget_min``, ``tiers_min`` and the ``model`` description.
+    """
+    _require(cells, ("cell_id", "lon", "lat"), "cells")
+    budget = check_budget(budget_min)
+    tiers = sorted({check_budget(t) for t in tiers_min})
+    codes = parse_types(types)
+    chosen = select_facilities(facilities, codes)
+    horizon = max([budget, *tiers, check_budget(horizon_min) if horizon_min is not None else 0.0])
+    result = model.nearest(_lonlat(chosen), _lonlat(cells), budget_min=horizon)
+    # ExtensionArray.take fills -1 with NA without a round trip through Python objects.
+    ids = pd.array(chosen["facility_id"].astype(str).to_numpy(), dtype="str")
+    nearest_id = ids.take(result.origin, allow_fill=True)
+    out = pd.DataFrame(
+        {
+            "cell_id": cells["cell_id"].array,
+            "minutes": result.minutes.astype(np.float64),
+            "facility_id": nearest_id,
+            "covered": result.minutes <= budget,
+        },
+        index=cells.index,
+    )
+    for tier in tiers:
+        out[_tier_column(tier)] = result.minutes <= tier
+    if result.reason is not None:
+        out["reason"] = result.reason
+    out.attrs = {"types": codes, "budget_min": budget, "tiers_min": tiers, "model": model.describe()}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Two-step floating catchment
+
+
+def decay_weights(
+    minutes: npt.ArrayLike,
+    *,
+    budget_min: float,
+    decay: Decay = "gaussian",
+    steps: Sequence[tuple[float, float]] | None = None,
+) -> FloatArray:
+    """Distance-decay weights of travel times within a catchment of ``budget_min`` minutes.
+
+    * ``"gaussian"`` (Dai 2010, "Black residential segregation, disparities in spatial access to health
+      care facilities, and late-stage breast cancer diagnosis in metropolitan Detroit", Health & Place
+      16(5): 1038–1052): ``w(t) = (exp(-½ (t/t0)²) − exp(-½)) / (1 − exp(-½))`` for ``t ≤ t0``, 0 beyond;
+      1 at the facility, falling smoothly to 0 at the catchment edge ``t0 = budget_min``.
+    * ``"step"`` (Luo & Qi 2009, "An enhanced two-step floating catchment area (E2SFCA) method for
+      measuring spatial accessibility to primary care physicians", Health & Place 15(4): 1100–1107):
+      constant weights per travel-time zone. ``steps`` is a list of ``(upper_min, weight)`` in increasing
+      ``upper_min``; a time ``t`` takes the weight of the first zone with ``t <= upper_min``. Default:
+      thirds of the budget with the weights 1.00, 0.68, 0.22. ``[(budget_min, 1.0)]`` is the classic
+      2SFCA of Luo & Wang (2003).
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights in [0, 1], 0 for times beyond the catchment.
+    """
+    t = np.asarray(minutes, dtype=np.float64)
+    t0 = check_budget(budget_min)
+    if decay == "gaussian":
+        if t0 == 0:
+            return np.where(t <= 0, 1.0, 0.0)
+        edge = math.exp(-0.5)
+        w = (np.exp(-0.5 * (t / t0) ** 2) - edge) / (1.0 - edge)
+        return np.where(t <= t0, np.clip(w, 0.0, 1.0), 0.0)
+    if decay == "step":
+        if steps is None:
+            steps = [(t0 * (k + 1) / 3.0, w) for k, w in enumerate(LUO_QI_STEP_WEIGHTS)]
+        uppers = np.array([float(u) for u, _ in steps])
+        weights = np.array([float(w) for _, w in steps])
+        if len(uppers) == 0 or np.any(np.diff(uppers) <= 0) or np.any((weights < 0) | (weights > 1)):
+            msg = f"steps must be (upper_min, weight) pairs, upper_min increasing, weights in [0, 1]: {steps}"
+            raise DataError(msg)
+        zone = np.searchsorted(uppers, t, side="left")
+        padded = np.append(weights, 0.0)
+        return np.where(t <= t0, padded[np.minimum(zone, len(weights))], 0.0)
+    msg = f"unknown decay {decay!r}; use 'gaussian' or 'step'"
+    raise DataError(msg)
+
+
+def _fca(
+    cells: pd.DataFrame,
+    facilities: pd.DataFrame,
+    model: TravelModel,
+    *,
+    types: str | Iterable[str],
+    budget_min: float,
+    demand_col: str,
+    decay: Decay,
+    steps: Sequence[tuple[float, float]] | None,
+    capacity_col: str,
+) -> tuple[pd.DataFrame, FloatArray, FloatArray, FloatArray, sp.csr_matrix]:
+    _require(cells, ("cell_id", "lon", "lat", demand_col), "cells")
+    budget = check_budget(budget_min)
+    chosen = select_facilities(facilities, types)
+    _require(chosen, (capacity_col,), "facilities")
+    demand = pd.to_numeric(cells[demand_col], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
+    if np.any(demand < 0):
+        msg = f"cells: {demand_col} has negative values"
+        raise DataError(msg)
+    # A facility without a stated capacity offers nothing measurable: it counts as 0.
+    supply = pd.to_numeric(chosen[capacity_col], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
+    supply = np.clip(supply, 0.0, None)
+    od = model.od_matrix(_lonlat(chosen), _lonlat(cells), budget_min=budget).tocsr()
+    weights = od.copy()
+    weights.data = decay_weights(od.data, budget_min=budget, decay=decay, steps=steps)
+    # Step 1: R_j = S_j / Σ_i W(t_ij) P_i over the cells within facility j's catchment.
+    weighted_demand = np.asarray(weights @ demand, dtype=np.float64).ravel()
+    ratio = np.zeros(len(chosen))
+    np.divide(supply, weighted_demand, out=ratio, where=weighted_demand > 0)
+    return chosen, supply, weighted_demand, ratio, weights
+
+
+def two_step_fca(
+    cells: pd.DataFrame,
+    facilities: pd.DataFrame,
+    model: TravelModel,
+    *,
+    types: str | Iterable[str],
+    budget_min: float,
+    demand_col: str,
+    decay: Decay = "gaussian",
+    steps: Sequence[tuple[float, float]] | None = None,
+    capacity_col: str = "capacity",
+    threshold_per_1000: float | None = None,
+) -> pd.DataFrame:
+    """Capacity-aware accessibility per cell: two-step floating catchment with distance decay.
+
+    Step 1, per facility ``j`` with capacity ``S_j``: ``R_j = S_j / Σ_i W(t_ij) P_i`` over the cells ``i``
+    within ``budget_min`` of ``j`` (``P_i`` the demand, ``W`` the decay of :func:`decay_weights`).
+    Step 2, per cell: ``A_i = Σ_j W(t_ij) R_j`` over the facilities within ``budget_min``, reported as
+    capacity per 1,000 target people. Since ``Σ_i A_i P_i = Σ_j S_j`` over the facilities that reach any
+    demand, the method shares out exactly the capacity there is (Luo & Wang 2003; Luo & Qi 2009;
+    Dai 2010). Travel times come from ``model.od_matrix`` and both steps are sparse matrix products.
+
+    Parameters
+    ----------
+    cells, facilities, model, types, budget_min
+        As in :func:`cell_access`; ``budget_min`` is the catchment size.
+    demand_col
+        The demand of each cell, e.g. ``pop_60plus`` for beds, ``pop_0_3`` for nursery places.
+    decay
+        ``"gaussian"`` or ``"step"`` (see :func:`decay_weights`); ``steps`` sets the stepped zones.
+    capacity_col
+        Facility column with the supply (beds, places, seats); missing values count as 0.
+    threshold_per_1000
+        A cell within the budget of a facility but with ``access_per_1000`` below this is flagged
+        ``oversubscribed``. Default: the city-wide ratio, total capacity per 1,000 of total demand.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index and order as ``cells``: ``cell_id``, ``access_per_1000`` (A_i × 1000),
+        ``facilities_in_reach`` (count within the budget), ``within_budget`` and ``oversubscribed``.
+        ``attrs`` holds ``threshold_per_1000``, ``demand_col``, ``decay``, ``budget_min``, ``types``.
+    """
+    codes = parse_types(types)
+    chosen, supply, _, ratio, weights = _fca(
+        cells,
+        facilities,
+        model,
+        types=codes,
+        budget_min=budget_min,
+        demand_col=demand_col,
+        decay=decay,
+        steps=steps,
+        capacity_col=capacity_col,
+    )
+    # Step 2: A_i = Σ_j W(t_ij) R_j.
+    access = np.asarray(weights.T @ ratio, dtype=np.float64).ravel()
+    in_reach = np.diff(weights.tocsc().indptr)
+    demand_total = float(pd.to_numeric(cells[demand_col], errors="coerce").fillna(0.0).sum())
+    if threshold_per_1000 is None:
+        threshold_per_1000 = 1000.0 * supply.sum() / demand_total if demand_total > 0 else 0.0
+    within = in_reach > 0
+    access_per_1000 = 1000.0 * access
+    out = pd.DataFrame(
+        {
+            "cell_id": cells["cell_id"].to_numpy(),
+            "access_per_1000": access_per_1000,
+            "facilities_in_reach": in_reach.astype(np.int64),
+            "within_budget": within,
+            "oversubscribed": within & (access_per_1000 < threshold_per_1000),
+        },
+        index=cells.index,
+    )
+    out.attrs = {
+        "threshold_per_1000": float(threshold_per_1000),
+        "demand_col": demand_col,
+        "decay": decay,
+        "budget_min": float(budget_min),
+        "types": codes,
+        "facilities": len(chosen),
+    }
+    return out
+
+
+def facility_supply_ratios(
+    cells: pd.DataFrame,
+    facilities: pd.DataFrame,
+    model: TravelModel,
+    *,
+    types: str | Iterable[str],
+    budget_min: float,
+    demand_col: str,
+    decay: Decay = "gaussian",
+    steps: Sequence[tuple[float, float]] | None = None,
+    capacity_col: str = "capacity",
+) -> pd.DataFrame:
+    """Step 1 of :func:`two_step_fca` per facility: the supply-to-demand ratio ``R_j``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per open facility of ``types``: ``facility_id``, ``capacity`` (supply used),
+        ``weighted_demand`` (Σ_i W(t_ij) P_i, people), ``ratio_per_1000`` (R_j × 1000, capacity per 1,000
+        people in its catchment; 0 when it reaches nobody) and ``reaches_demand``.
+    """
+    chosen, supply, weighted_demand, ratio, _ = _fca(
+        cells,
+        facilities,
+        model,
+        types=types,
+        budget_min=budget_min,
+        demand_col=demand_col,
+        decay=decay,
+        steps=steps,
+        capacity_col=capacity_col,
+    )
+    return pd.DataFrame(
+        {
+            "facility_id": chosen["facility_id"].astype(str).to_numpy(),
+            "capacity": supply,
+            "weighted_demand": weighted_demand,
+            "ratio_per_1000": 1000.0 * ratio,
+            "reaches_demand": weighted_demand > 0,
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Per-area tables
+
+
+def _aligned(cells: pd.DataFrame, frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    """``frame`` (one row per cell, with cell_id) in the order of ``cells``."""
+    _require(frame, ("cell_id",), what)
+    if len(frame) == len(cells) and np.array_equal(frame["cell_id"].to_numpy(), cells["cell_id"].to_numpy()):
+        return frame.reset_index(drop=True)
+    indexed = frame.drop_duplicates("cell_id").set_index("cell_id")
+    missing = ~cells["cell_id"].isin(indexed.index)
+    if missing.any():
+        msg = f"{what}: no row for cell {cells['cell_id'][missing].iloc[0]!r}"
+        raise DataError(msg)
+    return indexed.loc[cells["cell_id"].to_numpy()].reset_index()
+
+
+def _township_codes_of_cells(cells: pd.DataFrame) -> pd.Series:
+    if "township_code" not in cells.columns:
+        msg = "cells: no township_code column, so a table by township cannot be made"
+        raise DataError(msg)
+    return _code_text(cells["township_code"])
+
+
+def _code_text(values: pd.Series) -> pd.Series:
+    """Codes as text without a trailing '.0' ('' for missing), so 150602001 and '150602001' agree."""
+
+    def one(v: object) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+            return UNKNOWN_TOWNSHIP
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v).strip()
+
+    return values.map(one).astype(object)
+
+
+def facility_townships(
+    facilities: pd.DataFrame, cells: pd.DataFrame, *, townships: pd.DataFrame | None = None
+) -> pd.Series:
+    """The township code of each facility.
+
+    The facility's ``township`` text is matched to a township name (within its district when the
+    name is not unique) of ``townships`` (columns ``code, name, adcode``). Facilities whose name does not
+    match take the township of the nearest demand cell (metric distance).
+    """
+    codes = pd.Series(UNKNOWN_TOWNSHIP, index=facilities.index, dtype=object)
+    if len(facilities) == 0:
+        return codes
+    if townships is not None and "township" in facilities.columns:
+        table = townships.assign(
+            code=_code_text(townships["code"]), name=townships["name"].astype(str).str.strip()
+        )
+        by_pair = {
+            (int(a), n): c for a, n, c in zip(table["adcode"], table["name"], table["code"], strict=True)
+        }
+        unique_names = table.drop_duplicates("name", keep=False)
+        by_name = dict(zip(unique_names["name"], unique_names["code"], strict=True))
+        names = facilities["township"].fillna("").astype(str).str.strip()
+        adcodes = (
+            pd.to_numeric(facilities["district_adcode"], errors="coerce")
+            if "district_adcode" in facilities.columns
+            else pd.Series(np.nan, index=facilities.index)
+        )
+        for idx, name, adcode in zip(facilities.index, names, adcodes, strict=True):
+            if not name:
+                continue
+            code = by_pair.get((int(adcode), name)) if pd.notna(adcode) else None
+            codes[idx] = code or by_name.get(name, UNKNOWN_TOWNSHIP)
+    todo = codes == UNKNOWN_TOWNSHIP
+    cell_codes = _township_codes_of_cells(cells)
+    known = (cell_codes != UNKNOWN_TOWNSHIP).to_numpy()
+    if todo.any() and known.any():
+        cx, cy = to_metric(cells["lon"].to_numpy()[known], cells["lat"].to_numpy()[known])
+        fx, fy = to_metric(facilities.loc[todo, "lon"].to_numpy(), facilities.loc[todo, "lat"].to_numpy())
+        _, idx = cKDTree(np.column_stack([np.atleast_1d(cx), np.atleast_1d(cy)])).query(
+            np.column_stack([np.atleast_1d(fx), np.atleast_1d(fy)])
+        )
+        codes[todo] = cell_codes.to_numpy()[known][idx]
+    return codes
+
+
+def _derive(frame: pd.DataFrame, *, categories: set[str], target: str | None) -> pd.DataFrame:
+    """Shares and per-1,000 figures recomputed from the summed columns (rows and totals alike)."""
+    out = frame.copy()
+    for g in GROUPS:
+        pop = out[g].astype(np.float64)
+        out[f"{g}_covered_share"] = (out[f"{g}_covered"] / pop).where(pop > 0)
+    if "elderly" in categories:
+        pop60 = out["pop_60plus"].astype(np.float64)
+        out["beds_per_1000_60plus"] = (1000.0 * out["capacity"] / pop60).where(pop60 > 0)
+    if "child" in categories:
+        pop = out["pop_total"].astype(np.float64)
+        out["places_per_1000_residents"] = (1000.0 * out["capacity"] / pop).where(pop > 0)
+        out["places_per_1000_target_national"] = NATIONAL_NURSERY_PLACES_PER_1000
+        out["places_per_1000_ordos_2024"] = ORDOS_NURSERY_PLACES_PER_1000
+    if target is not None:
+        pop_t = out[target].astype(np.float64)
+        out[f"{target}_access_per_1000"] = (out["_access_x_demand"] / pop_t).where(pop_t > 0)
+    return out
+
+
+def _ordered_columns(frame: pd.DataFrame, keys: Sequence[str], target: str | None) -> list[str]:
+    cols = list(keys)
+    for g in GROUPS:
+        cols += [g, f"{g}_covered", f"{g}_covered_share"]
+    cols += ["facilities", "capacity"]
+    cols += [
+        c
+        for c in (
+            "beds_per_1000_60plus",
+            "places_per_1000_residents",
+            "places_per_1000_target_national",
+            "places_per_1000_ordos_2024",
+        )
+        if c in frame.columns
+    ]
+    if target is not None:
+        cols += [f"{target}_oversubscribed", f"{target}_access_per_1000"]
+    return cols
+
+
+def area_table(
+    cells: pd.DataFrame,
+    access: pd.DataFrame,
+    facilities: pd.DataFrame,
+    *,
+    by: AreaGrain = "district",
+    types: str | Iterable[str] | None = None,
+    names: pd.DataFrame | None = None,
+    fca: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Coverage per district (banner) or per township, with rows that add up to the city.
+
+    Parameters
+    ----------
+    cells
+        Demand cells: ``cell_id, lon, lat, adcode, pop_total, pop_60plus, pop_0_3`` and, for
+        ``by="township"``, ``township_code`` (missing codes form a row with an empty code).
+    access
+        The result of :func:`cell_access` for these cells.
+    facilities
+        Facility table; the open facilities of ``types`` are counted and their capacity summed per area
+        (by ``district_adcode``, or by township as :func:`facility_townships` assigns them).
+    by
+        ``"district"`` (rows keyed by ``adcode``) or ``"township"`` (``township_code`` and its ``adcode``).
+    types
+        Facility types; default ``access.attrs["types"]``.
+    names
+        Area names: for districts ``adcode, name`` (e.g. :func:`geo.io.read_districts`), for townships
+        ``code, name, adcode`` (:func:`geo.io.read_townships`). Every area listed gets a row, with zeros
+        where it has no cells. Without it names are empty.
+    fca
+        Optional :func:`two_step_fca` result; adds ``<target>_oversubscribed`` (target people within the
+        budget but in cells below the threshold) and ``<target>_access_per_1000`` (demand-weighted mean).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area: keys, ``name``, for each group ``g`` of :data:`GROUPS` the columns ``g``,
+        ``g_covered`` and ``g_covered_share`` (NaN when the area has nobody in the group), ``facilities``,
+        ``capacity``, and capacity per 1,000: ``beds_per_1000_60plus`` for elderly types,
+        ``places_per_1000_residents`` with the national target and the city's 2024 figure for child types.
+        :func:`area_totals` gives the city row.
+    """
+    _require(cells, CELL_COLUMNS, "cells")
+    if by not in ("district", "township"):
+        msg = f"by must be 'district' or 'township', got {by!r}"
+        raise DataError(msg)
+    acc = _aligned(cells, access, "access")
+    codes = parse_types(types if types is not None else access.attrs.get("types", ()))
+    categories = {FACILITY_TYPES[t].category for t in codes}
+    chosen = select_facilities(facilities, codes)
+    capacity = (
+        pd.to_numeric(chosen["capacity"], errors="coerce").fillna(0.0)
+        if "capacity" in chosen.columns
+        else pd.Series(0.0, index=chosen.index)
+    )
+
+    work = pd.DataFrame({g: cells[g].to_numpy(dtype=np.float64) for g in GROUPS})
+    covered = acc["covered"].to_numpy(dtype=bool)
+    for g in GROUPS:
+        work[f"{g}_covered"] = np.where(covered, work[g], 0.0)
+    target: str | None = None
+    if fca is not None:
+        target = str(fca.attrs.get("demand_col", "pop_total"))
+        f = _aligned(cells, fca, "fca")
+        demand = cells[target].to_numpy(dtype=np.float64)
+        work[f"{target}_oversubscribed"] = np.where(f["oversubscribed"].to_numpy(dtype=bool), demand, 0.0)
+        work["_access_x_demand"] = f["access_per_1000"].to_numpy(dtype=np.float64) * demand
+
+    if by == "district":
+        keys = ["adcode"]
+        work["adcode"] = cells["adcode"].astype(np.int64).to_numpy()
+        fac_key = pd.DataFrame({"adcode": pd.to_numeric(chosen["district_adcode"], errors="coerce")})
+        fac_key["adcode"] = fac_key["adcode"].fillna(-1).astype(np.int64)
+        name_table = (
+            pd.DataFrame(
+                {
+                    "adcode": names["adcode"].astype(np.int64).to_numpy(),
+                    "name": names["name"].astype(str).to_numpy(),
+                }
+            )
+            if names is not None
+            else None
+        )
+    else:
+        keys = ["township_code"]
+        work["township_code"] = _township_codes_of_cells(cells).to_numpy()
+        fac_key = pd.DataFrame(
+            {"township_code": facility_townships(chosen, cells, townships=names).to_numpy()}
+        )
+        name_table = (
+            pd.DataFrame(
+                {
+                    "township_code": _code_text(names["code"]).to_numpy(),
+                    "name": names["name"].astype(str).to_numpy(),
+                    "adcode": names["adcode"].astype(np.int64).to_numpy(),
+                }
+            )
+            if names is not None
+            else None
+        )
+
+    sums = work.groupby(keys, sort=True).sum()
+    fac_key["facilities"] = 1
+    fac_key["capacity"] = capacity.to_numpy(dtype=np.float64)
+    fac_sums = fac_key.groupby(keys, sort=True).sum()
+    all_keys = sums.index.union(fac_sums.index)
+    if name_table is not None:
+        all_keys = all_keys.union(pd.Index(name_table[keys[0]]))
+    table = sums.reindex(all_keys, fill_value=0.0).join(fac_sums.reindex(all_keys, fill_value=0))
+    table.index.name = keys[0]
+    table = table.reset_index()
+    table["facilities"] = table["facilities"].astype(np.int64)
+
+    if name_table is not None:
+        table = table.merge(name_table, on=keys[0], how="left")
+        table["name"] = table["name"].fillna("")
+    else:
+        table["name"] = ""
+    if by == "township":
+        unknown = table["township_code"] == UNKNOWN_TOWNSHIP
+        table.loc[unknown, "name"] = "未知乡镇 / township unknown"
+        # The first six digits of a township statistics code are its district's adcode; cells say the rest.
+        known = work["township_code"] != UNKNOWN_TOWNSHIP
+        parent = (
+            pd.DataFrame({"code": work["township_code"][known], "adcode": cells["adcode"].to_numpy()[known]})
+            .groupby("code")["adcode"]
+            .agg(lambda s: s.mode().iloc[0])
+        )
+        prefix = table["township_code"].map(lambda c: int(c[:6]) if len(c) >= 6 and c[:6].isdigit() else None)
+        from_cells = table["township_code"].map(parent)
+        if "adcode" not in table.columns:
+            table["adcode"] = np.nan
+        table["adcode"] = table["adcode"].fillna(from_cells).fillna(prefix)
+        table.loc[unknown, "adcode"] = pd.NA
+        table["adcode"] = table["adcode"].astype("Int64")
+        keys = ["township_code", "adcode"]
+    for g in GROUPS:
+        table[g] = table[g].round().astype(np.int64)
+        table[f"{g}_covered"] = table[f"{g}_covered"].round().astype(np.int64)
+    if target is not None:
+        table[f"{target}_oversubscribed"] = table[f"{target}_oversubscribed"].round().astype(np.int64)
+    table = _derive(table, categories=categories, target=target)
+    table.attrs = {"by": by, "types": codes, "target": target, "categories": sorted(categories)}
+    return table[_ordered_columns(table, [*keys, "name"], target)].reset_index(drop=True)
+
+
+def area_totals(table: pd.DataFrame, *, fca_target: str | None = None) -> dict[str, Any]:
+    """The city row of an :func:`area_table`: counts summed over the rows, shares recomputed.
+
+    The covered shares and per-1,000 figures are ratios of the summed counts, not averages of the rows.
+    The demand-weighted 2SFCA access needs the per-cell values, so it is recomputed from the rows'
+    access × demand (``<target>_access_per_1000`` × ``<target>``).
+    """
+    target = fca_target or table.attrs.get("target")
+    categories = set(table.attrs.get("categories", ()))
+    if not categories:
+        categories = {"elderly"} if "beds_per_1000_60plus" in table.columns else set()
+        if "places_per_1000_residents" in table.columns:
+            categories.add("child")
+    sum_cols = [*GROUPS, *(f"{g}_covered" for g in GROUPS), "facilities", "capacity"]
+    row: dict[str, Any] = {c: table[c].sum() for c in sum_cols}
+    if target is not None and f"{target}_oversubscribed" in table.columns:
+        row[f"{target}_oversubscribed"] = table[f"{target}_oversubscribed"].sum()
+        row["_access_x_demand"] = (table[f"{target}_access_per_1000"].fillna(0.0) * table[target]).sum()
+    else:
+        target = None
+    frame = _derive(pd.DataFrame([row]), categories=categories, target=target)
+    frame.insert(0, "name", "全市 / city total")
+    cols = [c for c in _ordered_columns(frame, ["name"], target) if c in frame.columns]
+    return {str(k): _json_value(v) for k, v in frame[cols].iloc[0].items()}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Gaps
+
+
+def gap_list(
+    cells: pd.DataFrame,
+    access: pd.DataFrame,
+    *,
+    target: str = "pop_total",
+    top: int | None = None,
+    districts: pd.DataFrame | None = None,
+    townships: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Uncovered demand cells, the most target people first.
+
+    Parameters
+    ----------
+    cells, access
+        Demand cells and their :func:`cell_access` result.
+    target
+        ``pop_total``, ``pop_60plus`` or ``pop_0_3`` (or ``total``, ``60plus``, ``0_3``).
+    top
+        Keep only the first ``top`` rows.
+    districts, townships
+        Optional name tables (``adcode, name``; ``code, name``) for the district and township columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rank, cell_id, lon, lat, adcode, district, township_code, township, settlement, <target>,
+        pop_total, minutes, facility_id``: cells not covered at the budget with at least one target person,
+        sorted by target population (descending), then by minutes (farthest first). ``minutes`` is the
+        time to the nearest facility, ``inf`` when none is within the search horizon.
+    """
+    col = parse_target(target)
+    _require(cells, ("cell_id", "lon", "lat", "adcode", col, "pop_total"), "cells")
+    acc = _aligned(cells, access, "access")
+    frame = pd.DataFrame(
+        {
+            "cell_id": cells["cell_id"].to_numpy(),
+            "lon": cells["lon"].to_numpy(dtype=np.float64),
+            "lat": cells["lat"].to_numpy(dtype=np.float64),
+            "adcode": cells["adcode"].to_numpy(),
+            "township_code": _code_text(cells["township_code"]).to_numpy()
+            if "township_code" in cells.columns
+            else UNKNOWN_TOWNSHIP,
+            "settlement": cells["settlement"].to_numpy() if "settlement" in cells.columns else "",
+            col: cells[col].to_numpy(),
+            "pop_total": cells["pop_total"].to_numpy(),
+            "minutes": acc["minutes"].to_numpy(dtype=np.float64),
+            "facility_id": acc["facility_id"].to_numpy(),
+        }
+    )
+    gaps = frame.loc[~acc["covered"].to_numpy(dtype=bool) & (frame[col].to_numpy() > 0)]
+    gaps = gaps.sort_values([col, "minutes", "cell_id"], ascending=[False, False, True], kind="mergesort")
+    if top is not None:
+        gaps = gaps.head(int(top))
+    district_names = (
+        dict(zip(districts["adcode"].astype(np.int64), districts["name"].astype(str), strict=True))
+        if districts is not None
+        else {}
+    )
+    township_names = (
+        dict(zip(_code_text(townships["code"]), townships["name"].astype(str), strict=True))
+        if townships is not None
+        else {}
+    )
+    gaps = gaps.reset_index(drop=True)
+    gaps.insert(0, "rank", np.arange(1, len(gaps) + 1))
+    gaps.insert(5, "district", gaps["adcode"].map(lambda a: district_names.get(int(a), "")))
+    gaps.insert(7, "township", gaps["township_code"].map(lambda c: township_names.get(c, "")))
+    return gaps
+
+
+# ---------------------------------------------------------------------------------------------------
+# Report
+
+
+def _json_value(value: Any) -> Any:
+    """Plain JSON values: numpy scalars to Python, NaN and infinities to None, whole floats kept float."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer | int):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    return value
+
+
+def table_records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a table as JSON-ready dicts (see :func:`_json_value`)."""
+    return [{str(k): _json_value(v) for k, v in rec.items()} for rec in table.to_dict(orient="records")]
+
+
+def coverage_report(
+    cells: pd.DataFrame,
+    facilities: pd.DataFrame,
+    model: TravelModel,
+    *,
+    types: str | Iterable[str],
+    budget_min: float,
+    by: AreaGrain = "district",
+    names: pd.DataFrame | None = None,
+    target: str | None = None,
+    decay: Decay = "gaussian",
+    tiers_min: Sequence[float] = (5, 10, 15),
+) -> dict[str, Any]:
+    """The output of ``python -m geo coverage --format json`` (DESIGN.md, "Output shapes").
+
+    Returns
+    -------
+    dict
+        ``{"model": {name, mode, speed_m_per_min, detour_factor | network_sha256, …, "minutes"},
+        "rows": [...], "totals": {...}}``. Rows are :func:`area_table` rows with capacity-aware columns
+        for ``target`` (default: :func:`default_target` of the types) from :func:`two_step_fca`; totals
+        are :func:`area_totals`.
+    """
+    codes = parse_types(types)
+    budget = check_budget(budget_min)
+    demand_col = parse_target(target) if target is not None else default_target(codes)
+    access = cell_access(cells, facilities, model, types=codes, budget_min=budget, tiers_min=tiers_min)
+    fca = two_step_fca(
+        cells, facilities, model, types=codes, budget_min=budget, demand_col=demand_col, decay=decay
+    )
+    table = area_table(cells, access, facilities, by=by, types=codes, names=names, fca=fca)
+    return {
+        "model": {**model.describe(), "minutes": _json_value(budget)},
+        "rows": table_records(table),
+        "totals": area_totals(table),
+    }
