@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from geo import io as gio
-from geo.errors import ConflictError, NotFoundError
+from geo.errors import ConflictError, DataError, NotFoundError
 from geo.facilities import FacilityDiff, diff_facilities
 from geo.schema import COLUMNS
 
@@ -207,7 +207,14 @@ class FacilityStore:
         ------
         ConflictError
             When another publish happened after ``base_version``.
+        DataError
+            When ``facility_id`` repeats (it would otherwise surface as a false conflict).
         """
+        repeated = facilities["facility_id"].astype(str).duplicated()
+        if repeated.any():
+            ids = ", ".join(sorted(set(facilities.loc[repeated, "facility_id"].astype(str)))[:10])
+            msg = f"编号重复,未发布:{ids}。 / Repeated facility_id, nothing published: {ids}."
+            raise DataError(msg)
         try:
             with self._writer.begin() as conn:
                 current = conn.execute(sa.select(sa.func.max(versions.c.version))).scalar()

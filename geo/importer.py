@@ -1,0 +1,315 @@
+"""From a validated file to a new complete facility list, its preview and its publication.
+
+The steps a data load goes through:
+
+1. ``geo.validate.validate_bytes`` reads the file, converts coordinates from the stated CRS to
+   WGS84 (:func:`convert_to_wgs84`), fills missing coordinates from an offline gazetteer when one
+   is passed in (:func:`geocode_missing`) and reports every problem per row.
+2. :func:`plan_import` merges the valid rows with the published list (``upsert`` or ``replace``)
+   and computes what would change: the preview.
+3. :func:`publish_plan` publishes the new list as a version, refusing when the store moved on
+   since the preview (``ConflictError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from geo.crs import in_ordos_bounds, to_wgs84
+from geo.errors import DataError
+from geo.facilities import FacilityDiff, diff_facilities
+from geo.schema import COLUMN_NAMES, COLUMNS
+from geo.templates import facilities_xlsx_bytes
+
+if TYPE_CHECKING:
+    from geo.store import FacilityStore, VersionInfo
+    from geo.validate import ValidationResult
+
+__all__ = [
+    "GEOCODED_MARK",
+    "IMPORT_MODES",
+    "Geocoder",
+    "ImportPlan",
+    "added_frame",
+    "changes_frame",
+    "convert_to_wgs84",
+    "facilities_xlsx_bytes",
+    "geocode_missing",
+    "history_frame",
+    "is_geocoded",
+    "mark_geocoded",
+    "plan_import",
+    "publish_plan",
+]
+
+Geocoder = Callable[[str], tuple[float, float] | None]
+"""An address → WGS84 ``(lon, lat)`` lookup (an offline gazetteer by default); None when not found."""
+
+IMPORT_MODES: Final[tuple[str, ...]] = ("upsert", "replace")
+
+# Appended to ``source`` of rows whose coordinates came from the gazetteer, not from the file.
+GEOCODED_MARK: Final[str] = "坐标由地址推算 geocoded from address"
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+# --- coordinates ---------------------------------------------------------------------------------
+
+
+def convert_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike, *, crs: str) -> tuple[FloatArray, FloatArray]:
+    """Convert file coordinates to WGS84, leaving missing (NaN) coordinates missing.
+
+    Parameters
+    ----------
+    lon, lat
+        Longitudes and latitudes in degrees, in the coordinate system ``crs``; NaN where absent.
+    crs
+        ``"wgs84"``, ``"gcj02"`` (AutoNavi/Tencent) or ``"bd09"`` (Baidu).
+
+    Returns
+    -------
+    lon, lat : numpy.ndarray
+        WGS84 degrees, NaN where the input was NaN or not finite.
+
+    Raises
+    ------
+    DataError
+        When ``crs`` is not a supported coordinate system.
+    """
+    lon_a = np.array(lon, dtype=np.float64, ndmin=1)
+    lat_a = np.array(lat, dtype=np.float64, ndmin=1)
+    out_lon = np.full(lon_a.shape, np.nan)
+    out_lat = np.full(lat_a.shape, np.nan)
+    # Only plausible geographic values go through the (iterative) inverse transforms.
+    ok = np.isfinite(lon_a) & np.isfinite(lat_a) & (np.abs(lon_a) <= 180) & (np.abs(lat_a) <= 90)
+    if ok.any():
+        out_lon[ok], out_lat[ok] = to_wgs84(lon_a[ok], lat_a[ok], crs=crs)
+    return out_lon, out_lat
+
+
+def mark_geocoded(source: str) -> str:
+    """``source`` with the mark that says its coordinates were looked up from the address."""
+    if GEOCODED_MARK in source:
+        return source
+    return f"{source}; {GEOCODED_MARK}" if source else GEOCODED_MARK
+
+
+def is_geocoded(source: str) -> bool:
+    """Whether a facility's coordinates were geocoded rather than given in the file."""
+    return GEOCODED_MARK in source
+
+
+def geocode_missing(
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    queries: Sequence[str],
+    geocode: Geocoder,
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Fill missing coordinates by looking up each row's address in a gazetteer.
+
+    Parameters
+    ----------
+    lon, lat
+        WGS84 degrees, NaN where the file gave no coordinates.
+    queries
+        One lookup text per row (e.g. address with township); empty when nothing to look up.
+    geocode
+        The lookup; returns WGS84 ``(lon, lat)`` or None. Exceptions it raises count as not found.
+
+    Returns
+    -------
+    lon, lat, geocoded
+        Coordinates with the found points filled in, and a mask of the rows that were geocoded.
+        Found points outside the Ordos extent are discarded (a gazetteer hit in another city).
+    """
+    lon_a = np.array(lon, dtype=np.float64, ndmin=1)
+    lat_a = np.array(lat, dtype=np.float64, ndmin=1)
+    geocoded = np.zeros(lon_a.shape, dtype=bool)
+    for i in np.flatnonzero(np.isnan(lon_a) | np.isnan(lat_a)).tolist():
+        query = queries[i].strip()
+        if not query:
+            continue
+        try:
+            hit = geocode(query)
+        except Exception:  # a broken gazetteer must not break validation
+            hit = None
+        if hit is None:
+            continue
+        try:
+            hit_lon, hit_lat = float(hit[0]), float(hit[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if np.isfinite(hit_lon) and np.isfinite(hit_lat) and in_ordos_bounds(hit_lon, hit_lat):
+            lon_a[i], lat_a[i] = hit_lon, hit_lat
+            geocoded[i] = True
+    return lon_a, lat_a, geocoded
+
+
+# --- preview and publish -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """A previewed import: the complete new list and what it changes against ``base_version``.
+
+    Attributes
+    ----------
+    mode
+        ``upsert`` (add and update; others kept) or ``replace`` (the file is the complete list).
+    base_version
+        The published version the preview was computed against (None for an empty store).
+    facilities
+        The complete new facility list in the contract's columns, sorted by ``facility_id``.
+    diff
+        Added, changed, removed and unchanged ids, and every changed field (old → new).
+    closed
+        ``replace`` only: ids missing from the file that will be kept with status ``closed``.
+    file_rows
+        Number of facilities read from the file.
+    """
+
+    mode: str
+    base_version: int | None
+    facilities: pd.DataFrame
+    diff: FacilityDiff
+    closed: list[str] = field(default_factory=list)
+    file_rows: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """Counts for the preview: added, changed, removed, unchanged, closed, total."""
+        return {**self.diff.counts(), "closed": len(self.closed), "total": len(self.facilities)}
+
+
+def _merge(current: pd.DataFrame, incoming: pd.DataFrame, *, mode: str) -> tuple[pd.DataFrame, list[str]]:
+    incoming = incoming[list(COLUMN_NAMES)]
+    current = current[list(COLUMN_NAMES)]
+    kept = current[~current["facility_id"].isin(incoming["facility_id"])].copy()
+    closed: list[str] = []
+    if mode == "replace":
+        newly_closed = kept["status"] != "closed"
+        closed = sorted(kept.loc[newly_closed, "facility_id"].astype(str))
+        kept.loc[:, "status"] = "closed"
+    parts = [df for df in (kept, incoming) if len(df)]
+    merged = pd.concat(parts, ignore_index=True) if parts else incoming.iloc[0:0].copy()
+    for col in COLUMN_NAMES:  # concat of empty parts can lose the nullable dtypes
+        merged[col] = merged[col].astype(incoming[col].dtype)
+    merged = merged.sort_values("facility_id", kind="stable").reset_index(drop=True)
+    return merged, closed
+
+
+def plan_import(store: FacilityStore, result: ValidationResult, *, mode: str = "upsert") -> ImportPlan:
+    """Build the new complete facility list from a validated file and preview it.
+
+    Parameters
+    ----------
+    store
+        The facility store; its newest version is the base of the merge.
+    result
+        A validation result without errors.
+    mode
+        ``upsert``: rows of the file are added or replace the facility with the same id; all
+        others stay. ``replace``: the file is the complete list; published facilities missing
+        from it are kept with status ``closed`` (listed in ``ImportPlan.closed``).
+
+    Returns
+    -------
+    ImportPlan
+
+    Raises
+    ------
+    DataError
+        When the result has errors or ``mode`` is unknown.
+    """
+    if mode not in IMPORT_MODES:
+        msg = (
+            f"导入方式只能是 upsert 或 replace,收到 {mode!r}。 / "
+            f"The import mode must be upsert or replace, not {mode!r}."
+        )
+        raise DataError(msg)
+    if result.has_errors:
+        n = sum(1 for i in result.issues if i.severity == "error")
+        msg = (
+            f"文件有 {n} 个错误,请按报告修改后重新导入;未做任何更改。 / "
+            f"The file has {n} errors; fix them as the report says and import again. Nothing was changed."
+        )
+        raise DataError(msg)
+    base_version = store.current_version()
+    current = store.facilities(base_version) if base_version is not None else result.table.iloc[0:0]
+    merged, closed = _merge(current, result.table, mode=mode)
+    diff = diff_facilities(current, merged)
+    return ImportPlan(mode, base_version, merged, diff, closed, len(result.table))
+
+
+def publish_plan(
+    store: FacilityStore, plan: ImportPlan, *, user_name: str, file_name: str, sha256: str, note: str = ""
+) -> VersionInfo:
+    """Publish a previewed import as a new version (one transaction).
+
+    Parameters
+    ----------
+    store
+        The facility store the plan was made against.
+    plan
+        The preview from :func:`plan_import`.
+    user_name
+        Who publishes; recorded in the audit line.
+    file_name, sha256
+        The imported file's name and the SHA-256 of its bytes, recorded in the audit line.
+
+    Returns
+    -------
+    VersionInfo
+        The new version's audit line.
+
+    Raises
+    ------
+    ConflictError
+        When someone published after the preview (``plan.base_version``); nothing is written.
+    """
+    return store.publish(
+        plan.facilities,
+        user_name=user_name,
+        action="import",
+        base_version=plan.base_version,
+        file_name=file_name,
+        sha256=sha256,
+        mode=plan.mode,
+        note=note or (f"closed: {len(plan.closed)}" if plan.closed else ""),
+    )
+
+
+def changes_frame(plan: ImportPlan) -> pd.DataFrame:
+    """One row per changed field for the preview: ``facility_id, name, column, column_zh, old, new``."""
+    names = dict(
+        zip(plan.facilities["facility_id"].astype(str), plan.facilities["name"].astype(str), strict=True)
+    )
+    zh = {c.name: c.zh for c in COLUMNS}
+    rows = [
+        (c.facility_id, names.get(c.facility_id, ""), c.column, zh.get(c.column, c.column), c.old, c.new)
+        for c in plan.diff.changes
+    ]
+    return pd.DataFrame(rows, columns=["facility_id", "name", "column", "column_zh", "old", "new"])
+
+
+def added_frame(plan: ImportPlan) -> pd.DataFrame:
+    """The facilities the import adds (contract columns), e.g. to show the new points on a map."""
+    added = plan.facilities["facility_id"].astype(str).isin(plan.diff.added)
+    return plan.facilities[added].reset_index(drop=True)
+
+
+def history_frame(history: Sequence[VersionInfo]) -> pd.DataFrame:
+    """Audit lines as a table (newest first, as ``FacilityStore.history`` gives them)."""
+    columns = [
+        "version", "created_at", "user_name", "action", "mode", "file_name", "sha256", "restored_from",
+        "added", "changed", "removed", "unchanged", "total", "note",
+    ]  # fmt: skip
+    frame = pd.DataFrame([{k: getattr(v, k) for k in columns} for v in history], columns=columns)
+    frame["restored_from"] = pd.array(frame["restored_from"].tolist(), dtype="Int64")
+    return frame

@@ -1,0 +1,133 @@
+"""Tests of the data commands: import, history, restore, users."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo import auth
+from geo.cli import main
+from geo.store import open_store
+
+
+def facility_csv(rows: list[tuple[str, str, str]]) -> bytes:
+    lines = ["编号,名称,类别,类型,行政区划代码,经度,纬度,容量"]
+    for k, (fid, name, capacity) in enumerate(rows):
+        lines.append(f"{fid},{name},养老,日间照料中心,150602,{109.95 + k * 0.002:.4f},39.81,{capacity}")
+    return ("\n".join(lines) + "\n").encode("gb18030")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert main(["--database", url, "init"]) == 0
+    return url
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_import_with_errors_exits_1_prints_report_and_changes_nothing(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = open_store(db).current_version()
+    path = write(tmp_path, "bad.csv", facility_csv([("X-1", "甲", "-4"), ("X-1", "乙", "3")]))
+    report = tmp_path / "report.csv"
+    code = main(["--database", db, "import", str(path), "--report", str(report)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "negative_capacity" in out and "duplicate_id" in out and "nothing was changed" in out
+    assert "第 2 行" in out and "第 3 行" in out
+    frame = pd.read_csv(report, encoding="utf-8-sig", dtype=str)
+    assert len(frame) == 2
+    assert open_store(db).current_version() == before
+
+
+def test_dry_run_previews_without_publishing(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = open_store(db).current_version()
+    path = write(tmp_path, "new.csv", facility_csv([("X-1", "甲", "4"), ("X-2", "乙", "3")]))
+    assert main(["--database", db, "import", str(path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "added 2" in out and "changed 0" in out and "Dry run" in out
+    assert open_store(db).current_version() == before
+
+
+def test_import_publishes_and_history_restore(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = open_store(db)
+    n_before = len(store.facilities())
+    path = write(tmp_path, "new.csv", facility_csv([("X-1", "甲", "4")]))
+    assert main(["--database", db, "import", str(path), "--user", "alice"]) == 0
+    assert "published version 2" in capsys.readouterr().out
+    assert len(store.facilities()) == n_before + 1
+    info = store.version_info(2)
+    assert (info.user_name, info.file_name, info.mode, info.added) == ("alice", "new.csv", "upsert", 1)
+
+    # replace: everything else is closed, and listed first
+    assert main(["--database", db, "import", str(path), "--mode", "replace", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"closed {n_before}" in out and "will be closed" in out
+
+    assert main(["--database", db, "history"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[1].startswith("2\t") and "alice" in lines[1] and "new.csv" in lines[1]
+    assert lines[2].startswith("1\t") and "init" in lines[2]
+
+    assert main(["--database", db, "restore", "1", "--user", "bob"]) == 0
+    assert "version 3" in capsys.readouterr().out
+    assert len(store.facilities()) == n_before
+    assert store.version_info(3).restored_from == 1
+
+
+def test_gcj02_import(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "gcj.csv", facility_csv([("X-9", "甲", "4")]))
+    assert main(["--database", db, "import", str(path), "--crs", "gcj02", "--user", "a"]) == 0
+    row = open_store(db).facilities().set_index("facility_id").loc["X-9"]
+    assert abs(row["lon"] - 109.95) > 1e-4  # moved from GCJ-02 to WGS84
+
+
+def test_missing_file_exits_1(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--database", db, "import", str(tmp_path / "nope.csv")]) == 1
+    assert "Cannot read" in capsys.readouterr().err
+
+
+def test_restore_unknown_version_exits_1(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--database", db, "restore", "42"]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_users_add_from_stdin_list_remove(
+    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough secret\n"))
+    assert main(["--database", db, "users", "add", "li", "--role", "editor", "--password-stdin"]) == 0
+    assert auth.verify_login(open_store(db), "li", "a long enough secret").ok
+    assert main(["--database", db, "users", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "li\teditor" in out and "secret" not in out
+    assert main(["--database", db, "users", "remove", "li"]) == 0
+    assert main(["--database", db, "users", "remove", "li"]) == 1
+    assert auth.list_users(open_store(db)) == []
+
+
+def test_users_add_interactive_prompts_twice(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["first long password", "other long password"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["--database", db, "users", "add", "li", "--role", "admin"]) == 1  # they differ
+    answers = iter(["same long password", "same long password"])
+    assert main(["--database", db, "users", "add", "li", "--role", "admin"]) == 0
+    assert auth.get_user(open_store(db), "li").role == "admin"
+
+
+def test_password_is_not_an_option(db: str) -> None:
+    assert main(["--database", db, "users", "add", "li", "--role", "editor", "--password", "x"]) == 2
+    assert main(["--database", db, "users", "add", "li", "--role", "owner", "--password-stdin"]) == 2
