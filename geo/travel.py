@@ -36,7 +36,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.spatial import cKDTree
 
-from geo.crs import from_metric, to_metric
+from geo.crs import ORDOS_BOUNDS, from_metric, to_metric
 from geo.errors import DataError
 from geo.schema import FACILITY_TYPES
 
@@ -441,8 +441,13 @@ def _metric_to_lonlat(coords: FloatArray) -> FloatArray:
     return np.column_stack([np.atleast_1d(lon), np.atleast_1d(lat)])
 
 
-def default_model(mode: Mode, *, network_dir: Path | None) -> TravelModel:
-    """The road-network model when a saved network exists in ``network_dir``, else the straight-line one.
+def default_model(
+    mode: Mode,
+    *,
+    network_dir: Path | None,
+    bounds: tuple[float, float, float, float] | None = ORDOS_BOUNDS,
+) -> TravelModel:
+    """The road-network model when a saved network covers the area, else the straight-line one.
 
     Parameters
     ----------
@@ -450,6 +455,10 @@ def default_model(mode: Mode, *, network_dir: Path | None) -> TravelModel:
         The travel mode.
     network_dir
         Folder where ``python -m geo network import`` saves networks; ``None`` means no network.
+    bounds
+        ``(lon_min, lat_min, lon_max, lat_max)`` of the demand, WGS84. The newest saved network
+        whose extent overlaps it is used, so a network of another city is never picked by mistake;
+        ``None`` takes the newest network whatever its extent.
 
     Returns
     -------
@@ -458,9 +467,13 @@ def default_model(mode: Mode, *, network_dir: Path | None) -> TravelModel:
     """
     if network_dir is not None and Path(network_dir).is_dir():
         # Imported lazily: the straight-line path never needs the network module's dependencies.
-        from geo.network import NetworkTravelModel, latest_network
+        from geo.network import NetworkTravelModel, list_networks, load_network
 
-        network = latest_network(network_dir)
-        if network is not None:
-            return NetworkTravelModel(network, mode)
+        for info in list_networks(network_dir):
+            if info.path is not None and (bounds is None or _overlaps(info.bbox, bounds)):
+                return NetworkTravelModel(load_network(info.path), mode)
     return StraightLineModel(mode)
+
+
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]

@@ -244,3 +244,15 @@ def test_isochrones_nested_and_valid(seed: int, n: int, budgets: list[float]) ->
     # Every origin lies inside every non-empty isochrone.
     for g in geoms:
         assert shapely.contains_xy(g, origins[:, 0], origins[:, 1]).all()
+
+
+def test_default_model_only_takes_a_network_that_covers_the_area(tmp_path: Path) -> None:
+    pyrosm = pytest.importorskip("pyrosm")
+    from geo.network import import_network
+
+    import_network(pyrosm.get_data("test_pbf"), directory=tmp_path)
+    # The bundled extract is in Finland: for Ordos demand the straight-line model must run.
+    assert default_model(MODES["walk"], network_dir=tmp_path).name == "straight_line"
+    finland = (26.0, 60.0, 28.0, 61.0)
+    assert default_model(MODES["walk"], network_dir=tmp_path, bounds=finland).name == "network"
+    assert default_model(MODES["walk"], network_dir=tmp_path, bounds=None).name == "network"
