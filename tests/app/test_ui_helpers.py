@@ -1,0 +1,49 @@
+"""ui helpers that run outside a page: Markdown escaping, exports, the larger-text option."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo import maps
+from geo.store import open_store
+from ui import mapbuild, state, widgets
+from ui.i18n import fixed_lang
+
+
+@pytest.mark.parametrize(
+    "text", ["<img src=x onerror=alert(1)>", "[click](javascript:alert(1))", ":red[x]", "**b** $x$ `c`"]
+)
+def test_md_escape_leaves_no_live_markup(text: str) -> None:
+    out = widgets.md_escape(text)
+    for ch in "<>[]()*`$:":
+        assert ch not in out.replace("\\" + ch, "")
+
+
+def test_xlsx_bytes_round_trip() -> None:
+    frame = pd.DataFrame({"name": ["东胜区"], "share": [0.5]})
+    data = widgets.xlsx_bytes({"districts": frame, "a" * 40: frame})
+    sheets = pd.read_excel(io.BytesIO(data), sheet_name=None)
+    assert list(sheets) == ["districts", "a" * 31]
+    assert sheets["districts"].iloc[0]["name"] == "东胜区"
+
+
+def test_html_export_is_offline_and_in_the_fixed_language(db_url: str) -> None:
+    facilities = open_store(db_url).facilities().head(30)
+    with fixed_lang("en"):
+        make = mapbuild.html_export(lambda: mapbuild.facility_map(facilities, basemap="none", lang="en"))
+    page = make().decode("utf-8")  # runs like a download: outside the script, language fixed before
+    assert maps.external_urls(page) == []
+    assert "<script src=" not in page
+    assert "Facility types" in page
+
+
+def test_larger_text_option(app: Callable[[str], AppTest]) -> None:
+    at = app("pages/find.py")
+    at.sidebar.toggle(key=state.LARGE_TEXT).set_value(True).run()
+    assert not at.exception
+    assert any("font-size: 1.25rem" in m.value for m in at.markdown)

@@ -1,0 +1,173 @@
+"""geo.maps: offline assets, escaping, display shift for GCJ-02, hexagons, size of the map HTML."""
+
+from __future__ import annotations
+
+import re
+
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo import io as gio
+from geo import maps
+from geo.crs import from_wgs84
+from geo.errors import DataError
+from geo.isochrones import isochrones
+from geo.travel import MODES, StraightLineModel
+
+HOSTILE = "<img src=x onerror=alert(1)>`${x}`\\"
+
+
+@pytest.fixture(scope="module")
+def facilities() -> pd.DataFrame:
+    return gio.read_facilities_csv(gio.DATASETS_DIR / gio.FACILITIES_SAMPLE_FILE)
+
+
+@pytest.fixture(scope="module")
+def districts() -> pd.DataFrame:
+    return maps.display_districts(gio.read_districts())
+
+
+def _scripts_and_styles(page: str) -> list[str]:
+    return re.findall(r'<(?:script[^>]*\ssrc|link[^>]*\shref)="([^"]+)"', page)
+
+
+def test_esc_makes_text_inert_in_html_and_template_literals() -> None:
+    out = maps.esc(HOSTILE)
+    assert "<" not in out and ">" not in out and "`" not in out and "$" not in out and "\\" not in out
+    assert maps.esc(None) == "" and maps.esc(float("nan")) == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_esc_never_lets_markup_through(text: str) -> None:
+    out = maps.esc(text)
+    assert not set("<>`$\\\"'") & set(out)
+
+
+@pytest.mark.parametrize("basemap", ["none", "osm", "gaode"])
+def test_every_asset_is_served_by_the_app(
+    basemap: str, facilities: pd.DataFrame, districts: pd.DataFrame
+) -> None:
+    m = maps.base_map(basemap=basemap)
+    maps.add_districts(m, districts, basemap=basemap)
+    maps.add_facilities(m, facilities, basemap=basemap)
+    maps.add_legend(m, [maps.facility_legend(["nursery"], title="t")])
+    maps.add_locate_control(m, title="locate")
+    page = m.get_root().render()
+    links = _scripts_and_styles(page)
+    assert links, "the map must link Leaflet"
+    assert all(link.startswith("/app/static/") for link in links), links
+    assert maps.external_urls(page) == []
+    for link in links:
+        assert (maps.STATIC_DIR / link.removeprefix("/app/static/")).is_file()
+    tiles = re.findall(r"https?://[^\"'\s]*\{z\}[^\"'\s]*", page)
+    if basemap == "none":
+        assert tiles == []
+    else:
+        assert [u.replace("\\u0026", "&") for u in tiles] == [maps.BASEMAPS[basemap].tiles_url]
+
+
+def test_no_jquery_bootstrap_or_icon_fonts(facilities: pd.DataFrame) -> None:
+    m = maps.base_map(basemap="none")
+    maps.add_facilities(m, facilities)
+    page = m.get_root().render().lower()
+    for name in ("jquery", "bootstrap", "awesome", "glyphicons", "d3"):
+        assert f"{name}" not in " ".join(_scripts_and_styles(page))
+
+
+def test_standalone_html_inlines_assets(facilities: pd.DataFrame, districts: pd.DataFrame) -> None:
+    m = maps.base_map(basemap="none")
+    maps.add_districts(m, districts)
+    maps.add_facilities(m, facilities.head(20))
+    page = maps.standalone_html(m)
+    assert _scripts_and_styles(page) == []
+    assert "L.markerClusterGroup" in page and "L.Map" in page.replace("L.map", "L.Map")
+    assert "data:image/png;base64," in page  # Leaflet's layer icons inlined from its CSS
+
+
+def test_hostile_text_is_escaped_in_popups_tooltips_and_legend(facilities: pd.DataFrame) -> None:
+    evil = facilities.head(1).copy()
+    evil["name"], evil["address"], evil["phone"] = HOSTILE, HOSTILE, HOSTILE
+    m = maps.base_map(basemap="none")
+    maps.add_facilities(m, evil)
+    maps.add_home(m, (109.78, 39.61), label=HOSTILE, destinations=evil)
+    maps.add_legend(m, [maps.legend_html(HOSTILE, [("#fff", HOSTILE)])])
+    page = m.get_root().render()
+    assert "<img src=x" not in page
+    assert "${x}" not in page
+    # the popup still says what the name is, as text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page.replace("\\u0026", "&")
+
+
+def test_popup_phone_is_a_tel_link() -> None:
+    html = maps.facility_popup({"name": "站", "type": "nursery", "phone": "0477-123 4567"})
+    assert 'href="tel:04771234567"' in html
+
+
+def test_gaode_basemap_shifts_data_and_clicks_come_back(facilities: pd.DataFrame) -> None:
+    lon, lat = 109.78, 39.61
+    glon, glat = maps.to_display(lon, lat, basemap="gaode")
+    assert (glon, glat) == pytest.approx(from_wgs84(lon, lat, crs="gcj02"))
+    assert maps.to_display(lon, lat, basemap="osm") == (lon, lat)
+    back = maps.display_to_wgs84(glon, glat, basemap="gaode")
+    assert back == pytest.approx((lon, lat), abs=1e-8)
+    m = maps.base_map(basemap="gaode")
+    maps.add_facilities(m, facilities.head(1))  # the layer takes the basemap from the map
+    page = m.get_root().render()
+    row = facilities.iloc[0]
+    shifted = from_wgs84(row["lon"], row["lat"], crs="gcj02")
+    assert f"{round(float(shifted[1]), 6)}" in page
+
+
+def test_unknown_basemap() -> None:
+    with pytest.raises(DataError, match="basemap"):
+        maps.base_map(basemap="google")
+
+
+def test_coarsen_cells_keeps_the_total_and_the_limit() -> None:
+    cells = [h3.latlng_to_cell(39.6 + i * 0.004, 109.7 + j * 0.004, 9) for i in range(30) for j in range(30)]
+    frame = pd.DataFrame({"cell_id": cells, "v": np.arange(len(cells)) % 7})
+    out = maps.coarsen_cells(frame, value_col="v", max_cells=100)
+    assert len(out) <= 100
+    assert out["v"].sum() == frame["v"].sum()
+    assert (out["v"] > 0).all()
+
+
+def test_hexagon_classes_cover_every_value_once() -> None:
+    cells = [h3.latlng_to_cell(39.6 + i * 0.003, 109.7, 9) for i in range(40)]
+    frame = pd.DataFrame({"cell_id": cells, "v": np.arange(1, 41)})
+    classes = maps.hexagon_classes(frame, value_col="v", max_cells=1000)
+    assert sum(len(fc["features"]) for _, _, fc in classes) == len(set(cells))
+    ring = classes[0][2]["features"][0]["geometry"]["coordinates"][0]
+    assert ring[0] == ring[-1]
+    assert 109.6 < ring[0][0] < 109.8 and 39.5 < ring[0][1] < 39.8  # lon, lat order
+
+
+def test_share_colours() -> None:
+    assert maps.share_colour(0.0) == maps.SHARE_COLOURS[0]
+    assert maps.share_colour(1.0) == maps.SHARE_COLOURS[-1]
+    assert maps.share_colour(0.5) == maps.SHARE_COLOURS[2]
+    assert maps.share_colour(float("nan")) == "#bbbbbb"
+
+
+def test_full_coverage_map_stays_under_3_mb(facilities: pd.DataFrame, districts: pd.DataFrame) -> None:
+    cells = gio.read_population_cells()
+    model = StraightLineModel(MODES["walk"])
+    chosen = facilities[facilities["category"] == "child"]
+    bands = isochrones(model, chosen[["lon", "lat"]].to_numpy(float), budgets_min=[5, 10, 15])
+    m = maps.base_map(basemap="osm")
+    maps.add_districts(m, districts, fill_colours={int(a): "#1a9641" for a in districts["adcode"]})
+    maps.add_isochrones(m, bands)
+    maps.add_hexagons(m, cells.assign(v=cells["pop_total"]), value_col="v")
+    maps.add_facilities(m, facilities)
+    assert maps.map_size_bytes(m) < 3_000_000
+
+
+@pytest.mark.parametrize("basemap", ["none", "osm"])
+def test_map_sets_max_zoom_for_marker_cluster(basemap: str) -> None:
+    # Leaflet.markercluster throws "Map has no maxZoom specified" on a map without tiles otherwise.
+    assert re.search(r'"maxZoom": \d+', maps.base_map(basemap=basemap).get_root().render())

@@ -1,0 +1,1 @@
+"""Streamlit-only helpers: session-state keys, the string catalog, cached loaders and map widgets."""

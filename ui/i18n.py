@@ -1,0 +1,435 @@
+"""Every user-facing string of the app, in Chinese (default) and English, and ``t()`` to look them up.
+
+Keys are used literally as ``t("key")`` in ``pages/`` and ``ui/`` so a test can grep them and check
+that each exists here in both languages. Facility type and category labels come from ``geo.schema``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, Final
+
+import streamlit as st
+
+from geo.schema import CATEGORIES, FACILITY_TYPES
+from ui import state
+
+LANGUAGES: Final[dict[str, str]] = {"zh": "中文", "en": "English"}
+DEFAULT_LANG: Final[str] = "zh"
+
+CATALOG: Final[dict[str, dict[str, str]]] = {
+    # --- app and navigation
+    "app_title": {"zh": "暖城一刻钟服务圈", "en": "CareCircle Ordos"},
+    "language": {"zh": "语言 / Language", "en": "Language / 语言"},
+    "nav_map": {"zh": "设施地图", "en": "Facility map"},
+    "nav_find": {"zh": "找服务", "en": "Find services"},
+    "nav_coverage": {"zh": "覆盖分析", "en": "Coverage"},
+    "nav_data": {"zh": "数据管理", "en": "Data"},
+    # --- data staff page (数据管理 · Data)
+    "data_title": {"zh": "数据管理", "en": "Data management"},
+    "data_intro": {
+        "zh": "供数据管理员导入设施清单(逐行校验、预览、发布为新版本),查看历史版本、导出或恢复。",
+        "en": "For data staff: import a facility list (checked row by row, previewed, published as a new "
+        "version), and view, export or restore any earlier version.",
+    },
+    "login_required": {
+        "zh": "此页面需要登录。账号由系统管理员在命令行创建(python -m geo users add)。",
+        "en": "This page needs a login. Accounts are created by the administrator on the command line "
+        "(python -m geo users add).",
+    },
+    "login_name": {"zh": "用户名", "en": "User name"},
+    "login_password": {"zh": "密码", "en": "Password"},
+    "login_button": {"zh": "登录", "en": "Log in"},
+    "login_wait": {"zh": "请等待 {seconds} 秒后再试。", "en": "Wait {seconds} s before the next try."},
+    "logged_in_as": {"zh": "已登录:{name}", "en": "Logged in as {name}"},
+    "logout": {"zh": "退出登录", "en": "Log out"},
+    "tab_import": {"zh": "导入数据", "en": "Import"},
+    "tab_history": {"zh": "历史版本", "en": "History"},
+    "templates_title": {"zh": "1. 下载模板", "en": "1. Download a template"},
+    "templates_help": {
+        "zh": "模板含中英文表头说明和示例行(导入前请删除示例行)。表头可用中文或英文,顺序不限。",
+        "en": "The templates explain every column in Chinese and English and have example rows (delete "
+        "them before importing). Headers may be in Chinese or English, in any order.",
+    },
+    "template_csv": {"zh": "CSV 模板(UTF-8 带 BOM)", "en": "CSV template (UTF-8 with BOM)"},
+    "template_xlsx": {"zh": "Excel 模板(XLSX)", "en": "Excel template (XLSX)"},
+    "upload_title": {"zh": "2. 上传并校验", "en": "2. Upload and check"},
+    "upload_label": {"zh": "设施文件(CSV 或 XLSX)", "en": "Facility file (CSV or XLSX)"},
+    "upload_limits": {
+        "zh": "限制:{limits};CSV 可为 UTF-8(可带 BOM)或 GB18030/GBK 编码,逗号、制表符或分号分隔。",
+        "en": "Limits: {limits}; CSV in UTF-8 (with or without BOM) or GB18030/GBK, separated by "
+        "commas, tabs or semicolons.",
+    },
+    "file_crs": {"zh": "文件中经纬度的坐标系", "en": "Coordinate system of the file"},
+    "import_mode": {"zh": "导入方式", "en": "Import mode"},
+    "import_mode_upsert": {"zh": "新增与更新", "en": "Add and update (upsert)"},
+    "import_mode_replace": {"zh": "完整替换", "en": "Complete replacement"},
+    "mode_note_upsert": {
+        "zh": "文件中的设施将被新增或按编号更新,其他已发布设施保持不变。",
+        "en": "Facilities in the file are added or updated by id; all other published facilities stay.",
+    },
+    "mode_note_replace": {
+        "zh": "文件即完整清单:已发布但文件中没有的设施将被标记为“已关闭”(发布前会列出)。",
+        "en": "The file is the complete list: published facilities missing from it will be closed "
+        "(listed before publishing).",
+    },
+    "report_title": {"zh": "校验报告", "en": "Check report"},
+    "file_read": {
+        "zh": "文件 {file}:{rows} 行数据,编码 {encoding}。",
+        "en": "File {file}: {rows} data rows, encoding {encoding}.",
+    },
+    "report_errors": {
+        "zh": "发现 {errors} 个错误、{warnings} 个警告。有错误时不能导入:请按下表修改文件后重新上传(未做任何更改)。",
+        "en": "{errors} errors and {warnings} warnings. A file with errors cannot be imported: fix it as "
+        "the table says and upload it again (nothing was changed).",
+    },
+    "report_warnings": {
+        "zh": "没有错误,有 {warnings} 个警告,请核对后再发布。",
+        "en": "No errors; {warnings} warnings to check before publishing.",
+    },
+    "report_clean": {"zh": "校验通过:{rows} 行全部有效。", "en": "All {rows} rows are valid."},
+    "sev_error": {"zh": "错误", "en": "error"},
+    "sev_warning": {"zh": "警告", "en": "warning"},
+    "rep_row": {"zh": "行号", "en": "Row"},
+    "rep_column": {"zh": "列", "en": "Column"},
+    "rep_code": {"zh": "代码", "en": "Code"},
+    "rep_severity": {"zh": "级别", "en": "Severity"},
+    "rep_value": {"zh": "内容", "en": "Value"},
+    "rep_message": {"zh": "说明与修改方法", "en": "Message and how to fix it"},
+    "report_download": {"zh": "下载校验报告(CSV)", "en": "Download the report (CSV)"},
+    "preview_title": {"zh": "3. 预览更改", "en": "3. Preview the changes"},
+    "preview_base": {
+        "zh": "与当前版本 {version} 比较({mode})。",
+        "en": "Compared with the current version {version} ({mode}).",
+    },
+    "count_added": {"zh": "新增", "en": "Added"},
+    "count_changed": {"zh": "修改", "en": "Changed"},
+    "count_removed": {"zh": "删除", "en": "Removed"},
+    "count_unchanged": {"zh": "未变", "en": "Unchanged"},
+    "count_closed": {"zh": "将关闭", "en": "To be closed"},
+    "changes_title": {
+        "zh": "{n} 个设施的字段更改(原值 → 新值)",
+        "en": "Field changes of {n} facilities (old → new)",
+    },
+    "col_id": {"zh": "编号", "en": "ID"},
+    "col_field": {"zh": "字段", "en": "Field"},
+    "col_old": {"zh": "原值", "en": "Old"},
+    "col_new": {"zh": "新值", "en": "New"},
+    "closed_title": {
+        "zh": "完整替换:以下 {n} 个已发布设施不在文件中,发布后将标记为“已关闭”。",
+        "en": "Complete replacement: these {n} published facilities are not in the file and will be "
+        "closed when you publish.",
+    },
+    "preview_map_title": {"zh": "新增和修改的 {n} 个设施", "en": "The {n} added and changed facilities"},
+    "preview_nothing": {
+        "zh": "文件与当前数据相同,无需发布。",
+        "en": "The file matches the current data; nothing to publish.",
+    },
+    "preview_stale": {
+        "zh": "此预览基于版本 {base},但数据已更新到版本 {current}。请重新预览后再发布(文件和选项都会保留)。",
+        "en": "This preview is based on version {base}, but the data are now at version {current}. "
+        "Preview again before publishing (your file and choices are kept).",
+    },
+    "repreview": {"zh": "重新预览", "en": "Preview again"},
+    "publish_button": {"zh": "发布为版本 {version}", "en": "Publish as version {version}"},
+    "published": {
+        "zh": "已发布版本 {version}(共 {total} 个设施),所有页面立即使用新数据。",
+        "en": "Published version {version} ({total} facilities); every page uses it now.",
+    },
+    "publish_conflict": {
+        "zh": "未发布:预览(基于版本 {base})之后,其他人已发布了版本 {current}。"
+        "未做任何更改,也没有丢失任何内容;请重新预览,核对后再发布。",
+        "en": "Not published: someone published version {current} after your preview (based on version "
+        "{base}). Nothing was changed and nothing is lost; preview again, check it and publish.",
+    },
+    "publish_failed": {"zh": "未发布:{detail}", "en": "Not published: {detail}"},
+    "history_title": {"zh": "所有版本", "en": "All versions"},
+    "hist_version": {"zh": "版本", "en": "Version"},
+    "hist_created_at": {"zh": "时间(UTC)", "en": "Time (UTC)"},
+    "hist_user_name": {"zh": "用户", "en": "User"},
+    "hist_action": {"zh": "操作", "en": "Action"},
+    "hist_mode": {"zh": "方式", "en": "Mode"},
+    "hist_file_name": {"zh": "文件", "en": "File"},
+    "hist_sha256": {"zh": "SHA-256(前12位)", "en": "SHA-256 (first 12)"},
+    "hist_restored_from": {"zh": "恢复自版本", "en": "Restored from"},
+    "hist_added": {"zh": "新增", "en": "Added"},
+    "hist_changed": {"zh": "修改", "en": "Changed"},
+    "hist_removed": {"zh": "删除", "en": "Removed"},
+    "hist_unchanged": {"zh": "未变", "en": "Unchanged"},
+    "hist_total": {"zh": "总数", "en": "Total"},
+    "hist_note": {"zh": "备注", "en": "Note"},
+    "action_init": {"zh": "初始数据", "en": "initial data"},
+    "action_import": {"zh": "导入", "en": "import"},
+    "action_restore": {"zh": "恢复", "en": "restore"},
+    "hist_pick": {"zh": "查看版本", "en": "View version"},
+    "version_label": {"zh": "版本 {version}", "en": "Version {version}"},
+    "version_rows": {"zh": "版本 {version}:{n} 个设施", "en": "Version {version}: {n} facilities"},
+    "export_csv": {"zh": "导出 CSV(UTF-8 带 BOM)", "en": "Export CSV (UTF-8 with BOM)"},
+    "export_xlsx": {"zh": "导出 Excel(XLSX)", "en": "Export Excel (XLSX)"},
+    "export_geojson": {"zh": "导出 GeoJSON", "en": "Export GeoJSON"},
+    "restore_newest": {"zh": "这是当前版本。", "en": "This is the current version."},
+    "restore_button": {"zh": "恢复版本 {version}……", "en": "Restore version {version}…"},
+    "restore_confirm_text": {
+        "zh": "确定恢复版本 {version} 吗?其设施清单将发布为新版本 {new},记录您的用户名;之前的版本都会保留。",
+        "en": "Restore version {version}? Its facility list will be published as the new version {new}, "
+        "recorded with your user name; all earlier versions are kept.",
+    },
+    "restore_confirm": {"zh": "确认恢复", "en": "Yes, restore"},
+    "restore_cancel": {"zh": "取消", "en": "Cancel"},
+    "restored": {
+        "zh": "已将版本 {source} 恢复为新版本 {version}。",
+        "en": "Version {source} was restored as the new version {version}.",
+    },
+    "restore_conflict": {
+        "zh": "未恢复:数据刚被他人更新,请再试一次。",
+        "en": "Not restored: the data were just updated by someone else; try again.",
+    },
+    "modelled_note": {
+        "zh": "注意:当前设施与人口为**模拟样本数据**(按2020年人口普查等公开资料建模),并非真实记录;"
+        "导入真实数据后将自动替换。",
+        "en": "Note: facilities and population are a **modelled sample** (built from the 2020 census "
+        "and other public data), not real records, until real data are loaded.",
+    },
+    "data_version": {"zh": "数据版本 {version}", "en": "Data version {version}"},
+    "basemap": {"zh": "底图", "en": "Basemap"},
+    "basemap_osm": {"zh": "OpenStreetMap(WGS84)", "en": "OpenStreetMap (WGS84)"},
+    "basemap_gaode": {"zh": "高德地图(GCJ-02)", "en": "AutoNavi / Gaode (GCJ-02)"},
+    "basemap_none": {"zh": "无底图(离线)", "en": "No basemap (offline)"},
+    "no_data": {
+        "zh": "数据库中还没有已发布的设施数据。",
+        "en": "There are no published facilities in the database yet.",
+    },
+    # --- facility map page
+    "map_title": {"zh": "设施地图", "en": "Facility map"},
+    "map_intro": {
+        "zh": "鄂尔多斯市9个旗区的养老与托育/儿童服务设施,按类型着色,点击圆点查看详情。",
+        "en": "Elderly care and childcare facilities in the 9 districts of Ordos, coloured by type; "
+        "click a dot for details.",
+    },
+    "filter_title": {"zh": "筛选", "en": "Filter"},
+    "filter_category": {"zh": "类别", "en": "Category"},
+    "filter_type": {"zh": "类型", "en": "Type"},
+    "shown_count": {"zh": "显示 {shown} / {total} 个设施", "en": "Showing {shown} of {total} facilities"},
+    "count_table": {"zh": "各旗区设施数量", "en": "Facilities by district"},
+    "total": {"zh": "合计", "en": "Total"},
+    "district": {"zh": "旗区", "en": "District"},
+    "legend_types": {"zh": "设施类型", "en": "Facility types"},
+    "download_map_html": {"zh": "下载地图(HTML,可离线打开)", "en": "Download map (HTML, works offline)"},
+    # --- popup field labels
+    "f_address": {"zh": "地址", "en": "Address"},
+    "f_hours": {"zh": "开放时间", "en": "Opening hours"},
+    "f_phone": {"zh": "电话", "en": "Phone"},
+    "f_capacity": {"zh": "容量", "en": "Capacity"},
+    "f_available": {"zh": "空余名额", "en": "Places available"},
+    # --- finder page
+    "find_title": {"zh": "找服务", "en": "Find services"},
+    "find_intro": {
+        "zh": "设置您的位置,选择需要的服务和出行方式,查看附近设施及所需时间。",
+        "en": "Set your location, choose what you need and how you travel, and see nearby services.",
+    },
+    "large_text": {"zh": "大字模式", "en": "Larger text"},
+    "where_how": {"zh": "您的位置", "en": "Your location"},
+    "where_map": {"zh": "在地图上点选", "en": "Click the map"},
+    "where_place": {"zh": "输入地名", "en": "Type a place"},
+    "where_coords": {"zh": "输入坐标", "en": "Paste coordinates"},
+    "click_hint": {
+        "zh": "在下方地图上点击您的位置;也可先点地图左上角的 ◎ 按钮,按浏览器定位找到您所在处,再点击地图确认。",
+        "en": "Click your location on the map below, or first press ◎ (top left of the map) to let the browser "
+        "find you, then click the map there.",
+    },
+    "locate_me": {"zh": "显示我的位置(浏览器定位)", "en": "Show my location (browser)"},
+    "place_query": {"zh": "地名、乡镇、小区或设施名称", "en": "Place, township, community or facility name"},
+    "place_results": {"zh": "匹配结果", "en": "Matches"},
+    "place_none": {
+        "zh": "没有找到「{query}」,请换个说法。",
+        "en": "Nothing found for “{query}”; try other words.",
+    },
+    "place_modelled": {"zh": "(位置为模拟)", "en": "(modelled location)"},
+    "kind_seat": {"zh": "旗区政府驻地", "en": "district seat"},
+    "kind_district": {"zh": "旗区", "en": "district"},
+    "kind_township": {"zh": "乡镇苏木", "en": "township"},
+    "kind_place": {"zh": "地名", "en": "place"},
+    "kind_facility": {"zh": "设施", "en": "facility"},
+    "kind_address": {"zh": "地址", "en": "address"},
+    "kind_online": {"zh": "在线查询", "en": "online search"},
+    "use_place": {"zh": "使用此位置", "en": "Use this place"},
+    "coords_input": {"zh": "经度, 纬度(如 109.78, 39.61)", "en": "Longitude, latitude (e.g. 109.78, 39.61)"},
+    "coords_crs": {"zh": "坐标系", "en": "Coordinate system"},
+    "crs_wgs84": {"zh": "WGS84(GPS、OSM)", "en": "WGS84 (GPS, OSM)"},
+    "crs_gcj02": {"zh": "GCJ-02(高德、腾讯)", "en": "GCJ-02 (AutoNavi, Tencent)"},
+    "crs_bd09": {"zh": "BD-09(百度)", "en": "BD-09 (Baidu)"},
+    "use_coords": {"zh": "使用此坐标", "en": "Use these coordinates"},
+    "coords_error": {"zh": "坐标有误:{error}", "en": "Coordinates not understood: {error}"},
+    "home_label": {"zh": "我的位置", "en": "My location"},
+    "home_set": {
+        "zh": "当前位置:{label}({lon:.5f}, {lat:.5f})",
+        "en": "Location: {label} ({lon:.5f}, {lat:.5f})",
+    },
+    "no_home": {"zh": "请先设置您的位置。", "en": "Set your location first."},
+    "need": {"zh": "需要什么服务", "en": "What you need"},
+    "need_elderly": {"zh": "养老服务(全部)", "en": "Elderly care (all)"},
+    "need_child": {"zh": "托育/儿童(全部)", "en": "Children (all)"},
+    "mode": {"zh": "出行方式", "en": "How you travel"},
+    "mode_walk": {"zh": "步行", "en": "Walk"},
+    "mode_elderly_walk": {"zh": "慢步行(老年人)", "en": "Slower walk (older people)"},
+    "mode_bike": {"zh": "骑车", "en": "Bike"},
+    "mode_drive": {"zh": "驾车", "en": "Drive"},
+    "results_title": {"zh": "附近设施(按时间排序)", "en": "Nearby services (by travel time)"},
+    "results_none": {
+        "zh": "{minutes} 分钟内没有找到此类设施,可换一种出行方式。",
+        "en": "None within {minutes} minutes; try another way of travelling.",
+    },
+    "result_line": {
+        "zh": "约 {minutes} 分钟 · 直线 {distance}",
+        "en": "about {minutes} min · {distance} as the crow flies",
+    },
+    "open_now": {"zh": "现在营业", "en": "Open now"},
+    "closed_now": {"zh": "现在未营业", "en": "Closed now"},
+    "hours_unknown": {"zh": "营业状态未知", "en": "Opening status unknown"},
+    "places_available": {"zh": "空余名额 {n}", "en": "{n} places available"},
+    "reach_15": {"zh": "15分钟可达范围", "en": "Reachable in 15 minutes"},
+    "lines_note": {
+        "zh": "地图上的虚线为直线连接,实际路线可能更长。",
+        "en": "Dashed lines on the map are straight connections; the way there may be longer.",
+    },
+    # --- coverage page
+    "cov_title": {"zh": "覆盖分析", "en": "Coverage"},
+    "cov_intro": {
+        "zh": "各旗区、乡镇居民在设定时间内到达所选设施的覆盖情况(按人口计算)。",
+        "en": "Share of people in each district and township who reach the chosen facilities in time.",
+    },
+    "cov_types": {"zh": "设施类型", "en": "Facility types"},
+    "cov_target": {"zh": "目标人群", "en": "Target group"},
+    "target_pop_total": {"zh": "全部人口", "en": "Everyone"},
+    "target_pop_60plus": {"zh": "60岁及以上", "en": "Aged 60+"},
+    "target_pop_0_3": {"zh": "0–3岁儿童", "en": "Children 0–3"},
+    "cov_budget": {"zh": "时间(分钟)", "en": "Budget (minutes)"},
+    "cov_district": {"zh": "旗区", "en": "District"},
+    "all_districts": {"zh": "全市", "en": "Whole city"},
+    "cov_layers": {"zh": "图层", "en": "Layers"},
+    "layer_isochrones": {"zh": "等时圈", "en": "Isochrone bands"},
+    "layer_gaps": {"zh": "未覆盖人口(六边形)", "en": "Uncovered people (hexagons)"},
+    "layer_choropleth": {"zh": "旗区覆盖率", "en": "District covered share"},
+    "layer_facilities": {"zh": "设施", "en": "Facilities"},
+    "model_straight": {
+        "zh": "出行模型:直线距离 × 绕行系数 {detour}({mode},{speed:.0f} 米/分钟),未加载路网。",
+        "en": "Travel model: straight line × detour {detour} ({mode}, {speed:.0f} m/min), "
+        "no road network loaded.",
+    },
+    "model_network": {
+        "zh": "出行模型:路网 {name}(SHA-256 {sha}…),{mode}。",
+        "en": "Travel model: road network {name} (SHA-256 {sha}…), {mode}.",
+    },
+    "metric_covered": {"zh": "{group}覆盖率", "en": "{group} covered"},
+    "metric_people": {"zh": "{covered:,} / {total:,} 人", "en": "{covered:,} of {total:,} people"},
+    "no_types": {"zh": "请至少选择一种设施类型。", "en": "Choose at least one facility type."},
+    "no_cells": {
+        "zh": "没有需求单元数据(datasets/population_cells.csv)。",
+        "en": "No demand cells found (datasets/population_cells.csv).",
+    },
+    "legend_bands": {"zh": "可达时间", "en": "Travel time"},
+    "legend_gaps": {"zh": "未覆盖人口", "en": "Uncovered people"},
+    "legend_share": {"zh": "覆盖率", "en": "Covered share"},
+    "minutes_label": {"zh": "{minutes:g} 分钟", "en": "{minutes:g} min"},
+    "people_unit": {"zh": "人", "en": "people"},
+    "tab_districts": {"zh": "按旗区", "en": "By district"},
+    "tab_townships": {"zh": "按乡镇", "en": "By township"},
+    "tab_fca": {"zh": "供需比(2SFCA)", "en": "Supply (2SFCA)"},
+    "tab_gaps": {"zh": "主要缺口", "en": "Top gaps"},
+    "chart_title": {"zh": "各旗区覆盖率", "en": "Covered share by district"},
+    "fca_note": {
+        "zh": "两步移动搜索法(2SFCA,距离衰减):每千名目标人口可及的容量;"
+        "“覆盖但超负荷”指在时间范围内但人均容量低于标准的人口。"
+        "参考:托位 4.5(国家)/ 4.86(鄂尔多斯2024)每千人。",
+        "en": "Two-step floating catchment (2SFCA, distance decay): capacity within reach per 1,000 "
+        "target people; "
+        "“oversubscribed” counts people within the budget whose share of capacity is below the standard. "
+        "Nursery benchmarks: 4.5 (national) and 4.86 (Ordos 2024) places per 1,000 residents.",
+    },
+    "download_csv": {"zh": "下载表格(CSV)", "en": "Download tables (CSV)"},
+    "download_xlsx": {"zh": "下载表格(XLSX)", "en": "Download tables (XLSX)"},
+    "city_total": {"zh": "全市合计", "en": "City total"},
+    # --- coverage table columns
+    "col_covered": {"zh": "已覆盖", "en": "covered"},
+    "col_covered_share": {"zh": "覆盖率", "en": "covered share"},
+    "col_oversubscribed": {"zh": "覆盖但超负荷", "en": "covered but oversubscribed"},
+    "col_access_per_1000": {"zh": "每千人可及容量(2SFCA)", "en": "capacity within reach per 1,000 (2SFCA)"},
+    "col_adcode": {"zh": "区划代码", "en": "Adcode"},
+    "col_name": {"zh": "名称", "en": "Name"},
+    "col_township_code": {"zh": "乡镇代码", "en": "Township code"},
+    "col_township": {"zh": "乡镇", "en": "Township"},
+    "col_district": {"zh": "旗区", "en": "District"},
+    "col_facilities": {"zh": "设施数", "en": "Facilities"},
+    "col_capacity": {"zh": "容量", "en": "Capacity"},
+    "col_beds_per_1000_60plus": {"zh": "每千名老人床位", "en": "Beds per 1,000 aged 60+"},
+    "col_places_per_1000_residents": {"zh": "每千人托位", "en": "Places per 1,000 residents"},
+    "col_places_per_1000_target_national": {"zh": "国家目标(每千人)", "en": "National target per 1,000"},
+    "col_places_per_1000_ordos_2024": {"zh": "鄂尔多斯2024(每千人)", "en": "Ordos 2024 per 1,000"},
+    "col_rank": {"zh": "排名", "en": "Rank"},
+    "col_cell_id": {"zh": "单元编号", "en": "Cell"},
+    "col_lon": {"zh": "经度", "en": "Longitude"},
+    "col_lat": {"zh": "纬度", "en": "Latitude"},
+    "col_settlement": {"zh": "聚落类型", "en": "Settlement"},
+    "col_minutes": {"zh": "最近设施(分钟)", "en": "Nearest (minutes)"},
+    "col_facility_id": {"zh": "最近设施编号", "en": "Nearest facility"},
+}
+
+
+_override = threading.local()
+
+
+@contextmanager
+def fixed_lang(lang: str) -> Iterator[None]:
+    """Use ``lang`` in this thread (deferred downloads run outside the script, without session state)."""
+    previous = getattr(_override, "lang", None)
+    _override.lang = lang
+    try:
+        yield
+    finally:
+        _override.lang = previous
+
+
+def current_lang() -> str:
+    """The language chosen in the sidebar (Chinese until the user switches)."""
+    lang = getattr(_override, "lang", None) or st.session_state.get(state.LANG, DEFAULT_LANG)
+    return lang if lang in LANGUAGES else DEFAULT_LANG
+
+
+def t(key: str, **fmt: object) -> str:
+    """The catalog string ``key`` in the current language, formatted with ``fmt``.
+
+    A missing key shows as ``⟦key⟧`` so it is visible in the page (and the i18n test fails).
+    """
+    entry = CATALOG.get(key)
+    if entry is None:
+        return f"⟦{key}⟧"
+    text = entry.get(current_lang()) or entry[DEFAULT_LANG]
+    return text.format(**fmt) if fmt else text
+
+
+def type_name(code: str) -> str:
+    """The label of a facility type in the current language."""
+    ftype = FACILITY_TYPES.get(code)
+    if ftype is None:
+        return code
+    return ftype.zh if current_lang() == "zh" else ftype.en
+
+
+def category_name(code: str) -> str:
+    """The label of a facility category in the current language."""
+    cat = CATEGORIES.get(code)
+    if cat is None:
+        return code
+    return cat.zh if current_lang() == "zh" else cat.en
+
+
+def labels_for(options: Iterable[Any], label: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A widget ``format_func`` whose labels are fixed now, in the current language.
+
+    Streamlit (and AppTest) may call a ``format_func`` outside the script run, where the session's
+    language cannot be read; fixing the labels up front keeps them right.
+    """
+    labels = {option: label(option) for option in options}
+    return lambda option: labels.get(option, str(option))

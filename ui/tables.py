@@ -1,0 +1,113 @@
+"""Coverage tables, chart and downloads for the coverage page (display only; numbers come from geo)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from geo.coverage import GROUPS
+from ui import widgets
+from ui.i18n import CATALOG, t
+
+_SUFFIXES = ("_covered_share", "_covered", "_oversubscribed", "_access_per_1000")
+
+
+def column_label(col: str) -> str:
+    """Display label of a coverage table column in the current language."""
+    for group in GROUPS:
+        if col == group:
+            return t(f"target_{group}")
+        for suffix in _SUFFIXES:
+            if col == group + suffix:
+                return f"{t(f'target_{group}')} · {t('col' + suffix)}"
+    return t(f"col_{col}") if f"col_{col}" in CATALOG else col
+
+
+def _display(frame: pd.DataFrame) -> None:
+    config = {
+        c: st.column_config.NumberColumn(column_label(c), format="percent")
+        for c in frame.columns
+        if c.endswith("_share")
+    }
+    shown = frame.rename(columns={c: column_label(c) for c in frame.columns if c not in config})
+    st.dataframe(shown, width="stretch", hide_index=True, column_config=config)
+
+
+def scoped_totals(bundle: dict[str, Any], district: int) -> dict[str, Any]:
+    """The city totals, or one district's row when a district is chosen."""
+    if not district:
+        return bundle["totals"]
+    table = bundle["districts"]
+    return table.loc[table["adcode"] == district].iloc[0].to_dict()
+
+
+def _scoped(frame: pd.DataFrame, district: int) -> pd.DataFrame:
+    return frame if not district else frame.loc[frame["adcode"] == district]
+
+
+def coverage_tables(
+    bundle: dict[str, Any], *, target: str, district: int, district_names: dict[int, str]
+) -> None:
+    """Tabs: per district (with a chart), per township, 2SFCA summary, top gaps."""
+    tab_d, tab_t, tab_f, tab_g = st.tabs(
+        [t("tab_districts"), t("tab_townships"), t("tab_fca"), t("tab_gaps")]
+    )
+    by_district = bundle["districts"]
+    with tab_d:
+        _display(_scoped(by_district, district))
+        st.caption(t("chart_title"))
+        chart = pd.DataFrame(
+            {t(f"target_{g}"): by_district[f"{g}_covered_share"].to_numpy() * 100 for g in GROUPS},
+            index=[district_names.get(int(a), str(a)) for a in by_district["adcode"]],
+        )
+        st.bar_chart(chart, stack=False, y_label="%")
+    with tab_t:
+        _display(_scoped(bundle["townships"], district))
+    with tab_f:
+        st.caption(t("fca_note"))
+        cols = ["adcode", "name", target, f"{target}_covered", "facilities", "capacity"]
+        cols += [c for c in by_district.columns if c.startswith("beds_per") or c.startswith("places_per")]
+        cols += [
+            c for c in (f"{target}_oversubscribed", f"{target}_access_per_1000") if c in by_district.columns
+        ]
+        _display(_scoped(by_district, district)[cols])
+    with tab_g:
+        _display(_scoped(bundle["gaps"], district).head(20))
+
+
+def downloads(bundle: dict[str, Any], build_map: Callable[[], bytes], *, district: int) -> None:
+    """CSV and XLSX of the tables, and the map as a self-contained HTML file (``build_map`` gives its bytes).
+
+    The files are made only when a button is clicked (callables), so control changes stay fast.
+    """
+    sheets = {
+        "districts": _scoped(bundle["districts"], district),
+        "townships": _scoped(bundle["townships"], district),
+        "gaps": _scoped(bundle["gaps"], district),
+    }
+    model = pd.DataFrame([{k: str(v) for k, v in bundle["model"].items()}])
+    csv = pd.concat(
+        [sheets["districts"].assign(level="district"), sheets["townships"].assign(level="township")]
+    )
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(
+        t("download_csv"),
+        data=lambda: csv.to_csv(index=False).encode("utf-8-sig"),
+        file_name="carecircle_coverage.csv",
+        mime="text/csv",
+    )
+    c2.download_button(
+        t("download_xlsx"),
+        data=lambda: widgets.xlsx_bytes({**sheets, "model": model}),
+        file_name="carecircle_coverage.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    c3.download_button(
+        t("download_map_html"),
+        data=build_map,
+        file_name="carecircle_coverage_map.html",
+        mime="text/html",
+    )

@@ -1,0 +1,123 @@
+"""Small widgets and notes shared by the pages."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from geo.maps import BASEMAPS
+from geo.schema import MODELLED_SOURCE_PREFIX
+from ui import state
+from ui.i18n import labels_for, t
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+_LARGE_TEXT_CSS = """
+<style>
+html, body, [data-testid="stAppViewContainer"] { font-size: 1.25rem; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
+button, input, label, [data-baseweb="select"] { font-size: 1.15rem !important; }
+</style>
+"""
+
+
+def md_escape(value: object) -> str:
+    """User text made inert for ``st.markdown``: Markdown, HTML and Streamlit directives escaped."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return _MD_SPECIAL.sub(r"\\\1", str(value))
+
+
+def modelled_note(facilities: pd.DataFrame) -> None:
+    """The visible note that the data are a modelled sample (shown while any row is modelled)."""
+    if facilities.empty or facilities["source"].astype(str).str.startswith(MODELLED_SOURCE_PREFIX).any():
+        st.warning(t("modelled_note"), icon=":material/warning:")
+
+
+def basemap_picker() -> str:
+    """Sidebar choice of basemap (OSM, AutoNavi, none); returns its code.
+
+    The initial choice is ``$CARECIRCLE_BASEMAP`` (``osm`` when unset): ``none`` suits offline sites.
+    """
+    default = os.environ.get("CARECIRCLE_BASEMAP", "osm")
+    return st.sidebar.radio(
+        t("basemap"),
+        list(BASEMAPS),
+        index=list(BASEMAPS).index(default) if default in BASEMAPS else 0,
+        format_func=labels_for(BASEMAPS, lambda code: t(f"basemap_{code}")),
+        key=state.BASEMAP,
+    )
+
+
+def large_text() -> bool:
+    """The larger-text toggle; injects a fixed style sheet (no user data) when on."""
+    on = st.sidebar.toggle(t("large_text"), key=state.LARGE_TEXT)
+    if on:
+        st.markdown(_LARGE_TEXT_CSS, unsafe_allow_html=True)
+    return bool(on)
+
+
+def model_note(description: dict[str, object]) -> str:
+    """One line saying which travel model produced the numbers."""
+    mode = t(f"mode_{description.get('mode')}")
+    if description.get("name") == "straight_line":
+        return t(
+            "model_straight",
+            detour=description.get("detour_factor"),
+            mode=mode,
+            speed=float(str(description.get("speed_m_per_min", 0))),
+        )
+    return t(
+        "model_network",
+        name=description.get("network_name", "?"),
+        sha=str(description.get("network_sha256", ""))[:10],
+        mode=mode,
+    )
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """Several tables as one XLSX workbook (sheet names cut to Excel's 31 characters)."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+    return buffer.getvalue()
+
+
+def _distance_text(distance_m: float) -> str:
+    return f"{distance_m / 1000:.1f} km" if distance_m >= 1000 else f"{distance_m:.0f} m"
+
+
+def result_card(rank: int, rec: Mapping[Any, Any], *, type_label: str, open_state: bool | None) -> None:
+    """One finder result as a bordered card; every data value is escaped for Markdown."""
+    with st.container(border=True):
+        minutes = max(1, round(float(str(rec["minutes"]))))
+        st.markdown(f"**{rank}. {md_escape(rec['name'])}**  \n{md_escape(type_label)}")
+        line = t("result_line", minutes=minutes, distance=_distance_text(float(str(rec["distance_m"]))))
+        st.markdown(md_escape(line))
+        if rec.get("address"):
+            st.markdown(f":material/location_on: {md_escape(rec['address'])}")
+        if open_state is None:
+            status = f":gray[{md_escape(t('hours_unknown'))}]"
+        elif open_state:
+            status = f":green[:material/check_circle: {md_escape(t('open_now'))}]"
+        else:
+            status = f":red[:material/cancel: {md_escape(t('closed_now'))}]"
+        hours = md_escape(rec.get("opening_hours") or "")
+        st.markdown(f":material/schedule: {hours} · {status}" if hours else status)
+        extras = []
+        available = rec.get("available_places")
+        if available is not None and not pd.isna(available):
+            extras.append(md_escape(t("places_available", n=int(str(available)))))
+        phone = str(rec.get("phone") or "")
+        if phone:
+            tel = re.sub(r"[^0-9+]", "", phone)
+            extras.append(f":material/call: [{md_escape(phone)}](tel:{tel})")
+        if extras:
+            st.markdown(" · ".join(extras))
