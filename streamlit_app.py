@@ -20,6 +20,7 @@ pages = [
     st.Page("pages/map.py", title=t("nav_map"), icon=":material/map:", url_path="map", default=True),
     st.Page("pages/find.py", title=t("nav_find"), icon=":material/search:", url_path="find"),
     st.Page("pages/coverage.py", title=t("nav_coverage"), icon=":material/analytics:", url_path="coverage"),
+    st.Page("pages/plan.py", title=t("nav_plan"), icon="📍", url_path="plan"),
 ]
 if (HERE / "pages" / "data.py").is_file():
     pages.append(st.Page("pages/data.py", title=t("nav_data"), icon=":material/database:", url_path="data"))

@@ -42,11 +42,13 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from geo.errors import CareCircleError, CareCircleWarning, DataError
+from geo.travel import TravelModel
 
 __all__ = [
     "ORDOS_TMERC_PROJ",
     "SitingProblem",
     "SitingResult",
+    "Suggestion",
     "candidate_mask",
     "candidates_from_cells",
     "exact_mclp",
@@ -54,6 +56,7 @@ __all__ = [
     "greedy_lscp",
     "greedy_mclp",
     "lscp",
+    "suggest_sites",
 ]
 
 #: Transverse Mercator centred on Ordos (about 106.7-111.5 E): metres with < 0.1 % scale error.
@@ -90,9 +93,11 @@ class SitingProblem:
 
     Attributes
     ----------
-    cost_min : numpy.ndarray of float, shape (n_demand, n_candidates)
+    cost_min : numpy.ndarray of float or scipy.sparse.csr_array, shape (n_demand, n_candidates)
         Travel time (minutes) from each candidate site (column) to each demand cell (row);
-        ``np.inf`` where unreachable.
+        ``np.inf`` where unreachable. Sparse matrices follow the OD-matrix convention of
+        :meth:`geo.travel.TravelModel.od_matrix`: stored entries are the reachable pairs,
+        absent ones are unreachable (so a whole city fits in memory).
     demand : numpy.ndarray of float, shape (n_demand,)
         Target people in each cell (all residents, 60+ or 0-3).
     budget_min : float
@@ -104,7 +109,7 @@ class SitingProblem:
         capacitated models read it.
     """
 
-    cost_min: npt.NDArray[np.floating]
+    cost_min: npt.NDArray[np.floating] | sparse.csr_array
     demand: npt.NDArray[np.float64]
     budget_min: float
     covered_already: npt.NDArray[np.bool_]
@@ -133,9 +138,11 @@ class SitingProblem:
 
         Parameters
         ----------
-        cost_min : array_like of float, shape (n_demand, n_candidates)
+        cost_min : array_like of float or scipy sparse matrix, shape (n_demand, n_candidates)
             Travel time (minutes) from each candidate (column) to each demand cell (row);
-            ``np.inf`` marks unreachable pairs. Float arrays are used without a copy.
+            ``np.inf`` marks unreachable pairs. Float arrays are used without a copy. A sparse
+            matrix (any scipy format) holds only the reachable pairs, as the travel models'
+            ``od_matrix`` returns them transposed; it is kept sparse (CSR).
         demand : array_like of float or int, shape (n_demand,)
             Target people in each demand cell, >= 0.
         budget_min : float
@@ -155,7 +162,8 @@ class SitingProblem:
             When a shape does not match, a value is NaN or negative, or all demand is zero;
             the message names the parameter, what came and what was expected.
         """
-        cost_arr = np.asarray(cost_min)
+        cost_arr: np.ndarray | sparse.csr_array
+        cost_arr = sparse.csr_array(cost_min) if sparse.issparse(cost_min) else np.asarray(cost_min)
         if cost_arr.dtype.kind not in "fiub":
             msg = f"cost_min: got an array of dtype {cost_arr.dtype}; expected numbers (travel minutes)"
             raise DataError(msg)
@@ -240,13 +248,13 @@ def _as_float_vector(values: npt.ArrayLike, name: str) -> npt.NDArray[np.float64
 
 
 def _validate_problem(
-    cost_min: np.ndarray,
+    cost_min: np.ndarray | sparse.csr_array,
     demand: np.ndarray,
     budget_min: float,
     covered_already: np.ndarray,
     capacity: np.ndarray | None,
 ) -> None:
-    if not isinstance(cost_min, np.ndarray) or cost_min.ndim != 2:
+    if not isinstance(cost_min, np.ndarray | sparse.csr_array) or cost_min.ndim != 2:
         shape = getattr(cost_min, "shape", type(cost_min).__name__)
         msg = f"cost_min: got shape {shape}; expected a 2-D array (n_demand, n_candidates) of minutes"
         raise DataError(msg)
@@ -257,7 +265,9 @@ def _validate_problem(
     if cost_min.dtype.kind != "f":
         msg = f"cost_min: got dtype {cost_min.dtype}; expected floats (use from_cost_matrix to convert)"
         raise DataError(msg)
-    for start in range(0, n_demand, _CHUNK_ROWS):
+    if isinstance(cost_min, sparse.csr_array):
+        _validate_sparse_cost(cost_min)
+    for start in range(0, n_demand if isinstance(cost_min, np.ndarray) else 0, _CHUNK_ROWS):
         block = cost_min[start : start + _CHUNK_ROWS]
         if np.isnan(block).any():
             rows, cols = np.nonzero(np.isnan(block))
@@ -307,7 +317,24 @@ def _validate_problem(
             raise DataError(msg)
 
 
-def _coverage_matrix(cost_min: np.ndarray, budget_min: float) -> sparse.csr_array:
+def _validate_sparse_cost(cost_min: sparse.csr_array) -> None:
+    coo = cost_min.tocoo()
+    bad = np.isnan(coo.data) | (coo.data < 0)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        msg = (
+            f"cost_min: got {coo.data[k]} at (demand {coo.row[k]}, candidate {coo.col[k]}) and "
+            f"{int(bad.sum()) - 1} more; expected minutes >= 0 for the stored (reachable) pairs"
+        )
+        raise DataError(msg)
+
+
+def _coverage_matrix(cost_min: np.ndarray | sparse.csr_array, budget_min: float) -> sparse.csr_array:
+    if isinstance(cost_min, sparse.csr_array):
+        coo = cost_min.tocoo()
+        keep = coo.data <= budget_min
+        data = np.ones(int(keep.sum()), dtype=bool)
+        return sparse.csr_array((data, (coo.row[keep], coo.col[keep])), shape=cost_min.shape)
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     for start in range(0, cost_min.shape[0], _CHUNK_ROWS):
@@ -599,7 +626,7 @@ def greedy_capacitated_mclp(problem: SitingProblem, n_sites: int) -> SitingResul
             break
         rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
         rows = rows[remaining[rows] > 0]
-        rows = rows[np.argsort(problem.cost_min[rows, j], kind="stable")]
+        rows = rows[np.argsort(_column_minutes(problem, rows, j), kind="stable")]
         left = float(capacity[j])
         served = 0.0
         for i in rows:
@@ -623,6 +650,14 @@ def greedy_capacitated_mclp(problem: SitingProblem, n_sites: int) -> SitingResul
         started=started,
         note=note,
     )
+
+
+def _column_minutes(problem: SitingProblem, rows: np.ndarray, j: int) -> np.ndarray:
+    """Minutes from candidate ``j`` to the demand ``rows`` (all of them within its reach)."""
+    cost = problem.cost_min
+    if isinstance(cost, np.ndarray):
+        return np.asarray(cost[rows, j], dtype=np.float64)
+    return np.asarray(cost[:, [j]].toarray(), dtype=np.float64).reshape(-1)[rows]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1196,3 +1231,167 @@ def candidates_from_cells(
         cells_df, existing_xy_m, min_separation_m=min_separation_m, cells_xy_m=cells_xy_m, proj=proj
     )
     return cells_df.loc[mask].copy()
+
+
+# --------------------------------------------------------------------------------------------
+# Adapter: demand cells, facilities and a travel model -> suggestions
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """New-site suggestions for one facility type, ready for the ``suggest`` outputs.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        DESIGN.md's ``suggest`` columns (see :meth:`SitingResult.to_frame`).
+    result : SitingResult
+        The solver's answer (status, gap, runtime, note).
+    candidates : pandas.DataFrame
+        The candidate sites (``lon, lat, district_adcode, township, township_code, cell_id``), in
+        the column order of the cost matrix.
+    problem : SitingProblem
+        The instance solved (sparse cost matrix: demand cells × candidates).
+    settings : dict
+        ``facility_type, n_new, budget_min, target, solver, min_separation_m, n_candidates,
+        n_existing``: what was asked, for reports and file headers.
+    """
+
+    table: pd.DataFrame
+    result: SitingResult
+    candidates: pd.DataFrame
+    problem: SitingProblem
+    settings: dict[str, object]
+
+
+def suggest_sites(
+    cells: pd.DataFrame,
+    facilities: pd.DataFrame,
+    model: TravelModel,
+    *,
+    facility_type: str,
+    n_new: int,
+    budget_min: float,
+    target: str = "pop_total",
+    solver: Literal["greedy", "exact"] = "greedy",
+    time_limit_s: float = 30.0,
+    min_separation_m: float = 0.0,
+    townships: pd.DataFrame | None = None,
+) -> Suggestion:
+    """Where the next ``n_new`` facilities of a type cover the most target people in time.
+
+    Candidates are the centres of the populated demand cells, less those within
+    ``min_separation_m`` (straight line) of an open facility of the same type. Cells within
+    ``budget_min`` of an open facility of the type count as covered already. The cost matrix
+    comes from ``model.od_matrix`` and stays sparse (cells × candidates, reachable pairs only).
+
+    Parameters
+    ----------
+    cells : pandas.DataFrame
+        Demand cells: ``cell_id, lon, lat`` (WGS84), ``adcode``, the target column and
+        optionally ``township_code``.
+    facilities : pandas.DataFrame
+        The facility table; only open facilities of ``facility_type`` count.
+    model : TravelModel
+        Straight-line or road-network travel model (its mode sets speed and detour).
+    facility_type : str
+        One type code or Chinese label.
+    n_new : int
+        Number of new sites wanted (>= 1).
+    budget_min : float
+        Time budget (minutes).
+    target : {"total", "60plus", "0_3"} or a population column name
+        Whose coverage to maximise.
+    solver : {"greedy", "exact"}
+        :func:`greedy_mclp` or :func:`exact_mclp` (HiGHS, ``time_limit_s``).
+    time_limit_s : float
+        Time limit of the exact solver (seconds).
+    min_separation_m : float
+        Leave out candidates closer than this (metres) to an open facility of the type.
+    townships : pandas.DataFrame, optional
+        ``code, name`` (:func:`geo.io.read_townships`) to name each site's township.
+
+    Returns
+    -------
+    Suggestion
+
+    Raises
+    ------
+    DataError
+        For an unknown type, several types, a bad target, budget or count, or when no
+        candidate is left.
+    """
+    from geo import coverage as cov
+    from geo.crs import to_metric
+    from geo.travel import check_budget
+
+    codes = cov.parse_types(facility_type)
+    if len(codes) != 1:
+        msg = f"facility_type: got {facility_type!r}; expected exactly one facility type"
+        raise DataError(msg)
+    code = codes[0]
+    column = cov.parse_target(target)
+    budget = check_budget(budget_min)
+    n = _check_n_sites(n_new)
+    if solver not in ("greedy", "exact"):
+        msg = f"solver: got {solver!r}; expected 'greedy' or 'exact'"
+        raise DataError(msg)
+    cov._require(cells, ("cell_id", "lon", "lat", "adcode", column), "cells")
+    existing = cov.select_facilities(facilities, [code])
+    access = cov.cell_access(cells, facilities, model, types=[code], budget_min=budget, tiers_min=())
+    populated = cells.loc[cells["pop_total"] > 0] if "pop_total" in cells.columns else cells
+    ex_x, ex_y = to_metric(existing["lon"].to_numpy(dtype=np.float64), existing["lat"].to_numpy(np.float64))
+    cx, cy = to_metric(populated["lon"].to_numpy(dtype=np.float64), populated["lat"].to_numpy(np.float64))
+    keep = candidate_mask(
+        populated,
+        np.column_stack([np.atleast_1d(ex_x), np.atleast_1d(ex_y)]).reshape(-1, 2),
+        min_separation_m=float(min_separation_m),
+        cells_xy_m=np.column_stack([np.atleast_1d(cx), np.atleast_1d(cy)]).reshape(-1, 2),
+    )
+    chosen = populated.loc[keep]
+    if chosen.empty:
+        msg = (
+            f"min_separation_m: no candidate cell is at least {min_separation_m:g} m from an open "
+            f"{code}; lower the separation"
+        )
+        raise DataError(msg)
+    township_codes = cov._code_text(chosen["township_code"]) if "township_code" in chosen.columns else None
+    names: dict[str, str] = {}
+    if townships is not None:
+        names = dict(zip(cov._code_text(townships["code"]), townships["name"].astype(str), strict=True))
+    candidates = pd.DataFrame(
+        {
+            "cell_id": chosen["cell_id"].to_numpy(),
+            "lon": chosen["lon"].to_numpy(dtype=np.float64),
+            "lat": chosen["lat"].to_numpy(dtype=np.float64),
+            "district_adcode": chosen["adcode"].to_numpy(dtype=np.int64),
+            "township_code": township_codes.to_numpy() if township_codes is not None else "",
+        }
+    )
+    candidates["township"] = candidates["township_code"].map(lambda c: names.get(c, ""))
+    od = model.od_matrix(
+        candidates[["lon", "lat"]].to_numpy(),
+        cells[["lon", "lat"]].to_numpy(dtype=np.float64),
+        budget_min=budget,
+    )
+    problem = SitingProblem.from_cost_matrix(
+        sparse.csr_array(od.T),
+        cells[column].to_numpy(dtype=np.float64),
+        budget,
+        covered_already=access["covered"].to_numpy(dtype=bool),
+    )
+    if solver == "greedy":
+        result = greedy_mclp(problem, n)
+    else:
+        result = exact_mclp(problem, n, time_limit_s=time_limit_s)
+    settings: dict[str, object] = {
+        "facility_type": code,
+        "n_new": n,
+        "budget_min": budget,
+        "target": column,
+        "solver": solver,
+        "min_separation_m": float(min_separation_m),
+        "n_candidates": len(candidates),
+        "n_existing": len(existing),
+    }
+    return Suggestion(result.to_frame(candidates), result, candidates, problem, settings)

@@ -19,12 +19,14 @@ from geo import maps
 from geo import scenarios as sc
 from geo.cli_siting import suggestion_csv_bytes, suggestion_geojson
 from geo.coverage import GROUPS, select_facilities
+from geo.crs import in_ordos_bounds
 from geo.errors import CareCircleError
 from geo.report import ReportSettings, build_report
+from geo.schema import FACILITY_TYPES
 from geo.siting import suggest_sites
 from geo.store import database_url
 from ui import loaders
-from ui.i18n import t, type_name
+from ui.i18n import labels_for, t, type_name
 from ui.mapbuild import popup_labels
 
 # Session-state keys (this page's own; the shared ones live in ui.state)
@@ -152,7 +154,7 @@ def suggestion_map(
 ) -> folium.Map:
     """Existing facilities of the type and the suggested sites (numbered)."""
     m = maps.base_map(basemap=basemap)
-    maps.add_districts(m, loaders.districts(), basemap=basemap, lang=lang)
+    maps.add_districts(m, loaders.districts(), basemap=basemap, lang=lang, fit=False)
     maps.add_facilities(
         m, select_facilities(facilities, [facility_type]), basemap=basemap, lang=lang, labels=popup_labels()
     )
@@ -241,7 +243,7 @@ def scenario_map(
 ) -> folium.Map:
     """Open facilities of the type after the scenario; added ones green, closed ones grey, the chosen point red."""
     m = maps.base_map(basemap=basemap)
-    maps.add_districts(m, loaders.districts(), basemap=basemap, lang=lang)
+    maps.add_districts(m, loaders.districts(), basemap=basemap, lang=lang, fit=False)
     untouched = applied[applied[sc.EDIT_COLUMN] != "added"]
     maps.add_facilities(
         m, select_facilities(untouched, [facility_type]), basemap=basemap, lang=lang, labels=popup_labels()
@@ -330,3 +332,170 @@ def build_report_files(
         report = build_report(cells, facilities, model, pdf=False, **kwargs)  # type: ignore[arg-type]
         error = str(exc)
     return {"title": report.title, "html": report.html.encode("utf-8"), "pdf": report.pdf, "error": error}
+
+
+# --- page sections --------------------------------------------------------------------------------
+
+
+def take_click(clicked: tuple[float, float] | None) -> None:
+    """Put a new map click into the coordinate boxes (before they are drawn) and rerun."""
+    if not clicked or clicked == st.session_state.get(PLAN_LAST_CLICK):
+        return
+    st.session_state[PLAN_LAST_CLICK] = clicked
+    if not in_ordos_bounds(*clicked):
+        st.warning(t("plan_outside"))
+        return
+    st.session_state[PLAN_LON], st.session_state[PLAN_LAT] = round(clicked[0], 6), round(clicked[1], 6)
+    st.rerun()
+
+
+def edit_controls(scenario: sc.Scenario, options: dict[str, str], facility_type: str) -> None:
+    """Point, new facility and existing facility inputs with the add / move / close buttons."""
+    st.caption(t("plan_click_hint"))
+    lon = st.number_input(t("col_lon"), 106.4, 111.5, value=None, format="%.6f", key=PLAN_LON)
+    lat = st.number_input(t("col_lat"), 37.6, 40.9, value=None, format="%.6f", key=PLAN_LAT)
+    types = list(FACILITY_TYPES)
+    add_type = st.selectbox(
+        t("plan_add_type"),
+        types,
+        index=types.index(facility_type),
+        format_func=labels_for(types, type_name),
+        key=PLAN_ADD_TYPE,
+    )
+    capacity = st.number_input(t("f_capacity"), 0, 10_000, 30, key=PLAN_ADD_CAPACITY)
+    new_name = st.text_input(t("plan_add_name"), key=PLAN_ADD_NAME)
+    pick = st.selectbox(
+        t("plan_pick"), list(options), format_func=lambda i: options.get(i, i), index=None, key=PLAN_PICK
+    )
+    point = (float(lon), float(lat)) if lon is not None and lat is not None else None
+    no_point = point is None
+    edited = scenario
+    try:
+        if st.button(t("plan_add"), key=PLAN_ADD, disabled=no_point) and point is not None:
+            edited = scenario.add(
+                lon=point[0], lat=point[1], facility_type=add_type, capacity=capacity, name=new_name
+            )
+        if st.button(t("plan_move"), key=PLAN_MOVE, disabled=pick is None or no_point) and point is not None:
+            edited = scenario.move(str(pick), lon=point[0], lat=point[1])
+        if st.button(t("plan_close"), key=PLAN_CLOSE, disabled=pick is None):
+            edited = scenario.close(str(pick))
+    except CareCircleError as exc:
+        st.error(str(exc))
+    if edited is not scenario:
+        st.session_state[PLAN_SCENARIO] = edited
+        st.rerun()
+
+
+def edit_list(scenario: sc.Scenario, options: dict[str, str]) -> None:
+    """The scenario's edits with undo, clear and save."""
+    st.dataframe(edits_table(scenario, options), hide_index=True, width="stretch")
+    u1, u2, u3 = st.columns(3)
+    if u1.button(t("plan_undo"), key=PLAN_UNDO, disabled=not scenario.edits):
+        st.session_state[PLAN_SCENARIO] = scenario.without(len(scenario.edits) - 1)
+        st.rerun()
+    if u2.button(t("plan_clear"), key=PLAN_CLEAR, disabled=not scenario.edits):
+        st.session_state[PLAN_SCENARIO] = sc.Scenario(scenario.name)
+        st.rerun()
+    if u3.button(t("plan_save"), key=PLAN_SAVE, disabled=not scenario.edits):
+        path = sc.save_scenario(scenario, scenarios_dir())
+        st.success(t("plan_saved", name=scenario.name, file=path.name))
+
+
+def _open_saved(path: Path | None) -> None:
+    # A callback: it runs before the widgets are drawn, so it may set the name box.
+    if path is None:
+        return
+    opened = sc.load_scenario(path)
+    st.session_state[PLAN_SCENARIO] = opened
+    st.session_state[PLAN_SCENARIO_NAME] = opened.name
+
+
+def open_and_compare(
+    scenario: sc.Scenario, base: sc.ScenarioSummary, args: tuple[str, str, str, float, str]
+) -> None:
+    """Reopen a saved scenario; compare the edited one and saved ones with the base.
+
+    ``args`` are the :func:`evaluate` arguments after the scenario: version, type, mode, budget, target.
+    """
+    version, facility_type, mode, budget_min, target = args
+    saved = saved_scenarios()
+    o1, o2 = st.columns([3, 1])
+    chosen = o1.selectbox(t("plan_open_pick"), list(saved), index=None, key=PLAN_OPEN_PICK)
+    o2.button(
+        t("plan_open"),
+        key=PLAN_OPEN,
+        disabled=chosen is None,
+        on_click=_open_saved,
+        args=(saved.get(str(chosen)),),
+    )
+    options = [CURRENT, *saved]
+    compared = st.multiselect(
+        t("plan_compare"),
+        options,
+        max_selections=sc.MAX_COMPARED,
+        format_func=labels_for(
+            options, lambda k: t("plan_current", name=scenario.name) if k == CURRENT else str(k)
+        ),
+        key=PLAN_COMPARE,
+    )
+    if not compared:
+        return
+    keys = [scenario_key(scenario if k == CURRENT else sc.load_scenario(saved[k])) for k in compared]
+    summaries = [evaluate(version, k, facility_type, mode, budget_min, target) for k in keys]
+    st.dataframe(compare_display(sc.compare(base, summaries)), hide_index=True, width="stretch")
+    st.caption(t("plan_compare_note", group=t(f"target_{target}")))
+
+
+def report_section(
+    *,
+    facilities: pd.DataFrame,
+    applied: pd.DataFrame,
+    facility_type: str,
+    mode: str,
+    budget_min: float,
+    target: str,
+    n_new: int,
+    lang: str,
+) -> None:
+    """Scope, scenario toggle, the build button and the HTML / PDF downloads."""
+    districts = loaders.districts()
+    names = dict(zip(districts["adcode"], districts["name" if lang == "zh" else "name_en"], strict=True))
+    scopes = [0, *names]
+    scope = st.selectbox(
+        t("plan_report_scope"),
+        scopes,
+        format_func=labels_for(scopes, lambda a: names.get(a, t("all_districts"))),
+        key=PLAN_REPORT_SCOPE,
+    )
+    use_scenario = st.toggle(t("plan_report_scenario"), key=PLAN_REPORT_SCENARIO)
+    if st.button(t("plan_report_build"), type="primary", key=PLAN_REPORT_BUILD):
+        with st.spinner(t("plan_report_building")):
+            st.session_state[PLAN_REPORT] = build_report_files(
+                facilities=applied if use_scenario else facilities,
+                facility_type=facility_type,
+                mode=mode,
+                budget_min=budget_min,
+                target=target,
+                district=int(scope) or None,
+                n_suggestions=n_new,
+            )
+    report = st.session_state.get(PLAN_REPORT)
+    if not report:
+        return
+    st.success(t("plan_report_ready", title=report["title"]))
+    r1, r2 = st.columns(2)
+    r1.download_button(
+        t("plan_report_html"), report["html"], file_name="carecircle_report.html", mime="text/html"
+    )
+    if report["pdf"] is not None:
+        r2.download_button(
+            t("plan_report_pdf"), report["pdf"], file_name="carecircle_report.pdf", mime="application/pdf"
+        )
+    else:
+        r2.error(report["error"])
+
+
+def reset_mode_and_budget() -> None:
+    """On a new facility type: forget the chosen mode and budget so the type's defaults show."""
+    for key in (PLAN_MODE, PLAN_BUDGET):
+        st.session_state.pop(key, None)
