@@ -1,6 +1,6 @@
 """Every user-facing string of the app, in Chinese (default) and English, and ``t()`` to look them up.
 
-Keys are used literally as ``t("key")`` in ``pages/`` and ``ui/`` so a test can grep them and check
+Keys are used literally as ``t("key")`` in ``app_pages/`` and ``ui/`` so a test can grep them and check
 that each exists here in both languages. Facility type and category labels come from ``geo.schema``.
 """
 

@@ -14,12 +14,12 @@ APP = str(REPO_ROOT / "streamlit_app.py")
 
 @pytest.fixture
 def app(db_url: str) -> Callable[[str], AppTest]:
-    """Factory: an AppTest of the app switched to ``page`` (``pages/map.py`` …), already run once."""
+    """Factory: an AppTest of the app switched to ``page`` (``app_pages/map.py`` …), already run once."""
 
-    def make(page: str = "pages/map.py") -> AppTest:
+    def make(page: str = "app_pages/map.py") -> AppTest:
         at = AppTest.from_file(APP, default_timeout=120)
         at.run()
-        if page != "pages/map.py":
+        if page != "app_pages/map.py":
             at.switch_page(page)
             at.run()
         return at

@@ -19,7 +19,7 @@ from geo.validate import LIMITS_ZH, validate_bytes
 from ui import data_ui, state
 from ui.i18n import CATALOG
 
-PAGE = "pages/data.py"
+PAGE = "app_pages/data.py"
 USER, PASSWORD = "alice", "correct horse battery"
 WRONG_ZH = "登录失败:用户名或密码错误。"
 
@@ -72,7 +72,7 @@ def test_nothing_but_the_login_form_without_login(
     assert not at.exception, [e.message for e in at.exception]
     assert at.title[0].value == "数据管理"
     assert len(at.file_uploader) == 0
-    assert len(at.radio) == 0  # neither CRS nor mode
+    assert [r.key for r in at.radio] == [state.LANG]  # the language switch only: neither CRS nor mode
     assert len(at.dataframe) == 0  # no history
     assert len(at.text_input) == 2
     assert at.text_input[1].proto.type == at.text_input[1].proto.PASSWORD
@@ -174,7 +174,7 @@ def test_preview_publish_shows_the_new_version_everywhere(
     assert info.sha256 == hashlib.sha256(data).hexdigest()
     assert len(at.metric) == 0  # the uploader was cleared with the published file
     assert "NEW-0001" in set(editor.facilities()["facility_id"])
-    at.switch_page("pages/map.py").run()
+    at.switch_page("app_pages/map.py").run()
     assert not at.exception, [e.message for e in at.exception]
     assert "数据版本 2" in _texts(at.caption)
 

@@ -15,11 +15,11 @@ from geo.travel import MODES
 from tests.app._data import HOME_LONLAT, HOSTILE_NAME, publish_hostile
 from ui import state
 
-PAGES = ("pages/map.py", "pages/find.py", "pages/coverage.py")
+PAGES = ("app_pages/map.py", "app_pages/find.py", "app_pages/coverage.py")
 TITLES = {
-    "pages/map.py": ("设施地图", "Facility map"),
-    "pages/find.py": ("找服务", "Find services"),
-    "pages/coverage.py": ("覆盖分析", "Coverage"),
+    "app_pages/map.py": ("设施地图", "Facility map"),
+    "app_pages/find.py": ("找服务", "Find services"),
+    "app_pages/coverage.py": ("覆盖分析", "Coverage"),
 }
 
 
@@ -36,7 +36,7 @@ def test_page_runs_in_chinese_then_english(app: Callable[[str], AppTest], page: 
     # the modelled-sample note is visible on every page while the shipped sample is loaded
     assert any("模拟样本" in w.value for w in at.warning)
 
-    if page == "pages/map.py":
+    if page == "app_pages/map.py":
         at.sidebar.radio(key=state.LANG).set_value("en").run()
     else:
         # AppTest (1.67) drops the entry file's sidebar widgets from its tree after switch_page, so the
@@ -50,7 +50,7 @@ def test_page_runs_in_chinese_then_english(app: Callable[[str], AppTest], page: 
 
 
 def test_map_page_filter_and_counts(app: Callable[[str], AppTest]) -> None:
-    at = app("pages/map.py")
+    at = app("app_pages/map.py")
     assert at.sidebar.multiselect(key=state.MAP_CATEGORIES).value == ["elderly", "child"]
     counts = at.dataframe[0].value
     total_label = "合计"
@@ -74,7 +74,7 @@ def _result_names(at: AppTest) -> list[str]:
 def test_finder_by_coordinates_lists_nearest_first(
     app: Callable[[str], AppTest], store: FacilityStore
 ) -> None:
-    at = app("pages/find.py")
+    at = app("app_pages/find.py")
     assert at.info[0].value == "请先设置您的位置。"
     at.radio(key=state.FIND_HOW).set_value("coords").run()
     at.selectbox(key=state.FIND_NEED).set_value("child").run()
@@ -97,7 +97,7 @@ def test_finder_by_coordinates_lists_nearest_first(
 
 
 def test_finder_by_place_name(app: Callable[[str], AppTest]) -> None:
-    at = app("pages/find.py")
+    at = app("app_pages/find.py")
     at.radio(key=state.FIND_HOW).set_value("place").run()
     at.text_input(key=state.FIND_QUERY).input("康巴什").run()
     assert at.selectbox(key=state.FIND_PICK).options
@@ -108,7 +108,7 @@ def test_finder_by_place_name(app: Callable[[str], AppTest]) -> None:
 
 
 def test_finder_rejects_coordinates_outside_ordos(app: Callable[[str], AppTest]) -> None:
-    at = app("pages/find.py")
+    at = app("app_pages/find.py")
     at.radio(key=state.FIND_HOW).set_value("coords").run()
     at.text_input(key=state.FIND_COORDS).input("116.4, 39.9").run()
     at.button[0].click().run()
@@ -118,7 +118,7 @@ def test_finder_rejects_coordinates_outside_ordos(app: Callable[[str], AppTest])
 
 def test_finder_escapes_hostile_names(app: Callable[[str], AppTest], store: FacilityStore) -> None:
     publish_hostile(store)
-    at = app("pages/find.py")
+    at = app("app_pages/find.py")
     at.radio(key=state.FIND_HOW).set_value("coords").run()
     at.selectbox(key=state.FIND_NEED).set_value("nursery").run()
     at.text_input(key=state.FIND_COORDS).input(f"{HOME_LONLAT[0]}, {HOME_LONLAT[1]}").run()
@@ -131,7 +131,7 @@ def test_finder_escapes_hostile_names(app: Callable[[str], AppTest], store: Faci
 
 
 def test_coverage_controls_tables_and_model_note(app: Callable[[str], AppTest]) -> None:
-    at = app("pages/coverage.py")
+    at = app("app_pages/coverage.py")
     assert at.sidebar.multiselect(key=state.COV_TYPES).value == ["community_station"]
     assert "直线距离" in at.info[0].value  # the model in use is always visible
     assert len(at.metric) == 3

@@ -15,7 +15,7 @@ from geo.report import cjk_font_path
 from geo.store import open_store
 from ui import plan_ui
 
-PAGE = "pages/plan.py"
+PAGE = "app_pages/plan.py"
 
 
 def _ok(at: AppTest) -> None:

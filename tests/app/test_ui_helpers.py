@@ -43,7 +43,7 @@ def test_html_export_is_offline_and_in_the_fixed_language(db_url: str) -> None:
 
 
 def test_larger_text_option(app: Callable[[str], AppTest]) -> None:
-    at = app("pages/find.py")
+    at = app("app_pages/find.py")
     at.sidebar.toggle(key=state.LARGE_TEXT).set_value(True).run()
     assert not at.exception
     assert any("font-size: 1.25rem" in m.value for m in at.markdown)

@@ -60,6 +60,15 @@ def _open(session: Session, app_url: str, path: str = "") -> None:
     session.page.wait_for_selector("h1", timeout=MAP_TIMEOUT_MS)
 
 
+def test_direct_link_first_request_runs_the_whole_app(session: Session, app_url: str) -> None:
+    # The first request this server sees is a page's own address: the entry file must still run
+    # (navigation in Chinese and the language switch), not the page file alone.
+    _open(session, app_url, "data")
+    session.page.get_by_text("语言 / Language").wait_for(timeout=MAP_TIMEOUT_MS)
+    assert session.page.get_by_role("link", name="覆盖分析").count() == 1
+    assert session.page.get_by_text("streamlit app").count() == 0
+
+
 def test_facility_map_renders_offline(session: Session, app_url: str, artifacts: Path) -> None:
     _open(session, app_url)
     frame = session.map_frame()
@@ -75,10 +84,12 @@ def test_facility_map_renders_offline(session: Session, app_url: str, artifacts:
 
 
 def test_no_page_requests_anything_outside_the_app(session: Session, app_url: str) -> None:
-    for path in ("map", "find", "coverage"):
+    for path in ("map", "find", "coverage", "plan"):
         _open(session, app_url, path)
         session.map_frame()
         session.page.wait_for_timeout(1500)
+    _open(session, app_url, "data")
+    session.page.wait_for_timeout(1500)
     assert session.external == [], session.external
 
 

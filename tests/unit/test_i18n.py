@@ -1,4 +1,4 @@
-"""ui.i18n: every key in both languages, every t("key") used in pages/ and ui/ exists."""
+"""ui.i18n: every key in both languages, every t("key") used in app_pages/ and ui/ exists."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_placeholders_agree_between_languages() -> None:
 def _sources() -> list[str]:
     files = [
         REPO_ROOT / "streamlit_app.py",
-        *(REPO_ROOT / "pages").glob("*.py"),
+        *(REPO_ROOT / "app_pages").glob("*.py"),
         *(REPO_ROOT / "ui").glob("*.py"),
     ]
     files = [f for f in files if f.name != "i18n.py"]  # its docstring shows t("key") as an example
