@@ -39,7 +39,7 @@ format: $(VENV)/.dev-deps
 
 ## bench: the benchmarks, printing side-by-side ratios
 bench: $(VENV)/.dev-deps
-	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	for f in benchmarks/bench_*.py; do echo "== $$f"; PYTHONPATH=. $(BIN)/python $$f || exit 1; done
 
 ## sample: rebuild the modelled sample in datasets/ (deterministic)
 sample: $(VENV)/.app-deps

@@ -144,9 +144,7 @@ def read_osm(path: str | Path) -> RawWays:
     """
     import osmium
 
-    indptr = [0]
-    refs: list[int] = []
-    tags_out: list[dict[str, str]] = []
+    ways: list[tuple[list[int], dict[str, str]]] = []
     seen: dict[int, tuple[float, float]] = {}
     try:
         processor = (
@@ -169,27 +167,14 @@ def read_osm(path: str | Path) -> RawWays:
                         seen[ref] = (loc.lon, loc.lat)
                     continue
                 if len(run) >= 2:
-                    refs.extend(run)
-                    indptr.append(len(refs))
-                    tags_out.append(tags)
+                    ways.append((run, tags))
                 run = []
             if len(run) >= 2:
-                refs.extend(run)
-                indptr.append(len(refs))
-                tags_out.append(tags)
+                ways.append((run, tags))
     except RuntimeError as exc:  # libosmium reports parse errors as RuntimeError
         msg = f"cannot read OSM file {path}: {exc}"
         raise DataError(msg) from exc
-    node_ids = np.fromiter(seen.keys(), dtype=np.int64, count=len(seen))
-    coords = np.array(list(seen.values()), dtype=np.float64).reshape(-1, 2)
-    return RawWays(
-        node_id=node_ids,
-        node_lon=coords[:, 0].copy(),
-        node_lat=coords[:, 1].copy(),
-        way_indptr=np.asarray(indptr, dtype=np.int64),
-        way_node_id=np.asarray(refs, dtype=np.int64),
-        way_tags=tags_out,
-    )
+    return raw_from_lists(seen, ways)
 
 
 def _first(value: object) -> str | None:

@@ -283,20 +283,21 @@ def _plain_md(text: str) -> str:
 # Tables
 
 
-def _pct(value: object) -> str:
+def _number(value: object, spec: str) -> str:
+    """``value`` formatted with ``spec``, or a dash when it is not a finite number."""
     try:
         f = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return "–"
-    return "–" if not math.isfinite(f) else f"{f:.1%}"
+    return "–" if not math.isfinite(f) else format(f, spec)
+
+
+def _pct(value: object) -> str:
+    return _number(value, ".1%")
 
 
 def _people(value: object) -> str:
-    try:
-        f = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "–"
-    return "–" if not math.isfinite(f) else f"{f:,.0f}"
+    return _number(value, ",.0f")
 
 
 def _area_display(table: pd.DataFrame, *, key_label: str) -> pd.DataFrame:

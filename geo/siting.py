@@ -787,6 +787,56 @@ def _relative_gap(bound: float | None, objective: float) -> float | None:
     return abs(bound - objective) / max(abs(objective), 1e-9)
 
 
+def _keep_greedy_if_better(
+    solved: _Solved,
+    sites: list[int],
+    gains: list[float],
+    fallback: SitingResult,
+    *,
+    greedy_is_better: bool,
+    why_better: str,
+) -> tuple[list[int], list[float], str]:
+    """After an early stop, take the greedy answer where the solver has none or a worse one.
+
+    Returns the sites and gains to report and the clause saying which answer is kept ("" when
+    the solver's incumbent stays).
+    """
+    if solved.status == "no_solution":
+        kept = " it had no solution yet, so this is the greedy one;"
+    elif greedy_is_better:
+        kept = f" the greedy solution is kept, as it {why_better};"
+    else:
+        return sites, gains, ""
+    return fallback.sites.tolist(), fallback.gains.tolist(), kept
+
+
+def _solved_result(
+    problem: SitingProblem,
+    sites: list[int],
+    gains: list[float],
+    solved: _Solved,
+    *,
+    objective: float,
+    method: str,
+    started: float,
+    gap: float | None,
+    note: str,
+) -> SitingResult:
+    """The result of an integer program: ``optimal`` or, after an early stop, ``time_limit``."""
+    return _make_result(
+        problem,
+        sites,
+        gains,
+        objective=objective,
+        method=f"{method}[{solved.solver}]",
+        status="optimal" if solved.status == "optimal" else "time_limit",
+        started=started,
+        optimality_gap=gap,
+        best_bound=solved.best_bound,
+        note=note,
+    )
+
+
 def _order_by_gain(problem: SitingProblem, chosen: Sequence[int]) -> tuple[list[int], list[float]]:
     """Order a set of sites greedily by marginal gain; drop sites that add nobody."""
     csc = problem._cover_csc
@@ -941,13 +991,14 @@ def exact_mclp(
     if solved.status != "optimal":
         # A solver stopped early may hold a worse incumbent than the greedy answer: keep the better.
         fallback = greedy_capacitated_mclp(problem, n) if capacitated else greedy_mclp(problem, n)
-        kept = ""
-        if solved.status == "no_solution":
-            sites, gains = fallback.sites.tolist(), fallback.gains.tolist()
-            kept = " it had no solution yet, so this is the greedy one;"
-        elif fallback.objective > sum(gains) * (1 + _REL_TOL):
-            sites, gains = fallback.sites.tolist(), fallback.gains.tolist()
-            kept = " the greedy solution is kept, as it beats the solver's incumbent;"
+        sites, gains, kept = _keep_greedy_if_better(
+            solved,
+            sites,
+            gains,
+            fallback,
+            greedy_is_better=fallback.objective > sum(gains) * (1 + _REL_TOL),
+            why_better="beats the solver's incumbent",
+        )
         gap = _relative_gap(solved.best_bound, float(sum(gains)))
         gap_text = "unknown" if gap is None else f"{gap:.2%}"
         note = (
@@ -955,16 +1006,15 @@ def exact_mclp(
         )
     if len(sites) < n:
         note += f" Only {len(sites)} of {n} sites add anyone."
-    return _make_result(
+    return _solved_result(
         problem,
         sites,
         gains,
+        solved,
         objective=float(sum(gains)),
-        method=f"{method}[{solved.solver}]",
-        status="optimal" if solved.status == "optimal" else "time_limit",
+        method=method,
         started=started,
-        optimality_gap=gap,
-        best_bound=solved.best_bound,
+        gap=gap,
         note=note,
     )
 
@@ -1112,13 +1162,14 @@ def lscp(
     gap = solved.gap
     if solved.status != "optimal":
         fallback = greedy_lscp(problem, target_share)
-        kept = ""
-        if solved.status == "no_solution":
-            sites, gains = fallback.sites.tolist(), fallback.gains.tolist()
-            kept = " it had no solution yet, so this is the greedy one;"
-        elif fallback.n_sites < len(sites):
-            sites, gains = fallback.sites.tolist(), fallback.gains.tolist()
-            kept = " the greedy solution is kept, as it needs fewer sites than the solver's incumbent;"
+        sites, gains, kept = _keep_greedy_if_better(
+            solved,
+            sites,
+            gains,
+            fallback,
+            greedy_is_better=fallback.n_sites < len(sites),
+            why_better="needs fewer sites than the solver's incumbent",
+        )
         gap = _relative_gap(solved.best_bound, float(len(sites)))
         note = (
             f"Stopped at the {limit:g} s time limit with {solved.solver};{kept} the count may not be minimal"
@@ -1126,16 +1177,15 @@ def lscp(
         if solved.best_bound is not None:
             note += f" (at least {math.ceil(solved.best_bound - 1e-6)} sites are needed)"
         note += "."
-    return _make_result(
+    return _solved_result(
         problem,
         sites,
         gains,
+        solved,
         objective=float(len(sites)),
-        method=f"lscp[{solved.solver}]",
-        status="optimal" if solved.status == "optimal" else "time_limit",
+        method="lscp",
         started=started,
-        optimality_gap=gap,
-        best_bound=solved.best_bound,
+        gap=gap,
         note=note,
     )
 

@@ -758,33 +758,21 @@ def validate_bytes(
             except DataError as exc:
                 return ValidationResult([_issue("not_a_table", detail=str(exc))], encoding="xlsx", **base)
             n_data = int(table.attrs.get("n_data_rows", len(table)))
-            if n_data > max_rows:
-                issue = _issue("too_many_rows", n=n_data, limit=max_rows)
-                return ValidationResult([issue], encoding="xlsx", n_rows=n_data, **base)
-            return validate_table(
-                table,
-                file_name=file_name,
-                crs=crs,
-                districts=districts,
-                max_rows=max_rows,
-                geocode=geocode,
-                row_numbers=numbers,
-                encoding="xlsx",
-                sha256=sha,
-            )
-        try:
-            text, encoding = gio.decode_bytes(raw)
-        except DataError:
-            return ValidationResult([_issue("not_decodable")], **base)
-        if "\x00" in text:
-            return ValidationResult([_issue("binary")], encoding=encoding, **base)
-        delimiter = gio.sniff_delimiter(text)
-        try:
-            table, numbers, n_data = _read_csv(text, delimiter, max_rows=max_rows)
-        except csv.Error as exc:
-            return ValidationResult(
-                [_issue("not_a_table", detail=str(exc))], encoding=encoding, delimiter=delimiter, **base
-            )
+            encoding, delimiter = "xlsx", ""
+        else:
+            try:
+                text, encoding = gio.decode_bytes(raw)
+            except DataError:
+                return ValidationResult([_issue("not_decodable")], **base)
+            if "\x00" in text:
+                return ValidationResult([_issue("binary")], encoding=encoding, **base)
+            delimiter = gio.sniff_delimiter(text)
+            try:
+                table, numbers, n_data = _read_csv(text, delimiter, max_rows=max_rows)
+            except csv.Error as exc:
+                return ValidationResult(
+                    [_issue("not_a_table", detail=str(exc))], encoding=encoding, delimiter=delimiter, **base
+                )
         if n_data > max_rows:
             issue = _issue("too_many_rows", n=n_data, limit=max_rows)
             return ValidationResult([issue], encoding=encoding, delimiter=delimiter, n_rows=n_data, **base)
