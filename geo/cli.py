@@ -88,3 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CareCircleError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # e.g. --out or --report in a folder that does not exist
+        where = f" {exc.filename}" if exc.filename else ""
+        print(
+            f"错误 / error: 无法读写文件{where}:{exc.strerror or exc}。 / "
+            f"Cannot read or write{where}: {exc.strerror or exc}.",
+            file=sys.stderr,
+        )
+        return 1

@@ -641,11 +641,15 @@ def add_hexagons(
     cells: pd.DataFrame,
     *,
     value_col: str,
-    basemap: str = "osm",
+    basemap: str | None = None,
     max_cells: int = 2500,
     unit: str = "",
 ) -> list[tuple[str, str]]:
-    """H3 hexagons shaded by ``value_col`` in quantile classes; returns the legend items."""
+    """H3 hexagons shaded by ``value_col`` in quantile classes; returns the legend items.
+
+    ``basemap`` decides the display shift; default: the one the map was made with.
+    """
+    basemap = _basemap_of(m, basemap)
     classes = hexagon_classes(cells, value_col=value_col, basemap=basemap, max_cells=max_cells, unit=unit)
     return add_hexagon_classes(m, classes)
 

@@ -361,7 +361,11 @@ def open_store(url: str | None = None, *, create: bool = True) -> FacilityStore:
     resolved = database_url(url)
     if resolved.startswith("sqlite:///"):
         Path(resolved.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(resolved, future=True)
+    try:
+        engine = sa.create_engine(resolved, future=True)
+    except sa.exc.ArgumentError as exc:  # unparsable URL or unknown dialect (NoSuchModuleError)
+        msg = f"数据库地址无效 / invalid database URL ({exc}); use sqlite:///PATH or postgresql://…"
+        raise DataError(msg) from exc
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)

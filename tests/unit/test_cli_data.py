@@ -131,3 +131,20 @@ def test_users_add_interactive_prompts_twice(db: str, monkeypatch: pytest.Monkey
 def test_password_is_not_an_option(db: str) -> None:
     assert main(["--database", db, "users", "add", "li", "--role", "editor", "--password", "x"]) == 2
     assert main(["--database", db, "users", "add", "li", "--role", "owner", "--password-stdin"]) == 2
+
+
+def test_unwritable_report_path_exits_1_with_a_message(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "ok.csv", facility_csv([("D-1", "日照一", "20")]))
+    report = tmp_path / "no_such_folder" / "report.csv"
+    code = main(["--database", db, "import", str(path), "--dry-run", "--report", str(report)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "no_such_folder" in err
+    assert "错误 / error" in err
+
+
+def test_bad_database_url_exits_1_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--database", "nosuchdialect://x", "history"]) == 1
+    assert "nosuchdialect" in capsys.readouterr().err

@@ -171,3 +171,16 @@ def test_full_coverage_map_stays_under_3_mb(facilities: pd.DataFrame, districts:
 def test_map_sets_max_zoom_for_marker_cluster(basemap: str) -> None:
     # Leaflet.markercluster throws "Map has no maxZoom specified" on a map without tiles otherwise.
     assert re.search(r'"maxZoom": \d+', maps.base_map(basemap=basemap).get_root().render())
+
+
+def test_hexagons_take_the_basemap_from_the_map() -> None:
+    # Like every other layer, hexagons on an AutoNavi map are shifted to GCJ-02 without being told.
+    cell = h3.latlng_to_cell(39.61, 109.78, 9)
+    m = maps.base_map(basemap="gaode")
+    maps.add_hexagons(m, pd.DataFrame({"cell_id": [cell], "v": [5]}), value_col="v")
+    page = m.get_root().render()
+    lat, lon = h3.cell_to_boundary(cell)[0]
+    glon, glat = from_wgs84(lon, lat, crs="gcj02")
+    assert f"{round(float(glon), 5)}" in page
+    assert f"{round(float(glat), 5)}" in page
+    assert f"{round(float(lon), 5)}" not in page
