@@ -187,9 +187,20 @@ class ImportPlan:
         return {**self.diff.counts(), "closed": len(self.closed), "total": len(self.facilities)}
 
 
-def _merge(current: pd.DataFrame, incoming: pd.DataFrame, *, mode: str) -> tuple[pd.DataFrame, list[str]]:
-    incoming = incoming[list(COLUMN_NAMES)]
+def _merge(
+    current: pd.DataFrame, incoming: pd.DataFrame, *, mode: str, columns_in_file: tuple[str, ...]
+) -> tuple[pd.DataFrame, list[str]]:
+    incoming = incoming[list(COLUMN_NAMES)].copy()
     current = current[list(COLUMN_NAMES)]
+    # A column the file does not have is "not given", not "empty": published facilities keep
+    # their values there. ``source`` always describes the newest load.
+    keep = [c for c in COLUMN_NAMES if c not in columns_in_file and c not in ("facility_id", "source")]
+    if keep and len(current) and len(incoming):
+        published = current.set_index("facility_id")
+        known = incoming["facility_id"].isin(published.index)
+        ids = incoming.loc[known, "facility_id"]
+        for col in keep:
+            incoming.loc[known, col] = published.loc[ids, col].to_numpy()
     kept = current[~current["facility_id"].isin(incoming["facility_id"])].copy()
     closed: list[str] = []
     if mode == "replace":
@@ -215,7 +226,8 @@ def plan_import(store: FacilityStore, result: ValidationResult, *, mode: str = "
         A validation result without errors.
     mode
         ``upsert``: rows of the file are added or replace the facility with the same id; all
-        others stay. ``replace``: the file is the complete list; published facilities missing
+        others stay. In both modes, columns the file does not have keep their published values
+        (an empty cell in a column the file has does clear the field). ``replace``: the file is the complete list; published facilities missing
         from it are kept with status ``closed`` (listed in ``ImportPlan.closed``).
 
     Returns
@@ -242,7 +254,7 @@ def plan_import(store: FacilityStore, result: ValidationResult, *, mode: str = "
         raise DataError(msg)
     base_version = store.current_version()
     current = store.facilities(base_version) if base_version is not None else result.table.iloc[0:0]
-    merged, closed = _merge(current, result.table, mode=mode)
+    merged, closed = _merge(current, result.table, mode=mode, columns_in_file=result.columns_in_file)
     diff = diff_facilities(current, merged)
     return ImportPlan(mode, base_version, merged, diff, closed, len(result.table))
 

@@ -467,6 +467,9 @@ class ValidationResult:
         Hex SHA-256 of the file's bytes ("" for a table).
     n_rows
         Data rows read from the file.
+    columns_in_file
+        The contract columns the file has a header for; the importer keeps the published values of
+        the others instead of blanking them.
     """
 
     issues: list[Issue] = field(default_factory=list)
@@ -477,6 +480,7 @@ class ValidationResult:
     delimiter: str = ""
     sha256: str = ""
     n_rows: int = 0
+    columns_in_file: tuple[str, ...] = ()
 
     @property
     def has_errors(self) -> bool:
@@ -938,7 +942,8 @@ def _validate_table(
     checker.check_districts()
     checker.check_near_duplicates()
     issues.extend(sorted(checker.issues, key=lambda i: (i.row or 0, _COLUMN_ORDER.get(i.column, 99))))
-    return ValidationResult(issues, checker.valid_table(), **base)
+    in_file = tuple(c.name for c in COLUMNS if c.name in position)
+    return ValidationResult(issues, checker.valid_table(), columns_in_file=in_file, **base)
 
 
 _COLUMN_ORDER: Final[dict[str, int]] = {c.name: k for k, c in enumerate(COLUMNS)}

@@ -187,3 +187,23 @@ def test_xlsx_template_has_guide_and_types_sheets() -> None:
     table, numbers = read_xlsx_table(template_xlsx_bytes(), max_rows=100)
     assert numbers == [2, 3, 4] and table.columns[0] == "编号/facility_id"
     assert len(pd.DataFrame(list(wb["类型 types"].values))) == 11
+
+
+@pytest.mark.parametrize("mode", ["upsert", "replace"])
+def test_columns_missing_from_the_file_keep_their_published_values(tmp_path: Path, mode: str) -> None:
+    store = store_with(tmp_path, BASE)
+    # A name-only update: no capacity, no status column. B's capacity 10 must not be blanked.
+    data = "facility_id,name,category,type,district_adcode,lon,lat\nB,乙站,elderly,day_care,150602,109.9520,39.81\n"
+    plan = plan_import(store, validate_bytes(data.encode("utf-8"), file_name="names.csv"), mode=mode)
+    b = plan.facilities.set_index("facility_id").loc["B"]
+    assert b["name"] == "乙站"
+    assert b["capacity"] == 10
+    assert b["status"] == "open"
+    b_changes = [c.column for c in plan.diff.changes if c.facility_id == "B" and c.column != "source"]
+    assert b_changes == ["name"]
+
+
+def test_an_empty_cell_in_a_column_the_file_has_clears_the_field(tmp_path: Path) -> None:
+    store = store_with(tmp_path, BASE)
+    plan = plan_import(store, validate_bytes(table_csv([("B", "乙", "")]), file_name="up.csv"), mode="upsert")
+    assert pd.isna(plan.facilities.set_index("facility_id").loc["B", "capacity"])
