@@ -508,6 +508,15 @@ def facility_townships(
     return codes
 
 
+def _capacity_units(facilities: pd.DataFrame) -> npt.NDArray[np.str_]:
+    """Each facility's capacity unit: its ``capacity_unit``, else its type's usual unit."""
+    usual = facilities["type"].map(lambda t: FACILITY_TYPES[t].capacity_unit)
+    if "capacity_unit" not in facilities.columns:
+        return usual.to_numpy(dtype=str)
+    given = facilities["capacity_unit"].fillna("").astype(str).str.strip()
+    return given.where(given != "", usual).to_numpy(dtype=str)
+
+
 def _derive(frame: pd.DataFrame, *, categories: set[str], target: str | None) -> pd.DataFrame:
     """Shares and per-1,000 figures recomputed from the summed columns (rows and totals alike)."""
     out = frame.copy()
@@ -516,10 +525,10 @@ def _derive(frame: pd.DataFrame, *, categories: set[str], target: str | None) ->
         out[f"{g}_covered_share"] = (out[f"{g}_covered"] / pop).where(pop > 0)
     if "elderly" in categories:
         pop60 = out["pop_60plus"].astype(np.float64)
-        out["beds_per_1000_60plus"] = (1000.0 * out["capacity"] / pop60).where(pop60 > 0)
+        out["beds_per_1000_60plus"] = (1000.0 * out["beds"] / pop60).where(pop60 > 0)
     if "child" in categories:
         pop = out["pop_total"].astype(np.float64)
-        out["places_per_1000_residents"] = (1000.0 * out["capacity"] / pop).where(pop > 0)
+        out["places_per_1000_residents"] = (1000.0 * out["child_places"] / pop).where(pop > 0)
         out["places_per_1000_target_national"] = NATIONAL_NURSERY_PLACES_PER_1000
         out["places_per_1000_ordos_2024"] = ORDOS_NURSERY_PLACES_PER_1000
     if target is not None:
@@ -536,6 +545,8 @@ def _ordered_columns(frame: pd.DataFrame, keys: Sequence[str], target: str | Non
     cols += [
         c
         for c in (
+            "beds",
+            "child_places",
             "beds_per_1000_60plus",
             "places_per_1000_residents",
             "places_per_1000_target_national",
@@ -653,6 +664,12 @@ def area_table(
     sums = work.groupby(keys, sort=True).sum()
     fac_key["facilities"] = 1
     fac_key["capacity"] = capacity.to_numpy(dtype=np.float64)
+    # Capacity per 1,000 counts like with like: beds for the 60+, children's places for residents
+    # (a canteen's seats are capacity but not beds).
+    units = _capacity_units(chosen)
+    child = chosen["type"].map(lambda t: FACILITY_TYPES[t].category == "child").to_numpy(dtype=bool)
+    fac_key["beds"] = np.where(units == "beds", fac_key["capacity"], 0.0)
+    fac_key["child_places"] = np.where((units == "places") & child, fac_key["capacity"], 0.0)
     fac_sums = fac_key.groupby(keys, sort=True).sum()
     all_keys = sums.index.union(fac_sums.index)
     if name_table is not None:
@@ -691,6 +708,9 @@ def area_table(
     if target is not None:
         table[f"{target}_oversubscribed"] = table[f"{target}_oversubscribed"].round().astype(np.int64)
     table = _derive(table, categories=categories, target=target)
+    table = table.drop(
+        columns=[c for c, cat in (("beds", "elderly"), ("child_places", "child")) if cat not in categories]
+    )
     table.attrs = {"by": by, "types": codes, "target": target, "categories": sorted(categories)}
     return table[_ordered_columns(table, [*keys, "name"], target)].reset_index(drop=True)
 
@@ -709,6 +729,7 @@ def area_totals(table: pd.DataFrame, *, fca_target: str | None = None) -> dict[s
         if "places_per_1000_residents" in table.columns:
             categories.add("child")
     sum_cols = [*GROUPS, *(f"{g}_covered" for g in GROUPS), "facilities", "capacity"]
+    sum_cols += [c for c in ("beds", "child_places") if c in table.columns]
     row: dict[str, Any] = {c: table[c].sum() for c in sum_cols}
     if target is not None and f"{target}_oversubscribed" in table.columns:
         row[f"{target}_oversubscribed"] = table[f"{target}_oversubscribed"].sum()

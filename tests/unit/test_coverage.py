@@ -532,3 +532,44 @@ def test_cli_isochrones(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "NO-SUCH-ID" in capsys.readouterr().err
     assert run_main("isochrones", "--lon", "109.95", "--minutes", "5") == 1
     assert run_main("isochrones", "--lon", "109.95", "--lat", "39.8", "--minutes", "five") == 1
+
+
+def test_capacity_per_1000_counts_like_with_like() -> None:
+    # One district: 1,000 people, 200 aged 60+. A nursing home (40 beds) and a canteen (100 seats).
+    cells = pd.DataFrame(
+        {
+            "cell_id": ["a"],
+            "lon": [109.98],
+            "lat": [39.82],
+            "adcode": [150602],
+            "township_code": ["150602001"],
+            "settlement": ["urban"],
+            "pop_total": [1000],
+            "pop_60plus": [200],
+            "pop_0_3": [30],
+        }
+    )
+    facilities = pd.DataFrame(
+        {
+            "facility_id": ["n", "c"],
+            "type": ["nursing_home", "canteen"],
+            "category": ["elderly", "elderly"],
+            "district_adcode": [150602, 150602],
+            "township": ["", ""],
+            "lon": [109.98, 109.98],
+            "lat": [39.82, 39.82],
+            "capacity": [40, 100],
+            "capacity_unit": ["beds", ""],
+            "status": ["open", "open"],
+        }
+    )
+    model = StraightLineModel(MODES["walk"])
+    types = ["nursing_home", "canteen"]
+    access = cov.cell_access(cells, facilities, model, types=types, budget_min=15)
+    table = cov.area_table(cells, access, facilities, by="district", types=types)
+    row = table.iloc[0]
+    assert row["capacity"] == 140
+    assert row["beds"] == 40
+    assert row["beds_per_1000_60plus"] == pytest.approx(200.0)
+    assert "child_places" not in table.columns
+    assert cov.area_totals(table)["beds_per_1000_60plus"] == pytest.approx(200.0)
