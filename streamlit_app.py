@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import state
-from ui.i18n import DEFAULT_LANG, LANGUAGES, t
+from ui.i18n import DEFAULT_LANG, LANGUAGES, keep_choices, t
 
 HERE = Path(__file__).parent
 
@@ -16,7 +16,14 @@ HERE = Path(__file__).parent
 # A local favicon: without one the browser is sent the page's Material icon from fonts.gstatic.com.
 st.set_page_config(page_title=t("app_title"), page_icon=str(HERE / "static" / "favicon.png"), layout="wide")
 st.session_state.setdefault(state.LANG, DEFAULT_LANG)
-st.sidebar.radio(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, key=state.LANG, horizontal=True)
+st.sidebar.radio(
+    t("language"),
+    list(LANGUAGES),
+    format_func=LANGUAGES.get,
+    key=state.LANG,
+    horizontal=True,
+    on_change=keep_choices,
+)
 
 pages = [
     st.Page("app_pages/map.py", title=t("nav_map"), icon=":material/map:", url_path="map", default=True),

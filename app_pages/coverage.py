@@ -27,6 +27,7 @@ types = sb.multiselect(
     t("cov_types"),
     list(FACILITY_TYPES),
     default=["community_station"],
+    placeholder=t("choose_many"),
     format_func=labels_for(FACILITY_TYPES, type_name),
     key=state.COV_TYPES,
 )
@@ -54,6 +55,7 @@ layers = sb.multiselect(
     t("cov_layers"),
     LAYERS,
     default=LAYERS,
+    placeholder=t("choose_many"),
     format_func=labels_for(LAYERS, lambda k: t(f"layer_{k}")),
     key=state.COV_LAYERS,
 )

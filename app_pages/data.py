@@ -65,4 +65,4 @@ with tab_history:
     st.subheader(t("history_title"))
     data_ui.history_section(store)
 
-st.caption(t("data_version", version=loaders.data_version().rsplit("#", 1)[-1]))
+st.caption(t("data_version", version=store.current_version()))

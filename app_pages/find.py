@@ -80,7 +80,8 @@ with list_col:
     if not home:
         st.info(t("no_home"))
     else:
-        st.caption(t("home_set", label=st.session_state.get(state.HOME_LABEL, ""), lon=home[0], lat=home[1]))
+        label = widgets.md_escape(st.session_state.get(state.HOME_LABEL, ""))
+        st.caption(t("home_set", label=label, lon=home[0], lat=home[1]))
         st.subheader(t("results_title"))
         if results is None or results.empty:
             st.info(t("results_none", minutes=int(SEARCH_MIN)))

@@ -22,6 +22,7 @@ categories = st.sidebar.multiselect(
     t("filter_category"),
     list(CATEGORIES),
     default=list(CATEGORIES),
+    placeholder=t("choose_many"),
     format_func=labels_for(CATEGORIES, lambda c: category_name(str(c))),
     key=state.MAP_CATEGORIES,
 )
@@ -29,6 +30,7 @@ types = st.sidebar.multiselect(
     t("filter_type"),
     list(FACILITY_TYPES),
     default=list(FACILITY_TYPES),
+    placeholder=t("choose_many"),
     format_func=labels_for(
         FACILITY_TYPES, lambda c: f"{category_name(FACILITY_TYPES[str(c)].category)} · {type_name(str(c))}"
     ),

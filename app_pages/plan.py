@@ -87,7 +87,12 @@ with tab_s:
                 baseline=baseline,
             )
         )
-        st.dataframe(plan_ui.suggestion_display(table), hide_index=True, width="stretch")
+        st.dataframe(
+            plan_ui.suggestion_display(table),
+            hide_index=True,
+            width="stretch",
+            column_config=plan_ui.suggestion_columns(),
+        )
         d1, d2 = st.columns(2)
         d1.download_button(
             t("download_csv"), result["csv"], file_name="carecircle_suggestions.csv", mime="text/csv"

@@ -23,6 +23,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     # --- app and navigation
     "app_title": {"zh": "暖城一刻钟服务圈", "en": "CareCircle Ordos"},
     "language": {"zh": "语言 / Language", "en": "Language / 语言"},
+    "choose_one": {"zh": "请选择", "en": "Choose an option"},
+    "choose_many": {"zh": "请选择(可多选)", "en": "Choose options"},
     "nav_map": {"zh": "设施地图", "en": "Facility map"},
     "nav_find": {"zh": "找服务", "en": "Find services"},
     "nav_coverage": {"zh": "覆盖分析", "en": "Coverage"},
@@ -463,9 +465,54 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "col_lon": {"zh": "经度", "en": "Longitude"},
     "col_lat": {"zh": "纬度", "en": "Latitude"},
     "col_settlement": {"zh": "聚落类型", "en": "Settlement"},
+    "settlement_urban": {"zh": "城区", "en": "urban"},
+    "settlement_town": {"zh": "镇区", "en": "town"},
+    "settlement_village": {"zh": "乡村", "en": "village"},
     "col_minutes": {"zh": "最近设施(分钟)", "en": "Nearest (minutes)"},
     "col_facility_id": {"zh": "最近设施编号", "en": "Nearest facility"},
 }
+
+
+# Choice widgets whose option labels change with the language. Streamlit keeps such a widget's value as
+# its label, so after a switch the browser would still hold the old label (Chinese chips in English, a
+# radio with nothing selected); ``keep_choices`` sends each value again, labelled in the new language.
+# The plan page's keys are ui.plan_ui.PLAN_* (that module imports this one).
+RELABELLED_KEYS: Final[tuple[str, ...]] = (
+    state.BASEMAP,
+    state.MAP_CATEGORIES,
+    state.MAP_TYPES,
+    state.FIND_HOW,
+    state.FIND_PICK,
+    state.FIND_CRS,
+    state.FIND_NEED,
+    state.FIND_MODE,
+    state.COV_TYPES,
+    state.COV_TARGET,
+    state.COV_MODE,
+    state.COV_DISTRICT,
+    state.COV_LAYERS,
+    state.DATA_CRS,
+    state.DATA_MODE,
+    state.DATA_VIEW_VERSION,
+    "plan_type",
+    "plan_target",
+    "plan_mode",
+    "plan_solver",
+    "plan_add_type",
+    "plan_compare",
+    "plan_report_scope",
+)
+
+
+def keep_choices() -> None:
+    """Language-switch callback: write back the value of every relabelled widget of this session.
+
+    A value written to session state is sent to the browser with the widget, labelled in the language
+    of the run that follows, so every choice stays and reads in the new language.
+    """
+    for key in RELABELLED_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 _override = threading.local()

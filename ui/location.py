@@ -8,6 +8,7 @@ from geo.errors import DataError
 from geo.geocode import Place, geocode, parse_coordinates, settings_from_env
 from ui import loaders, state
 from ui.i18n import labels_for, t
+from ui.widgets import md_escape
 
 HOW = ("map", "place", "coords")
 CRS_CHOICES = ("wgs84", "gcj02", "bd09")
@@ -45,7 +46,7 @@ def location_picker(version: str) -> None:
             geocode(query, loaders.gazetteer(version), settings=settings_from_env()) if query.strip() else []
         )
         if query.strip() and not hits:
-            st.info(t("place_none", query=query))
+            st.info(t("place_none", query=md_escape(query)))
         if hits:
             pick = st.selectbox(
                 t("place_results"),
@@ -67,6 +68,6 @@ def location_picker(version: str) -> None:
             try:
                 set_home(*parse_coordinates(text, crs=crs), t("home_label"))
             except DataError as exc:
-                st.error(t("coords_error", error=exc))
+                st.error(t("coords_error", error=md_escape(exc)))
     else:
         st.caption(t("click_hint"))

@@ -26,8 +26,9 @@ from geo.schema import FACILITY_TYPES
 from geo.siting import suggest_sites
 from geo.store import database_url
 from ui import loaders
-from ui.i18n import labels_for, t, type_name
+from ui.i18n import current_lang, labels_for, t, type_name
 from ui.mapbuild import popup_labels
+from ui.widgets import md_escape
 
 # Session-state keys (this page's own; the shared ones live in ui.state)
 PLAN_TYPE: Final = "plan_type"
@@ -125,13 +126,21 @@ def suggestions(
 
 
 def suggestion_display(table: pd.DataFrame) -> pd.DataFrame:
-    """The suggestion table with district names and translated headers."""
-    names = dict(zip(loaders.districts()["adcode"], loaders.districts()["name"], strict=True))
+    """The suggestion table with district names and translated headers (shares stay fractions)."""
+    districts = loaders.districts()
+    names = dict(
+        zip(districts["adcode"], districts["name" if current_lang() == "zh" else "name_en"], strict=True)
+    )
     shown = table.assign(district=table["district_adcode"].map(lambda a: names.get(int(a), str(a))))
     shown = shown[
         ["rank", "district", "township", "lon", "lat", "gain", "cumulative_covered", "cumulative_share"]
     ]
     return shown.rename(columns={c: t(f"plan_col_{c}") for c in shown.columns})
+
+
+def suggestion_columns() -> dict[str, Any]:
+    """Column settings of :func:`suggestion_display`: the cumulative share shown as a percentage."""
+    return {t("plan_col_cumulative_share"): st.column_config.NumberColumn(format="percent")}
 
 
 def _add_sites(m: folium.Map, sites: pd.DataFrame, *, basemap: str, colour: str, label: str) -> None:
@@ -365,7 +374,12 @@ def edit_controls(scenario: sc.Scenario, options: dict[str, str], facility_type:
     capacity = st.number_input(t("f_capacity"), 0, 10_000, 30, key=PLAN_ADD_CAPACITY)
     new_name = st.text_input(t("plan_add_name"), key=PLAN_ADD_NAME)
     pick = st.selectbox(
-        t("plan_pick"), list(options), format_func=lambda i: options.get(i, i), index=None, key=PLAN_PICK
+        t("plan_pick"),
+        list(options),
+        format_func=lambda i: options.get(i, i),
+        index=None,
+        key=PLAN_PICK,
+        placeholder=t("choose_one"),
     )
     point = (float(lon), float(lat)) if lon is not None and lat is not None else None
     no_point = point is None
@@ -398,7 +412,7 @@ def edit_list(scenario: sc.Scenario, options: dict[str, str]) -> None:
         st.rerun()
     if u3.button(t("plan_save"), key=PLAN_SAVE, disabled=not scenario.edits):
         path = sc.save_scenario(scenario, scenarios_dir())
-        st.success(t("plan_saved", name=scenario.name, file=path.name))
+        st.success(t("plan_saved", name=md_escape(scenario.name), file=md_escape(path.name)))
 
 
 def _open_saved(path: Path | None) -> None:
@@ -420,7 +434,14 @@ def open_and_compare(
     version, facility_type, mode, budget_min, target = args
     saved = saved_scenarios()
     o1, o2 = st.columns([3, 1])
-    chosen = o1.selectbox(t("plan_open_pick"), list(saved), index=None, key=PLAN_OPEN_PICK)
+    chosen = o1.selectbox(
+        t("plan_open_pick"),
+        list(saved),
+        index=None,
+        key=PLAN_OPEN_PICK,
+        placeholder=t("choose_one"),
+        disabled=not saved,
+    )
     o2.button(
         t("plan_open"),
         key=PLAN_OPEN,
@@ -433,6 +454,7 @@ def open_and_compare(
         t("plan_compare"),
         options,
         max_selections=sc.MAX_COMPARED,
+        placeholder=t("choose_many"),
         format_func=labels_for(
             options, lambda k: t("plan_current", name=scenario.name) if k == CURRENT else str(k)
         ),

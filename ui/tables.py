@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -48,6 +49,17 @@ def _scoped(frame: pd.DataFrame, district: int) -> pd.DataFrame:
     return frame if not district else frame.loc[frame["adcode"] == district]
 
 
+def _district_names(frame: pd.DataFrame, column: str, district_names: dict[int, str]) -> pd.DataFrame:
+    """``frame`` with its district name column in the page's language (looked up by adcode)."""
+    names = [district_names.get(int(a), name) for a, name in zip(frame["adcode"], frame[column], strict=True)]
+    return frame.assign(**{column: names})
+
+
+def _settlement(code: object) -> str:
+    key = f"settlement_{code}"
+    return t(key) if key in CATALOG else str(code)
+
+
 def coverage_tables(
     bundle: dict[str, Any], *, target: str, district: int, district_names: dict[int, str]
 ) -> None:
@@ -55,7 +67,7 @@ def coverage_tables(
     tab_d, tab_t, tab_f, tab_g = st.tabs(
         [t("tab_districts"), t("tab_townships"), t("tab_fca"), t("tab_gaps")]
     )
-    by_district = bundle["districts"]
+    by_district = _district_names(bundle["districts"], "name", district_names)
     with tab_d:
         _display(_scoped(by_district, district))
         st.caption(t("chart_title"))
@@ -75,7 +87,10 @@ def coverage_tables(
         ]
         _display(_scoped(by_district, district)[cols])
     with tab_g:
-        _display(_scoped(bundle["gaps"], district).head(20))
+        gaps = _district_names(_scoped(bundle["gaps"], district).head(20), "district", district_names)
+        # No facility within the search horizon: an empty cell, not "inf".
+        minutes = gaps["minutes"].where(np.isfinite(gaps["minutes"]))
+        _display(gaps.assign(settlement=[_settlement(s) for s in gaps["settlement"]], minutes=minutes))
 
 
 def downloads(bundle: dict[str, Any], build_map: Callable[[], bytes], *, district: int) -> None:

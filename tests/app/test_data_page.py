@@ -273,3 +273,11 @@ def test_helpers_without_streamlit(store: FacilityStore) -> None:
     display = data_ui.changes_display(plan_import(store, result, mode="upsert"))
     assert list(display.columns) == ["编号", "名称", "字段", "原值", "新值"]
     assert all(isinstance(v, str) for v in display.to_numpy().ravel())
+
+
+def test_footer_shows_the_version_number_not_the_cache_key(
+    app: Callable[[str], AppTest], editor: FacilityStore
+) -> None:
+    at = _login(app(PAGE))
+    footers = [c for c in _texts(at.caption) if c.startswith("数据版本")]
+    assert footers == [f"数据版本 {editor.current_version()}"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -124,3 +126,17 @@ def test_scenario_edit_save_reopen_compare_and_report(
         assert report["pdf"].startswith(b"%PDF-")
     else:
         pytest.skip("no CJK font: the page shows the bilingual error instead of the PDF")
+
+
+def test_suggestion_table_in_english_with_shares_as_percent(app: Callable[[str], AppTest]) -> None:
+    at = app(PAGE)
+    at.session_state["lang"] = "en"
+    at.run()
+    at.number_input(key=plan_ui.PLAN_N).set_value(2).run()
+    at.button(key=plan_ui.PLAN_RUN).click().run()
+    _ok(at)
+    table = at.dataframe[0]
+    assert table.value["District"].tolist()
+    assert not any(re.search(r"[\u4e00-\u9fff]", d) for d in table.value["District"]), table.value["District"]
+    config = json.loads(table.proto.columns)
+    assert config["Covered share"]["type_config"]["format"] == "percent"
