@@ -74,8 +74,8 @@ with map_col:
     )
     if clicked and clicked != st.session_state.get(state.FIND_LAST_CLICK):
         st.session_state[state.FIND_LAST_CLICK] = clicked
-        location.set_home(*clicked, t("home_label"))
-        st.rerun()
+        if location.use_click(*clicked):
+            st.rerun()
 with list_col:
     if not home:
         st.info(t("no_home"))

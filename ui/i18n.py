@@ -78,6 +78,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "zh": "点击地图选择位置,或输入经纬度(WGS84)。",
         "en": "Click the map to choose a point, or enter WGS84 coordinates.",
     },
+    "click_outside": {
+        "zh": "点击的位置不在鄂尔多斯市范围内,请在市内点选。",
+        "en": "That point is outside Ordos; click a place inside the city.",
+    },
     "plan_outside": {"zh": "所选位置不在鄂尔多斯范围内。", "en": "The point is outside Ordos."},
     "plan_add_type": {"zh": "新增设施类型", "en": "Type of the new facility"},
     "plan_add_name": {"zh": "新增设施名称(可选)", "en": "Name of the new facility (optional)"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo.crs import in_ordos_bounds
 from geo.errors import DataError
 from geo.geocode import Place, geocode, parse_coordinates, settings_from_env
 from ui import loaders, state
@@ -23,6 +24,18 @@ def set_home(lon: float, lat: float, label: str) -> None:
     """Remember the resident's WGS84 point and its label for this session."""
     st.session_state[state.HOME] = (float(lon), float(lat))
     st.session_state[state.HOME_LABEL] = label
+
+
+def use_click(lon: float, lat: float) -> bool:
+    """Take a map click as the home point; a click outside Ordos is refused with a warning.
+
+    Returns whether the home point changed. Pasted coordinates are held to the same extent.
+    """
+    if not in_ordos_bounds(lon, lat):
+        st.warning(t("click_outside"))
+        return False
+    set_home(lon, lat, t("home_label"))
+    return True
 
 
 def home() -> tuple[float, float] | None:

@@ -47,3 +47,17 @@ def test_larger_text_option(app: Callable[[str], AppTest]) -> None:
     at.sidebar.toggle(key=state.LARGE_TEXT).set_value(True).run()
     assert not at.exception
     assert any("font-size: 1.25rem" in m.value for m in at.markdown)
+
+
+def _click_script() -> None:
+    from ui import location
+
+    location.use_click(120.15, 30.27)  # Hangzhou: outside Ordos
+    location.use_click(109.98, 39.82)  # Dongsheng
+
+
+def test_a_map_click_outside_ordos_is_refused() -> None:
+    at = AppTest.from_function(_click_script).run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["点击的位置不在鄂尔多斯市范围内,请在市内点选。"]
+    assert at.session_state[state.HOME] == (109.98, 39.82)
