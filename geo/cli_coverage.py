@@ -90,9 +90,9 @@ def _model(args: argparse.Namespace, mode_name: str) -> TravelModel:
         network_dir = args.network_dir
         if network_dir is None:
             # Where ``python -m geo network import`` saves: networks/ next to the SQLite file.
-            from geo.cli_network import network_dir_for
+            from geo.store import network_dir as database_network_dir
 
-            network_dir = network_dir_for(getattr(args, "database", None))
+            network_dir = database_network_dir(getattr(args, "database", None))
     model = default_model(get_mode(mode_name), network_dir=network_dir)
     print(f"模型 / model: {_describe_text(model)}", file=sys.stderr)
     return model

@@ -13,24 +13,15 @@ from pathlib import Path
 
 from geo.errors import DataError, NetworkUnavailableError
 
-__all__ = ["network_dir_for", "register"]
-
-
-def network_dir_for(database: str | None) -> Path:
-    """The folder for road networks: ``networks/`` next to a SQLite database file, else ``data/networks``."""
-    from geo.network import DEFAULT_NETWORK_DIR
-    from geo.store import database_url
-
-    url = database_url(database)
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///")).parent / "networks"
-    return DEFAULT_NETWORK_DIR
+__all__ = ["register"]
 
 
 def _directory(args: argparse.Namespace) -> Path:
     if args.dir is not None:
         return Path(args.dir)
-    return network_dir_for(getattr(args, "database", None))
+    from geo.store import network_dir
+
+    return network_dir(getattr(args, "database", None))
 
 
 def _print_network(prefix: str, network_repr: str, saved: Path) -> None:

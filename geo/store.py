@@ -103,6 +103,16 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
 
 
+def network_dir(url: str | None = None) -> Path:
+    """Where the road networks of a database are saved: ``networks/`` next to a SQLite file, else
+    ``data/networks`` in the repository. The CLI and the app both look here, so a network imported
+    with ``python -m geo network import`` is the one the app uses."""
+    resolved = database_url(url)
+    if resolved.startswith("sqlite:///"):
+        return Path(resolved.removeprefix("sqlite:///")).parent / "networks"
+    return gio.REPO_ROOT / "data" / "networks"
+
+
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 

@@ -19,10 +19,8 @@ from geo import io as gio
 from geo import maps
 from geo.geocode import Gazetteer, build_gazetteer
 from geo.isochrones import isochrones
-from geo.store import FacilityStore, database_url, open_store
+from geo.store import FacilityStore, database_url, network_dir, open_store
 from geo.travel import TravelModel, default_model, get_mode
-
-NETWORK_DIR = gio.REPO_ROOT / "data" / "networks"
 
 
 @st.cache_resource(show_spinner=False)
@@ -37,9 +35,10 @@ def store() -> FacilityStore:
 
 def _network_key() -> str:
     """Changes when a road network is imported or replaced (file names and modification times)."""
-    if not NETWORK_DIR.is_dir():
+    folder = network_dir()
+    if not folder.is_dir():
         return "none"
-    return ";".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in sorted(NETWORK_DIR.iterdir())) or "none"
+    return ";".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in sorted(folder.iterdir())) or "none"
 
 
 def data_version() -> str:
@@ -80,7 +79,7 @@ def cells() -> pd.DataFrame | None:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _travel_model(mode: str, network_key: str) -> TravelModel:
-    return default_model(get_mode(mode), network_dir=NETWORK_DIR)
+    return default_model(get_mode(mode), network_dir=network_dir())
 
 
 def travel_model(mode: str) -> TravelModel:

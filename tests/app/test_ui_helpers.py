@@ -61,3 +61,14 @@ def test_a_map_click_outside_ordos_is_refused() -> None:
     assert not at.exception
     assert [w.value for w in at.warning] == ["点击的位置不在鄂尔多斯市范围内,请在市内点选。"]
     assert at.session_state[state.HOME] == (109.98, 39.82)
+
+
+def test_the_app_looks_for_networks_where_the_cli_saves_them(db_url: str) -> None:
+    from geo.store import network_dir
+    from ui import loaders
+
+    assert loaders._network_key() == "none"
+    folder = network_dir(db_url)  # where `python -m geo network import` saves for this database
+    folder.mkdir(parents=True)
+    (folder / "abc.npz").write_bytes(b"")
+    assert loaders._network_key().startswith("abc.npz:")

@@ -257,3 +257,10 @@ def test_publisher_script_publishes_when_not_killed(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "published 2" in done.stdout
     assert len(open_store(f"sqlite:///{path}", create=False).facilities()) == 20000
+
+
+def test_networks_live_next_to_the_sqlite_file(tmp_path: Path) -> None:
+    from geo.store import network_dir
+
+    assert network_dir(f"sqlite:///{tmp_path / 'x' / 'c.db'}") == tmp_path / "x" / "networks"
+    assert network_dir("postgresql://u@h/db").parts[-2:] == ("data", "networks")
