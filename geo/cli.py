@@ -12,11 +12,14 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from sqlalchemy.exc import DBAPIError
+
+from geo.db import explain
 from geo.errors import CareCircleError
 from geo.store import database_url, open_store
 
 # Command groups, each a module with ``register(subparsers)``.
-COMMAND_MODULES = ("geo.cli_network", "geo.cli_coverage", "geo.cli_data", "geo.cli_siting")
+COMMAND_MODULES = ("geo.cli_network", "geo.cli_coverage", "geo.cli_data", "geo.cli_siting", "geo.cli_db")
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -87,6 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except CareCircleError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:  # the database failed mid-command (server stopped, connection lost)
+        print(f"错误 / error: {explain(exc, database_url(args.database))}", file=sys.stderr)
         return 1
     except OSError as exc:  # e.g. --out or --report in a folder that does not exist
         where = f" {exc.filename}" if exc.filename else ""

@@ -17,6 +17,11 @@ class ConflictError(CareCircleError):
     """The stored data changed since the caller last read them."""
 
 
+class DatabaseError(CareCircleError):
+    """The database cannot be reached or used (server down, refused login, missing database or
+    folder, a schema newer than the program): the message says which, and what to do."""
+
+
 class NetworkUnavailableError(CareCircleError, OSError):
     """An online service was asked for but the machine cannot reach it."""
 

@@ -5,7 +5,11 @@ an audit line: who, when, what file, its SHA-256 and the counts added/changed/re
 Snapshots keep restore trivial and safe: restoring version N publishes N's rows as a new version.
 Publishing runs in one transaction; the version number is the primary key of ``versions``, so of
 two staff publishing on the same base version only the first commits and the second gets a
-``ConflictError``.
+``ConflictError``; a publish holds the store's write lock (SQLite ``BEGIN IMMEDIATE``, PostgreSQL a
+transaction-level advisory lock), so the loser waits, then sees that the data moved on.
+
+The tables below are the program's view of the schema; the schema itself is made and changed by the
+migrations in ``geo/migrations`` (``geo.migrate``). A change here needs a new revision there.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from geo import db, migrate
 from geo import io as gio
 from geo.errors import ConflictError, DataError, NotFoundError
 from geo.facilities import FacilityDiff, diff_facilities
@@ -128,17 +133,19 @@ class FacilityStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # Publishing takes the write lock before it reads the current version (SQLite: BEGIN
-        # IMMEDIATE), so a second writer waits and then sees that the data moved on.
-        self._writer = engine.execution_options(carecircle_write=True)
+        # IMMEDIATE; PostgreSQL: an advisory lock), so a second writer waits and then sees that the
+        # data moved on.
+        self._writer = db.writer(engine)
 
     @property
     def url(self) -> str:
         """The database URL without password."""
         return self.engine.url.render_as_string(hide_password=True)
 
-    def create_schema(self) -> None:
-        """Create the tables if they do not exist (idempotent)."""
-        metadata.create_all(self.engine)
+    def create_schema(self) -> migrate.UpgradeResult:
+        """Create or upgrade the schema to the newest migration (idempotent; safe to run at once from
+        many processes; see ``geo.migrate.upgrade``)."""
+        return migrate.upgrade(self.engine)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -166,8 +173,20 @@ class FacilityStore:
             return self._rows(conn, version)
 
     def data_version(self) -> str:
-        """A key that changes whenever the published data change (for caches)."""
-        return f"{self.url}#v{self.current_version()}"
+        """A key that changes whenever the published data change (for caches).
+
+        One indexed query (the newest row of ``versions`` by primary key), cheap enough to run on
+        every page view, so that every app server sharing the database sees a new version at its next
+        run. The publish time is part of the key: a database restored from a backup may come back
+        with the same version number and other rows.
+        """
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(versions.c.version, versions.c.created_at)
+                .order_by(versions.c.version.desc())
+                .limit(1)
+            ).first()
+        return f"{self.url}#v{row[0]}@{row[1]}" if row is not None else f"{self.url}#empty"
 
     def history(self) -> list[VersionInfo]:
         """Every version's audit line, newest first."""
@@ -314,12 +333,11 @@ class FacilityStore:
 
     def _rows(self, conn: Connection, version: int) -> pd.DataFrame:
         columns = [facility_rows.c[c.name] for c in COLUMNS]
-        result = conn.execute(
-            sa.select(*columns)
-            .where(facility_rows.c.version == version)
-            .order_by(facility_rows.c.facility_id)
-        )
+        result = conn.execute(sa.select(*columns).where(facility_rows.c.version == version))
         df = pd.DataFrame(result.fetchall(), columns=[c.name for c in COLUMNS])
+        # Sorted here, by code point, not by the database: a PostgreSQL collation (en_US, zh_CN)
+        # orders ids differently from SQLite, and exports must be the same bytes on both stores.
+        df = df.sort_values("facility_id", kind="stable", key=lambda s: s.astype(str)).reset_index(drop=True)
         return _typed(df)
 
 
@@ -363,40 +381,26 @@ def _records(df: pd.DataFrame, version: int) -> list[dict[str, Any]]:
 
 
 def open_store(url: str | None = None, *, create: bool = True) -> FacilityStore:
-    """Open the facility store at ``url`` (see ``database_url``), creating the SQLite folder and schema.
+    """Open the facility store at ``url`` (see ``database_url``).
 
-    With ``create`` (default) an empty database is filled from ``datasets/`` on first use, so the
-    app and the CLI work on a fresh checkout with no set-up step.
+    With ``create`` (default) the schema is migrated to the newest revision and an empty database is
+    filled from ``datasets/`` on first use, so the app and the CLI work on a fresh checkout with no
+    set-up step. Only the built-in default ``data/carecircle.db`` gets its folder created; a SQLite
+    URL whose folder is missing is an error, not a new database somewhere unexpected.
+
+    Raises
+    ------
+    DataError
+        When the URL cannot be parsed.
+    DatabaseError
+        When the database cannot be reached or used; the message says why (``geo.db.explain``).
     """
     resolved = database_url(url)
-    if resolved.startswith("sqlite:///"):
-        Path(resolved.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        engine = sa.create_engine(resolved, future=True)
-    except sa.exc.ArgumentError as exc:  # unparsable URL or unknown dialect (NoSuchModuleError)
-        msg = f"数据库地址无效 / invalid database URL ({exc}); use sqlite:///PATH or postgresql://…"
-        raise DataError(msg) from exc
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_connect)
-        sa.event.listen(engine, "begin", _sqlite_begin)
+    parsed = db.normalise_url(resolved)
+    default = db.sqlite_path(parsed) == DEFAULT_DB_PATH
+    engine = db.create_engine(resolved, create_folder=default)
+    db.check_connection(engine)
     store = FacilityStore(engine)
     if create:
         store.init_from_datasets()
     return store
-
-
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own handling defers it).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers (the app) keep reading while data staff publish; a busy writer waits 10 s.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    immediate = conn.get_execution_options().get("carecircle_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -21,10 +21,10 @@ def facility_csv(rows: list[tuple[str, str, str]]) -> bytes:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    assert main(["--database", url, "init"]) == 0
-    return url
+def db(any_db_url: str) -> str:
+    """An initialised store on SQLite and on PostgreSQL."""
+    assert main(["--database", any_db_url, "init"]) == 0
+    return any_db_url
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:

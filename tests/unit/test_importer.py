@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,8 +38,8 @@ def table_csv(rows: list[tuple[str, str, str]]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def store_with(tmp_path: Path, rows: list[tuple[str, str, str]]) -> FacilityStore:
-    store = open_store(f"sqlite:///{tmp_path / 's.db'}", create=False)
+def store_with(url: str, rows: list[tuple[str, str, str]]) -> FacilityStore:
+    store = open_store(url, create=False)
     store.create_schema()
     result = validate_bytes(table_csv(rows), file_name="v1.csv")
     assert not result.has_errors
@@ -51,8 +50,8 @@ def store_with(tmp_path: Path, rows: list[tuple[str, str, str]]) -> FacilityStor
 BASE = [("A", "甲", "10"), ("B", "乙", "10"), ("C", "丙", "10")]
 
 
-def test_upsert_adds_and_updates_keeps_others(tmp_path: Path) -> None:
-    store = store_with(tmp_path, BASE)
+def test_upsert_adds_and_updates_keeps_others(any_db_url: str) -> None:
+    store = store_with(any_db_url, BASE)
     result = validate_bytes(table_csv([("B", "乙", "12"), ("D", "丁", "5")]), file_name="up.csv")
     plan = plan_import(store, result, mode="upsert")
     assert plan.base_version == 1 and plan.closed == []
@@ -75,8 +74,8 @@ def test_upsert_adds_and_updates_keeps_others(tmp_path: Path) -> None:
     assert list(added_frame(plan)["facility_id"]) == ["D"]
 
 
-def test_replace_closes_missing_facilities_and_lists_them(tmp_path: Path) -> None:
-    store = store_with(tmp_path, BASE)
+def test_replace_closes_missing_facilities_and_lists_them(any_db_url: str) -> None:
+    store = store_with(any_db_url, BASE)
     result = validate_bytes(table_csv([("A", "甲", "10")]), file_name="all.csv")
     plan = plan_import(store, result, mode="replace")
     assert plan.closed == ["B", "C"]
@@ -94,8 +93,8 @@ def test_replace_closes_missing_facilities_and_lists_them(tmp_path: Path) -> Non
     assert again.closed == [] and again.counts()["changed"] == 0
 
 
-def test_plan_refuses_files_with_errors_and_unknown_modes(tmp_path: Path) -> None:
-    store = store_with(tmp_path, BASE)
+def test_plan_refuses_files_with_errors_and_unknown_modes(any_db_url: str) -> None:
+    store = store_with(any_db_url, BASE)
     bad = validate_bytes(table_csv([("A", "甲", "-1")]), file_name="bad.csv")
     assert bad.has_errors
     with pytest.raises(DataError, match="Nothing was changed"):
@@ -105,8 +104,8 @@ def test_plan_refuses_files_with_errors_and_unknown_modes(tmp_path: Path) -> Non
         plan_import(store, good, mode="merge")
 
 
-def test_publish_after_someone_else_published_is_a_conflict(tmp_path: Path) -> None:
-    store = store_with(tmp_path, BASE)
+def test_publish_after_someone_else_published_is_a_conflict(any_db_url: str) -> None:
+    store = store_with(any_db_url, BASE)
     mine = plan_import(store, validate_bytes(table_csv([("D", "丁", "1")]), file_name="mine.csv"))
     theirs = plan_import(store, validate_bytes(table_csv([("E", "戊", "1")]), file_name="theirs.csv"))
     publish_plan(store, theirs, user_name="them", file_name="theirs.csv", sha256="")
@@ -119,8 +118,8 @@ def test_publish_after_someone_else_published_is_a_conflict(tmp_path: Path) -> N
     assert set(store.facilities()["facility_id"]) == {"A", "B", "C", "D", "E"}
 
 
-def test_plan_on_empty_store(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 's.db'}", create=False)
+def test_plan_on_empty_store(any_db_url: str) -> None:
+    store = open_store(any_db_url, create=False)
     store.create_schema()
     plan = plan_import(store, validate_bytes(table_csv(BASE), file_name="first.csv"), mode="replace")
     assert plan.base_version is None and plan.counts()["added"] == 3
@@ -174,8 +173,8 @@ def test_xlsx_export_neutralises_formulas_and_round_trips() -> None:
     assert back.table.loc[0, "capacity"] == 10
 
 
-def test_csv_export_of_plan_round_trips(tmp_path: Path) -> None:
-    store = store_with(tmp_path, BASE)
+def test_csv_export_of_plan_round_trips(any_db_url: str) -> None:
+    store = store_with(any_db_url, BASE)
     data = gio.facilities_csv_bytes(store.facilities())
     again = plan_import(store, validate_bytes(data, file_name="export.csv"), mode="replace")
     assert again.counts()["changed"] == 0 and again.counts()["added"] == 0
@@ -190,8 +189,8 @@ def test_xlsx_template_has_guide_and_types_sheets() -> None:
 
 
 @pytest.mark.parametrize("mode", ["upsert", "replace"])
-def test_columns_missing_from_the_file_keep_their_published_values(tmp_path: Path, mode: str) -> None:
-    store = store_with(tmp_path, BASE)
+def test_columns_missing_from_the_file_keep_their_published_values(any_db_url: str, mode: str) -> None:
+    store = store_with(any_db_url, BASE)
     # A name-only update: no capacity, no status column. B's capacity 10 must not be blanked.
     data = "facility_id,name,category,type,district_adcode,lon,lat\nB,乙站,elderly,day_care,150602,109.9520,39.81\n"
     plan = plan_import(store, validate_bytes(data.encode("utf-8"), file_name="names.csv"), mode=mode)
@@ -203,7 +202,7 @@ def test_columns_missing_from_the_file_keep_their_published_values(tmp_path: Pat
     assert b_changes == ["name"]
 
 
-def test_an_empty_cell_in_a_column_the_file_has_clears_the_field(tmp_path: Path) -> None:
-    store = store_with(tmp_path, BASE)
+def test_an_empty_cell_in_a_column_the_file_has_clears_the_field(any_db_url: str) -> None:
+    store = store_with(any_db_url, BASE)
     plan = plan_import(store, validate_bytes(table_csv([("B", "乙", "")]), file_name="up.csv"), mode="upsert")
     assert pd.isna(plan.facilities.set_index("facility_id").loc["B", "capacity"])

@@ -1,4 +1,7 @@
-"""Tests of geo.store: versions, preview, history, restore, conflicts and killed publishes."""
+"""Tests of geo.store: versions, preview, history, restore, conflicts and killed publishes.
+
+Every test that stores something runs on SQLite and on PostgreSQL (``any_db_url``).
+"""
 
 from __future__ import annotations
 
@@ -50,8 +53,8 @@ def make_facilities(n: int, *, prefix: str = "F", capacity: int = 10) -> pd.Data
     return gio.coerce_facilities(pd.DataFrame(rows, columns=list(COLUMN_NAMES), dtype=object))
 
 
-def new_store(path: Path, facilities: pd.DataFrame | None = None) -> FacilityStore:
-    store = open_store(f"sqlite:///{path}", create=False)
+def new_store(url: str, facilities: pd.DataFrame | None = None) -> FacilityStore:
+    store = open_store(url, create=False)
     store.create_schema()
     if facilities is not None:
         store.publish(facilities, user_name="tester", action="init", base_version=None)
@@ -63,17 +66,17 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return counts["added"] == counts["changed"] == counts["removed"] == 0
 
 
-def test_empty_store(tmp_path: Path) -> None:
-    store = new_store(tmp_path / "s.db")
+def test_empty_store(any_db_url: str) -> None:
+    store = new_store(any_db_url)
     assert store.current_version() is None
     assert store.history() == []
     with pytest.raises(NotFoundError):
         store.facilities()
 
 
-def test_publish_preview_history_restore_round_trip(tmp_path: Path) -> None:
+def test_publish_preview_history_restore_round_trip(any_db_url: str) -> None:
     v1 = make_facilities(30)
-    store = new_store(tmp_path / "s.db", v1)
+    store = new_store(any_db_url, v1)
     assert store.current_version() == 1
     back = store.facilities()
     assert list(back.columns) == list(COLUMN_NAMES)
@@ -117,8 +120,8 @@ def test_publish_preview_history_restore_round_trip(tmp_path: Path) -> None:
     assert (restored.added, restored.removed, restored.changed) == (1, 2, 1)
 
 
-def test_unknown_versions(tmp_path: Path) -> None:
-    store = new_store(tmp_path / "s.db", make_facilities(3))
+def test_unknown_versions(any_db_url: str) -> None:
+    store = new_store(any_db_url, make_facilities(3))
     with pytest.raises(NotFoundError):
         store.facilities(7)
     with pytest.raises(NotFoundError):
@@ -127,70 +130,96 @@ def test_unknown_versions(tmp_path: Path) -> None:
         store.restore(7, user_name="x")
 
 
-def test_data_version_changes_on_publish(tmp_path: Path) -> None:
-    store = new_store(tmp_path / "s.db", make_facilities(3))
+def test_data_version_changes_on_publish(any_db_url: str) -> None:
+    store = new_store(any_db_url, make_facilities(3))
     before = store.data_version()
     store.publish(make_facilities(4), user_name="x", action="import", base_version=1)
     assert store.data_version() != before
 
 
-def test_conflict_when_another_store_published_since_the_preview(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    first = new_store(path, make_facilities(5))
-    second = open_store(f"sqlite:///{path}", create=False)
+def test_conflict_when_another_store_published_since_the_preview(any_db_url: str) -> None:
+    first = new_store(any_db_url, make_facilities(5))
+    second = open_store(any_db_url, create=False)
     base_a, base_b = first.current_version(), second.current_version()
     assert base_a == base_b == 1
     first.publish(make_facilities(6), user_name="a", action="import", base_version=base_a)
-    with pytest.raises(ConflictError, match="preview again"):
+    with pytest.raises(ConflictError, match="preview again") as caught:
         second.publish(make_facilities(2, prefix="B"), user_name="b", action="import", base_version=base_b)
+    assert "已被他人更新" in str(caught.value) and "now version 2" in str(caught.value)
     assert first.current_version() == 2
     assert len(second.facilities()) == 6  # a's data stand, nothing of b's was written
     assert [v.user_name for v in second.history()] == ["a", "tester"]
 
 
-def test_concurrent_publish_exactly_one_wins(tmp_path: Path) -> None:
-    path = tmp_path / "s.db"
-    new_store(path, make_facilities(5))
-    stores = [open_store(f"sqlite:///{path}", create=False) for _ in range(2)]
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
+PUBLISHERS = 8
+
+
+def test_concurrent_publishers_one_winner_per_base_version(any_db_url: str) -> None:
+    # Eight data staff preview on version 1 and press "publish" at the same moment, each through
+    # their own connection pool: one wins, seven are told to preview again, nothing is mixed.
+    new_store(any_db_url, make_facilities(5)).engine.dispose()
+    stores = [open_store(any_db_url, create=False) for _ in range(PUBLISHERS)]
+    barrier = threading.Barrier(PUBLISHERS)
+    outcomes: dict[int, str] = {}
 
     def publish(k: int) -> None:
+        base = stores[k].current_version()
         barrier.wait()
         try:
             stores[k].publish(
-                make_facilities(500, prefix=f"T{k}"), user_name=f"u{k}", action="import", base_version=1
+                make_facilities(300 + k, prefix=f"T{k}"),
+                user_name=f"u{k}",
+                action="import",
+                base_version=base,
             )
-            outcomes.append("ok")
-        except ConflictError:
-            outcomes.append("conflict")
+            outcomes[k] = "ok"
+        except ConflictError as exc:
+            outcomes[k] = str(exc)
 
-    threads = [threading.Thread(target=publish, args=(k,)) for k in range(2)]
+    threads = [threading.Thread(target=publish, args=(k,)) for k in range(PUBLISHERS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(outcomes) == ["conflict", "ok"]
+    winners = [k for k, outcome in outcomes.items() if outcome == "ok"]
+    assert len(winners) == 1, outcomes
+    for k, outcome in outcomes.items():
+        if k not in winners:
+            assert "已被他人更新" in outcome and "preview again" in outcome and "now version 2" in outcome
     assert stores[0].current_version() == 2
-    assert len(stores[0].facilities()) == 500
+    assert [v.version for v in stores[0].history()] == [2, 1]
+    assert len(stores[0].facilities()) == 300 + winners[0]
+    assert set(stores[0].facilities()["facility_id"].str[:2]) == {f"T{winners[0]}"}
+    for s in stores:
+        s.engine.dispose()
 
 
-def test_repeated_ids_are_a_data_error_not_a_conflict(tmp_path: Path) -> None:
-    store = new_store(tmp_path / "s.db", make_facilities(3))
+def test_repeated_ids_are_a_data_error_not_a_conflict(any_db_url: str) -> None:
+    store = new_store(any_db_url, make_facilities(3))
     twice = pd.concat([make_facilities(2), make_facilities(1)], ignore_index=True)
     with pytest.raises(DataError, match="F-00000"):
         store.publish(twice, user_name="x", action="import", base_version=1)
     assert store.current_version() == 1
 
 
-def test_init_from_datasets_once(tmp_path: Path) -> None:
+def test_init_from_datasets_once(any_db_url: str, tmp_path: Path) -> None:
     (tmp_path / gio.FACILITIES_SAMPLE_FILE).write_bytes(gio.facilities_csv_bytes(make_facilities(4)))
-    store = open_store(f"sqlite:///{tmp_path / 's.db'}", create=False)
+    store = open_store(any_db_url, create=False)
     info = store.init_from_datasets(tmp_path)
     assert info is not None and info.version == 1 and info.total == 4 and info.action == "init"
     assert len(info.sha256) == 64
     assert store.init_from_datasets(tmp_path) is None
     assert store.current_version() == 1
+
+
+def test_ids_come_back_in_code_point_order_whatever_the_collation(any_db_url: str) -> None:
+    # PostgreSQL's collations (en_US, zh_CN) would order these differently from SQLite; exports must
+    # be the same bytes on both stores.
+    ids = ["b-1", "B-2", "a_1", "A-1", "站-1", "Z", "10", "9"]
+    rows = make_facilities(len(ids))
+    rows["facility_id"] = ids
+    store = new_store(any_db_url, rows)
+    assert list(store.facilities()["facility_id"]) == sorted(ids)
 
 
 # The publishing process is killed from inside a SQLAlchemy event hook set up here, in the test's
@@ -212,7 +241,7 @@ _KILL_SCRIPT = textwrap.dedent(
             print("killing at", kill_at, flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
 
-    info = store.publish(make_facilities(20000, prefix="BIG"), user_name="doomed", action="import", base_version=1)
+    info = store.publish(make_facilities(3000, prefix="BIG"), user_name="doomed", action="import", base_version=1)
     print("published", info.version, flush=True)
     """
 )
@@ -233,30 +262,30 @@ def _run_publisher(tmp_path: Path, url: str, kill_at: str) -> subprocess.Complet
 
 
 @pytest.mark.parametrize("kill_at", ["facility_rows", "versions"])
-def test_publish_killed_mid_transaction_leaves_previous_version(tmp_path: Path, kill_at: str) -> None:
-    path = tmp_path / "s.db"
+def test_publish_killed_mid_transaction_leaves_previous_version(
+    any_db_url: str, tmp_path: Path, kill_at: str
+) -> None:
     v1 = make_facilities(50)
-    new_store(path, v1).engine.dispose()
-    done = _run_publisher(tmp_path, f"sqlite:///{path}", kill_at)
+    new_store(any_db_url, v1).engine.dispose()
+    done = _run_publisher(tmp_path, any_db_url, kill_at)
     assert done.returncode == -signal.SIGKILL, done.stderr
     assert f"killing at {kill_at}" in done.stdout
-    store = open_store(f"sqlite:///{path}", create=False)
+    store = open_store(any_db_url, create=False)
     assert store.current_version() == 1
     assert [v.version for v in store.history()] == [1]
     assert same(store.facilities(), v1)
-    # The store is not wedged: the next publish on version 1 goes through.
+    # The store is not wedged (no lock left behind): the next publish on version 1 goes through.
     info = store.publish(make_facilities(3), user_name="next", action="import", base_version=1)
     assert info.version == 2
 
 
-def test_publisher_script_publishes_when_not_killed(tmp_path: Path) -> None:
+def test_publisher_script_publishes_when_not_killed(any_db_url: str, tmp_path: Path) -> None:
     # Control for the kill test: the same script without the kill publishes version 2.
-    path = tmp_path / "s.db"
-    new_store(path, make_facilities(5)).engine.dispose()
-    done = _run_publisher(tmp_path, f"sqlite:///{path}", "")
+    new_store(any_db_url, make_facilities(5)).engine.dispose()
+    done = _run_publisher(tmp_path, any_db_url, "")
     assert done.returncode == 0, done.stderr
     assert "published 2" in done.stdout
-    assert len(open_store(f"sqlite:///{path}", create=False).facilities()) == 20000
+    assert len(open_store(any_db_url, create=False).facilities()) == 3000
 
 
 def test_networks_live_next_to_the_sqlite_file(tmp_path: Path) -> None:

@@ -1,0 +1,193 @@
+"""Schema migrations of the store (Alembic, revisions in ``geo/migrations/versions``).
+
+``upgrade(engine)`` brings any database to the newest revision, and is what ``python -m geo db
+upgrade``, ``python -m geo init`` and ``open_store`` run. It is safe when many processes start at
+once: the whole upgrade is one transaction holding the schema lock (PostgreSQL: a transaction-level
+advisory lock; SQLite: the file's write lock by ``BEGIN IMMEDIATE``), and it looks at the database
+only after taking the lock, so the first process migrates and the others find nothing left to do.
+PostgreSQL runs DDL in transactions, so a migration killed halfway leaves the previous schema.
+
+A database made before migrations existed (the three tables of version 1 and no ``alembic_version``)
+is recognised and stamped at revision ``0001`` — which is exactly that schema — then upgraded; no row
+is touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy.engine import Connection, Engine
+
+from geo import db
+from geo.errors import DatabaseError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The tables that version 1 of the program created with ``metadata.create_all``.
+V1_TABLES = ("facility_rows", "users", "versions")
+V1_REVISION = "0001"
+VERSION_TABLE = "alembic_version"
+# Tables other software keeps in the same database (PostGIS's catalogue of coordinate systems).
+FOREIGN_TABLES = frozenset({"spatial_ref_sys"})
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    """What ``upgrade`` found and did."""
+
+    before: str | None  # the revision found (None: an empty database)
+    after: str  # the revision now (the head)
+    stamped_v1: bool = False  # a database of version 1 without migrations was recognised
+    notes: tuple[str, ...] = field(default_factory=tuple)  # bilingual lines for the operator
+
+    @property
+    def migrated(self) -> bool:
+        """Whether any migration ran."""
+        return self.before != self.after
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration of ``geo/migrations``, optionally bound to an open connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def head_revision() -> str:
+    """The newest revision this program knows."""
+    head = _script().get_current_head()
+    if head is None:  # pragma: no cover - the package ships its revisions
+        msg = f"no migrations found in {MIGRATIONS_DIR}"
+        raise RuntimeError(msg)
+    return head
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The revision recorded in the database, or None when it has none (empty, or version 1)."""
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def context_options(*, dialect_name: str | None) -> dict[str, Any]:
+    """Options of ``context.configure`` shared by the program and the ``alembic`` command."""
+    from geo.store import metadata  # the store's table definitions (which import this module)
+
+    return {
+        "target_metadata": metadata,
+        # SQLite alters tables by copying them; batch mode does that in a migration.
+        "render_as_batch": dialect_name == "sqlite",
+        "compare_type": True,
+        "include_object": include_object,
+        "version_table": VERSION_TABLE,
+    }
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Leave out of comparisons the tables that are not the store's (PostGIS's own)."""
+    if type_ == "table" and reflected and compare_to is None:
+        return name not in FOREIGN_TABLES
+    return True
+
+
+def upgrade(engine: Engine) -> UpgradeResult:
+    """Bring the database to the newest revision.
+
+    Parameters
+    ----------
+    engine
+        The store's engine (``geo.db.create_engine``).
+
+    Returns
+    -------
+    UpgradeResult
+        The revisions before and after.
+
+    Raises
+    ------
+    DatabaseError
+        When the database cannot be reached, holds a newer schema than this program knows, or holds
+        some but not all of version 1's tables.
+    """
+    head = head_revision()
+    try:
+        # Cheap check first, without the lock: most starts find everything up to date.
+        with engine.connect() as conn:
+            found = current_revision(conn)
+            if found == head:
+                return UpgradeResult(before=found, after=head)
+        with db.locked(engine, db.Lock.SCHEMA).begin() as conn:
+            before = current_revision(conn)
+            stamped = False
+            if before is None and _is_v1(conn):
+                command.stamp(alembic_config(conn), V1_REVISION)
+                before, stamped = V1_REVISION, True
+            _check_known(before, head)
+            if before != head:
+                command.upgrade(alembic_config(conn), "head")
+    except sa.exc.DBAPIError as exc:
+        raise db.explain(exc, engine.url) from exc
+    return UpgradeResult(before=before, after=head, stamped_v1=stamped)
+
+
+def _is_v1(conn: Connection) -> bool:
+    """Whether the database holds version 1's tables (made before migrations existed)."""
+    present = set(sa.inspect(conn).get_table_names()) & set(V1_TABLES)
+    if not present:
+        return False
+    if present != set(V1_TABLES):
+        missing = ", ".join(sorted(set(V1_TABLES) - present))
+        msg = (
+            f"数据库里只有部分数据表,缺少:{missing};未做任何更改,请检查数据库是否正确。 / "
+            f"The database holds some of the store's tables but not {missing}, and no schema revision; "
+            "nothing was changed. Is DATABASE_URL the right database?"
+        )
+        raise DatabaseError(msg)
+    return True
+
+
+def _check_known(revision: str | None, head: str) -> None:
+    if revision is None:
+        return
+    try:
+        _script().get_revision(revision)
+    except CommandError:
+        msg = (
+            f"数据库结构版本 {revision} 比本程序(最新 {head})更新;请升级程序后再使用此数据库。 / "
+            f"The database schema is at revision {revision}, newer than this program knows (head {head}); "
+            "update the program before using this database."
+        )
+        raise DatabaseError(msg) from None
+
+
+def upgrade_from_alembic_command(config: Config, run: Any) -> None:
+    """The ``alembic`` command's online run: connect to ``$DATABASE_URL`` and migrate under the lock.
+
+    ``run(connection)`` configures the context and runs the migrations (see ``env.py``).
+    """
+    from geo.store import database_url
+
+    engine = db.create_engine(database_url(config.get_main_option("sqlalchemy.url") or None))
+    try:
+        with db.locked(engine, db.Lock.SCHEMA).begin() as conn:
+            run(conn)
+    finally:
+        engine.dispose()
+
+
+def offline_url() -> str:
+    """The URL the ``alembic … --sql`` command renders SQL for (``$DATABASE_URL``, else SQLite)."""
+    from geo.store import database_url
+
+    return db.normalise_url(database_url()).render_as_string(hide_password=False)
