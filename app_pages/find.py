@@ -62,7 +62,9 @@ if home:
     legend = maps.add_isochrones(m, reach, basemap=basemap, label=lambda _m: t("reach_15"))
     maps.add_legend(m, [maps.legend_html(t("reach_15"), legend, shape="square")])
 maps.add_facilities(m, chosen, basemap=basemap, lang=lang)
-maps.add_locate_control(m, title=t("locate_me"))
+maps.add_locate_control(
+    m, title=t("locate_me"), texts={k: t(f"locate_{k}") for k in maps.LOCATE_TEXTS}, basemap=basemap
+)
 if home:
     label = st.session_state.get(state.HOME_LABEL, t("home_label"))
     maps.add_home(m, home, label=label, basemap=basemap, destinations=results)

@@ -314,6 +314,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "district": {"zh": "旗区", "en": "District"},
     "legend_types": {"zh": "设施类型", "en": "Facility types"},
     "download_map_html": {"zh": "下载地图(HTML,可离线打开)", "en": "Download map (HTML, works offline)"},
+    "map_touch_hint": {"zh": "用两根手指移动或缩放地图", "en": "Use two fingers to move or zoom the map"},
     # --- popup field labels
     "f_address": {"zh": "地址", "en": "Address"},
     "f_hours": {"zh": "开放时间", "en": "Opening hours"},
@@ -336,7 +337,25 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Click your location on the map below, or first press ◎ (top left of the map) to let the browser "
         "find you, then click the map there.",
     },
-    "locate_me": {"zh": "显示我的位置(浏览器定位)", "en": "Show my location (browser)"},
+    "locate_me": {"zh": "使用我现在的位置", "en": "Use my current location"},
+    "locate_locating": {"zh": "正在获取您的位置……", "en": "Finding your location…"},
+    "locate_denied": {
+        "zh": "浏览器没有允许定位。请在浏览器设置中允许本网站使用位置,或在地图上点选、输入地名。",
+        "en": "The browser did not allow location. Allow this site to use your location in the browser "
+        "settings, or tap the map or type a place.",
+    },
+    "locate_unavailable": {
+        "zh": "无法获取您的位置,请在地图上点选或输入地名。",
+        "en": "Your location is not available; tap the map or type a place.",
+    },
+    "locate_timeout": {
+        "zh": "定位超时,请再试一次,或在地图上点选。",
+        "en": "Finding your location took too long; try again or tap the map.",
+    },
+    "locate_outside": {
+        "zh": "您现在的位置不在鄂尔多斯市范围内,请在地图上点选或输入地名。",
+        "en": "Your current location is outside Ordos; tap the map or type a place.",
+    },
     "place_query": {"zh": "地名、乡镇、小区或设施名称", "en": "Place, township, community or facility name"},
     "place_results": {"zh": "匹配结果", "en": "Matches"},
     "place_none": {
