@@ -46,6 +46,7 @@ from jinja2 import Template
 
 from geo.crs import ORDOS_BOUNDS, from_wgs84, to_wgs84
 from geo.errors import DataError
+from geo.hours import describe_hours
 from geo.io import REPO_ROOT
 from geo.schema import FACILITY_TYPES, type_label
 
@@ -471,7 +472,8 @@ def facility_popup(rec: Mapping[Any, Any], *, lang: str = "zh", labels: dict[str
     }
     parts = [f"<b>{esc(rec.get('name'))}</b>", esc(type_label(str(rec.get("type", "")), lang))]
     for key in ("address", "opening_hours", "capacity", "available_places"):
-        value = esc(rec.get(key))
+        raw = rec.get(key)
+        value = esc(describe_hours(str(raw or ""), lang) if key == "opening_hours" else raw)
         if value:
             parts.append(f"{esc(lab[key])}: {value}")
     phone = esc(rec.get("phone"))
@@ -768,6 +770,27 @@ class _Locate(JSCSSMixin, MacroElement):
 
 LOCATE_TEXTS: Final[tuple[str, ...]] = ("locating", "denied", "unavailable", "timeout", "outside")
 """The messages the locate button shows (plain text), by these keys."""
+
+
+def add_numbered_pins(m: folium.Map, rows: pd.DataFrame, *, basemap: str | None = None) -> None:
+    """Numbered pins (``rank``, ``name``, ``lon``, ``lat``) matching the numbered result cards."""
+    basemap = _basemap_of(m, basemap)
+    if rows.empty:
+        return
+    lon, lat = to_display(rows["lon"].to_numpy(float), rows["lat"].to_numpy(float), basemap=basemap)
+    # Last first, so pin 1 is drawn on top where pins overlap.
+    for rank, name, x, y in list(
+        zip(rows["rank"], rows["name"], np.atleast_1d(lon), np.atleast_1d(lat), strict=True)
+    )[::-1]:
+        folium.Marker(
+            [float(y), float(x)],
+            icon=folium.DivIcon(
+                html=f'<div class="carecircle-pin">{int(rank)}</div>',
+                icon_size=(28, 28),
+                icon_anchor=(14, 14),
+            ),
+            tooltip=folium.Tooltip(f"{int(rank)}. {esc(name)}"),
+        ).add_to(m)
 
 
 def add_locate_control(

@@ -329,13 +329,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "large_text": {"zh": "大字模式", "en": "Larger text"},
     "where_how": {"zh": "您的位置", "en": "Your location"},
-    "where_map": {"zh": "在地图上点选", "en": "Click the map"},
+    "where_map": {"zh": "在地图上点选", "en": "Tap the map"},
     "where_place": {"zh": "输入地名", "en": "Type a place"},
     "where_coords": {"zh": "输入坐标", "en": "Paste coordinates"},
     "click_hint": {
-        "zh": "在下方地图上点击您的位置;也可先点地图左上角的 ◎ 按钮,按浏览器定位找到您所在处,再点击地图确认。",
-        "en": "Click your location on the map below, or first press ◎ (top left of the map) to let the browser "
-        "find you, then click the map there.",
+        "zh": "点地图左上角的 ◎ 按钮使用您现在的位置,或在下方地图上点选您的位置。",
+        "en": "Press ◎ (top left of the map) to use where you are now, or tap your location on the map below.",
     },
     "locate_me": {"zh": "使用我现在的位置", "en": "Use my current location"},
     "locate_locating": {"zh": "正在获取您的位置……", "en": "Finding your location…"},
@@ -356,20 +355,62 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "zh": "您现在的位置不在鄂尔多斯市范围内,请在地图上点选或输入地名。",
         "en": "Your current location is outside Ordos; tap the map or type a place.",
     },
-    "place_query": {"zh": "地名、乡镇、小区或设施名称", "en": "Place, township, community or facility name"},
+    "place_query": {
+        "zh": "地名、乡镇、社区、村或坐标(汉字、拼音均可)",
+        "en": "Place, township, community, village or coordinates (Chinese, pinyin or English)",
+    },
     "place_results": {"zh": "匹配结果", "en": "Matches"},
     "place_none": {
-        "zh": "没有找到「{query}」,请换个说法。",
-        "en": "Nothing found for “{query}”; try other words.",
+        "zh": "没有找到「{query}」。离线地名库包含旗区、乡镇街道苏木、设施名称中的社区和嘎查村、设施名称和地址;"
+        "不含小区、商场和街道门牌。请换个说法,或在地图上点选、输入坐标。",
+        "en": "Nothing found for “{query}”. The offline gazetteer holds districts, townships, the "
+        "communities and villages named by facilities, and facility names and addresses; not residential "
+        "compounds, shops or streets. Try other words, tap the map or give coordinates.",
+    },
+    "place_online_none": {
+        "zh": "在线地名服务也没有找到。",
+        "en": "The online geocoder found nothing either.",
+    },
+    "place_online_failed": {
+        "zh": "在线地名服务无法连接,以下为离线地名库的结果。",
+        "en": "The online geocoder could not be reached; these are the offline gazetteer's matches.",
+    },
+    "place_online_outside": {
+        "zh": "在线地名服务找到的地点不在鄂尔多斯市,以下为离线地名库的结果。",
+        "en": "The online geocoder's answer lies outside Ordos; these are the offline gazetteer's matches.",
+    },
+    "place_online_used": {
+        "zh": "第一个结果来自在线地名服务({provider}),其余来自离线地名库。",
+        "en": "The first match comes from the online geocoder ({provider}); the others from the offline "
+        "gazetteer.",
+    },
+    "place_swapped": {
+        "zh": "您输入的坐标是「纬度, 经度」的顺序,已按 经度 {lon:.5f}、纬度 {lat:.5f} 使用。",
+        "en": "The coordinates were typed as latitude, longitude; used as longitude {lon:.5f}, "
+        "latitude {lat:.5f}.",
     },
     "place_modelled": {"zh": "(位置为模拟)", "en": "(modelled location)"},
-    "kind_seat": {"zh": "旗区政府驻地", "en": "district seat"},
-    "kind_district": {"zh": "旗区", "en": "district"},
-    "kind_township": {"zh": "乡镇苏木", "en": "township"},
+    "kind_seat": {"zh": "城区(旗区政府驻地)", "en": "town (district seat)"},
+    "kind_district": {"zh": "旗区,定位到驻地", "en": "district, at its seat town"},
+    "kind_subdistrict": {"zh": "街道", "en": "subdistrict"},
+    "kind_town": {"zh": "镇", "en": "town"},
+    "kind_sumu": {"zh": "苏木", "en": "sumu"},
+    "kind_township": {"zh": "乡", "en": "township"},
+    "kind_community": {"zh": "社区", "en": "community"},
+    "kind_village": {"zh": "嘎查村", "en": "village"},
     "kind_place": {"zh": "地名", "en": "place"},
     "kind_facility": {"zh": "设施", "en": "facility"},
     "kind_address": {"zh": "地址", "en": "address"},
     "kind_online": {"zh": "在线查询", "en": "online search"},
+    "kind_coordinates": {"zh": "坐标", "en": "coordinates"},
+    "kind_click": {"zh": "地图上的位置", "en": "point on the map"},
+    "match_name": {"zh": "名称", "en": "name"},
+    "match_spelling": {"zh": "英文/常用拼写", "en": "English spelling"},
+    "match_pinyin": {"zh": "拼音", "en": "pinyin"},
+    "match_sound": {"zh": "同音", "en": "same sound"},
+    "match_fuzzy": {"zh": "近似", "en": "similar"},
+    "match_online": {"zh": "在线", "en": "online"},
+    "match_coordinates": {"zh": "坐标", "en": "coordinates"},
     "use_place": {"zh": "使用此位置", "en": "Use this place"},
     "coords_input": {"zh": "经度, 纬度(如 109.78, 39.61)", "en": "Longitude, latitude (e.g. 109.78, 39.61)"},
     "coords_crs": {"zh": "坐标系", "en": "Coordinate system"},
@@ -377,13 +418,31 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "crs_gcj02": {"zh": "GCJ-02(高德、腾讯)", "en": "GCJ-02 (AutoNavi, Tencent)"},
     "crs_bd09": {"zh": "BD-09(百度)", "en": "BD-09 (Baidu)"},
     "use_coords": {"zh": "使用此坐标", "en": "Use these coordinates"},
-    "coords_error": {"zh": "坐标有误:{error}", "en": "Coordinates not understood: {error}"},
+    "coords_error_format": {
+        "zh": "坐标有误:应为两个数字,如 109.78, 39.61(经度在前或纬度在前均可)。",
+        "en": "Coordinates not understood: give two numbers such as 109.78, 39.61 (either order).",
+    },
+    "coords_error_outside": {
+        "zh": "坐标 ({lon}, {lat}) 不在鄂尔多斯市范围内(经度 106.4–111.5,纬度 37.6–40.9)。",
+        "en": "The point ({lon}, {lat}) is outside Ordos (longitude 106.4–111.5, latitude 37.6–40.9).",
+    },
+    "link_place_bad": {
+        "zh": "链接中的位置无法使用(不在鄂尔多斯市范围内或格式有误),请重新设置位置。",
+        "en": "The location in the link cannot be used (outside Ordos or malformed); set your location again.",
+    },
+    "link_place_none": {
+        "zh": "链接中的地名「{query}」没有找到,请重新设置位置。",
+        "en": "The place “{query}” in the link was not found; set your location again.",
+    },
     "home_label": {"zh": "我的位置", "en": "My location"},
     "home_set": {
-        "zh": "当前位置:{label}({lon:.5f}, {lat:.5f})",
-        "en": "Location: {label} ({lon:.5f}, {lat:.5f})",
+        "zh": "当前位置:{label}({kind};{lon:.5f}, {lat:.5f})",
+        "en": "Location: {label} ({kind}; {lon:.5f}, {lat:.5f})",
     },
-    "no_home": {"zh": "请先设置您的位置。", "en": "Set your location first."},
+    "no_home": {
+        "zh": "请先设置您的位置:输入地名,或点地图上的 ◎ 使用您现在的位置。",
+        "en": "Set your location first: type a place, or press ◎ on the map to use where you are.",
+    },
     "need": {"zh": "需要什么服务", "en": "What you need"},
     "need_elderly": {"zh": "养老服务(全部)", "en": "Elderly care (all)"},
     "need_child": {"zh": "托育/儿童(全部)", "en": "Children (all)"},
@@ -398,17 +457,29 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "None within {minutes} minutes; try another way of travelling.",
     },
     "result_line": {
-        "zh": "约 {minutes} 分钟 · 直线 {distance}",
-        "en": "about {minutes} min · {distance} as the crow flies",
+        "zh": "约 {minutes} · 直线 {distance}",
+        "en": "about {minutes} · {distance} as the crow flies",
     },
+    "minutes_n": {"zh": "{n} 分钟", "en": "{n} minutes", "en_one": "{n} minute"},
+    "distance_m": {"zh": "{m} 米", "en": "{m} m"},
+    "distance_km": {"zh": "{km} 公里", "en": "{km} km"},
     "open_now": {"zh": "现在营业", "en": "Open now"},
     "closed_now": {"zh": "现在未营业", "en": "Closed now"},
     "hours_unknown": {"zh": "营业状态未知", "en": "Opening status unknown"},
-    "places_available": {"zh": "空余名额 {n}", "en": "{n} places available"},
+    "places_available": {
+        "zh": "空余名额 {n} 个",
+        "en": "{n} places available",
+        "en_one": "{n} place available",
+    },
+    "nav_title": {"zh": "导航", "en": "Directions"},
+    "nav_amap": {"zh": "高德地图", "en": "AutoNavi"},
+    "nav_baidu": {"zh": "百度地图", "en": "Baidu Maps"},
+    "nav_system": {"zh": "手机地图", "en": "Phone's maps"},
     "reach_15": {"zh": "15分钟可达范围", "en": "Reachable in 15 minutes"},
     "lines_note": {
-        "zh": "地图上的虚线为直线连接,实际路线可能更长。",
-        "en": "Dashed lines on the map are straight connections; the way there may be longer.",
+        "zh": "地图上的虚线为直线连接,实际路线可能更长;编号与地图上的编号对应。",
+        "en": "Dashed lines on the map are straight connections; the way there may be longer. The numbers "
+        "match the numbered pins on the map.",
     },
     # --- coverage page
     "cov_title": {"zh": "覆盖分析", "en": "Coverage"},
@@ -568,6 +639,19 @@ def t(key: str, **fmt: object) -> str:
         return f"⟦{key}⟧"
     text = entry.get(current_lang()) or entry[DEFAULT_LANG]
     return text.format(**fmt) if fmt else text
+
+
+def tn(key: str, n: int, **fmt: object) -> str:
+    """The catalog string ``key`` for a count ``n``: the ``<lang>_one`` form when ``n`` is 1, if any.
+
+    Chinese has no plural; English says "1 place" but "2 places".
+    """
+    entry = CATALOG.get(key)
+    if entry is None:
+        return f"⟦{key}⟧"
+    lang = current_lang()
+    text = (entry.get(f"{lang}_one") if n == 1 else None) or entry.get(lang) or entry[DEFAULT_LANG]
+    return text.format(n=n, **fmt)
 
 
 def type_name(code: str) -> str:

@@ -8,6 +8,7 @@ from typing import Final
 LANG: Final = "lang"
 BASEMAP: Final = "basemap"
 LARGE_TEXT: Final = "large_text"
+URL_APPLIED: Final = "url_applied"  # the link's language and text size were read once
 
 # 设施地图 · Facility map
 MAP_CATEGORIES: Final = "map_categories"
@@ -25,6 +26,8 @@ FIND_NEED: Final = "find_need"
 FIND_MODE: Final = "find_mode"
 FIND_MAP: Final = "find_map"
 FIND_LAST_CLICK: Final = "find_last_click"
+FIND_URL_APPLIED: Final = "find_url_applied"  # the link's place, need and mode were read once
+HOME_KIND: Final = "home_kind"  # what kind of place the home point is (gazetteer kind, click …)
 
 # 覆盖分析 · Coverage
 COV_TYPES: Final = "cov_types"

@@ -14,7 +14,7 @@ import streamlit as st
 from geo.maps import BASEMAPS
 from geo.schema import MODELLED_SOURCE_PREFIX
 from ui import state
-from ui.i18n import labels_for, t
+from ui.i18n import LANGUAGES, current_lang, labels_for, t
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
@@ -22,7 +22,33 @@ _LARGE_TEXT_CSS = """
 <style>
 html, body, [data-testid="stAppViewContainer"] { font-size: 1.25rem; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.25rem; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1.15rem; }
 button, input, label, [data-baseweb="select"] { font-size: 1.15rem !important; }
+</style>
+"""
+
+# Readable and touchable on a phone (fixed style sheet, no user data): text at least 16 px, choices,
+# buttons and links at least 44 x 44 px (WCAG 2.2 target size), result cards' links as buttons.
+_PAGE_CSS = """
+<style>
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1rem; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1rem; }
+[data-testid="stWidgetLabel"] p { font-size: 1rem; }
+[data-testid="stRadio"] label[data-baseweb="radio"],
+[data-testid="stCheckbox"] label, [data-testid="stToggle"] label { min-height: 44px; align-items: center; }
+[data-testid="stRadio"] [role="radiogroup"] { gap: 0 1rem; }
+[data-baseweb="select"] > div, [data-testid="stTextInput"] input { min-height: 44px; }
+.stButton button, .stDownloadButton button, .stLinkButton a, [data-testid="stBaseButton-secondary"],
+[data-testid="stBaseButton-primary"] { min-height: 44px; min-width: 44px; }
+[data-testid="stSidebarNav"] a, [data-testid="stSidebarNavLink"] { min-height: 44px; }
+[data-testid="stSidebarCollapseButton"] button, [data-testid="stExpandSidebarButton"],
+[data-testid="stMainMenu"] button { min-height: 44px; min-width: 44px; }
+.st-key-find_results [data-testid="stMarkdownContainer"] a {
+  display: inline-flex; align-items: center; min-height: 44px; min-width: 44px; padding: 0 0.7rem;
+  margin: 0.15rem 0.1rem; border: 1px solid rgba(49, 51, 63, 0.35); border-radius: 0.5rem;
+  text-decoration: none;
+}
+[data-testid="stMain"] a:not([href^="tel:"]) { text-decoration: underline; }
 </style>
 """
 
@@ -55,12 +81,40 @@ def basemap_picker() -> str:
     )
 
 
+def page_style() -> None:
+    """The app's fixed style sheet: 16 px text, 44 px touch targets (no user data in it)."""
+    st.markdown(_PAGE_CSS, unsafe_allow_html=True)
+
+
+def read_app_link() -> None:
+    """Once per session: take the language and the text size from the link (``?lang=en&text=large``).
+
+    A reload or a shared link then opens in the language and text size it was made in.
+    """
+    if st.session_state.get(state.URL_APPLIED):
+        return
+    st.session_state[state.URL_APPLIED] = True
+    lang = st.query_params.get("lang")
+    if lang in LANGUAGES:
+        st.session_state[state.LANG] = lang
+    if st.query_params.get("text") == "large":
+        st.session_state[state.LARGE_TEXT] = True
+
+
 def large_text() -> bool:
-    """The larger-text toggle; injects a fixed style sheet (no user data) when on."""
-    on = st.sidebar.toggle(t("large_text"), key=state.LARGE_TEXT)
+    """The larger-text switch at the top of every page, remembered in the link (``text=large``)."""
+    on = st.toggle(t("large_text"), key=state.LARGE_TEXT)
     if on:
         st.markdown(_LARGE_TEXT_CSS, unsafe_allow_html=True)
+        st.query_params["text"] = "large"
+    elif "text" in st.query_params:
+        del st.query_params["text"]
     return bool(on)
+
+
+def keep_language_in_link() -> None:
+    """Write the page language into the link, so a reload or a shared link keeps it."""
+    st.query_params["lang"] = current_lang()
 
 
 def model_note(description: dict[str, object]) -> str:
