@@ -44,8 +44,12 @@ def test_html_export_is_offline_and_in_the_fixed_language(db_url: str) -> None:
 
 def test_larger_text_option(app: Callable[[str], AppTest]) -> None:
     at = app("app_pages/find.py")
-    at.sidebar.toggle(key=state.LARGE_TEXT).set_value(True).run()
+    at.toggle(key=state.LARGE_TEXT).set_value(True).run()  # on the page itself, not in the sidebar
     assert not at.exception
+    assert any("font-size: 1.25rem" in m.value for m in at.markdown)
+    assert at.query_params["text"] == ["large"]  # remembered in the link
+    at.switch_page("app_pages/coverage.py").run()
+    assert at.toggle(key=state.LARGE_TEXT).value
     assert any("font-size: 1.25rem" in m.value for m in at.markdown)
 
 
