@@ -35,7 +35,7 @@ _PAGE_CSS = """
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 1rem; }
 [data-testid="stWidgetLabel"] p { font-size: 1rem; }
 [data-testid="stRadio"] label[data-baseweb="radio"],
-[data-testid="stCheckbox"] label, [data-testid="stToggle"] label { min-height: 44px; align-items: center; }
+[data-testid="stCheckbox"] label, [data-testid="stToggle"] label { min-height: 44px; min-width: 44px; align-items: center; }
 [data-testid="stRadio"] [role="radiogroup"] { gap: 0 1rem; }
 [data-baseweb="select"] > div, [data-testid="stTextInput"] input { min-height: 44px; }
 .stButton button, .stDownloadButton button, .stLinkButton a, [data-testid="stBaseButton-secondary"],
