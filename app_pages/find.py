@@ -23,7 +23,13 @@ st.caption(t("find_intro"))
 widgets.modelled_note(facilities)
 
 left, right = st.columns(2)
-need = left.selectbox(t("need"), list(NEEDS), format_func=finder_ui.need_labels(), key=state.FIND_NEED)
+need = left.selectbox(
+    t("need"),
+    list(NEEDS),
+    format_func=finder_ui.need_labels(),
+    key=state.FIND_NEED,
+    placeholder=t("choose_one"),
+)
 mode = right.radio(
     t("mode"),
     FINDER_MODES,

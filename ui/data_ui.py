@@ -406,6 +406,7 @@ def history_section(store: FacilityStore) -> None:
         versions,
         format_func=labels_for(versions, lambda v: t("version_label", version=v)),
         key=state.DATA_VIEW_VERSION,
+        placeholder=t("choose_one"),
     )
     df = store.facilities(version)
     st.caption(t("version_rows", version=version, n=len(df)))

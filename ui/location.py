@@ -122,6 +122,7 @@ def location_picker(version: str) -> None:
                 list(range(len(hits))),
                 key=state.FIND_PICK,
                 format_func=labels_for(range(len(hits)), lambda i: place_label(hits[int(i)])),
+                placeholder=t("choose_one"),
             )
             if st.button(t("use_place"), type="primary") and pick is not None:
                 chosen = hits[pick]
@@ -133,6 +134,7 @@ def location_picker(version: str) -> None:
             CRS_CHOICES,
             format_func=labels_for(CRS_CHOICES, lambda c: t(f"crs_{c}")),
             key=state.FIND_CRS,
+            placeholder=t("choose_one"),
         )
         if st.button(t("use_coords"), type="primary") and text.strip():
             try:
