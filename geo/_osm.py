@@ -60,6 +60,9 @@ ROUTING_TAGS: tuple[str, ...] = (
 class RawWays:
     """Ways with a ``highway`` tag and the coordinates of their nodes, as read from a file.
 
+    Tags are stored once per distinct combination (a city's ways share a few hundred), so the
+    routing rules run once per combination, not once per way.
+
     Attributes
     ----------
     node_id : numpy.ndarray of int64
@@ -70,8 +73,10 @@ class RawWays:
         ``way_node_id[way_indptr[i]:way_indptr[i + 1]]`` are the node ids of way ``i`` in order.
     way_node_id : numpy.ndarray of int64
         Node ids of all ways, concatenated.
-    way_tags : list of dict
-        Per way, the tags among :data:`ROUTING_TAGS` (always ``highway``).
+    way_tag_set : numpy.ndarray of int32
+        Per way, its index into ``tag_sets``.
+    tag_sets : list of dict
+        The distinct combinations of tags among :data:`ROUTING_TAGS` (each has ``highway``).
     """
 
     node_id: Int64Array
@@ -79,12 +84,18 @@ class RawWays:
     node_lat: Float64Array
     way_indptr: Int64Array
     way_node_id: Int64Array
-    way_tags: list[dict[str, str]]
+    way_tag_set: npt.NDArray[np.int32]
+    tag_sets: list[dict[str, str]]
 
     @property
     def n_ways(self) -> int:
         """Number of ways."""
-        return len(self.way_tags)
+        return len(self.way_tag_set)
+
+    @property
+    def way_tags(self) -> list[dict[str, str]]:
+        """Per way, its tags (a view of ``tag_sets``; build it only for small files)."""
+        return [self.tag_sets[i] for i in self.way_tag_set.tolist()]
 
 
 def raw_from_lists(
@@ -105,11 +116,13 @@ def raw_from_lists(
     """
     indptr = [0]
     refs: list[int] = []
-    tags_out: list[dict[str, str]] = []
+    set_of: dict[tuple[tuple[str, str], ...], int] = {}
+    way_set: list[int] = []
     for way_refs, tags in ways:
         refs.extend(way_refs)
         indptr.append(len(refs))
-        tags_out.append({k: str(tags[k]) for k in ROUTING_TAGS if k in tags})
+        key = tuple((k, str(tags[k])) for k in ROUTING_TAGS if k in tags)
+        way_set.append(set_of.setdefault(key, len(set_of)))
     node_ids = np.fromiter(nodes.keys(), dtype=np.int64, count=len(nodes))
     coords = np.array(list(nodes.values()), dtype=np.float64).reshape(-1, 2)
     return RawWays(
@@ -118,7 +131,8 @@ def raw_from_lists(
         node_lat=coords[:, 1].copy(),
         way_indptr=np.asarray(indptr, dtype=np.int64),
         way_node_id=np.asarray(refs, dtype=np.int64),
-        way_tags=tags_out,
+        way_tag_set=np.asarray(way_set, dtype=np.int32),
+        tag_sets=[dict(key) for key in set_of],
     )
 
 

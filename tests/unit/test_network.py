@@ -308,7 +308,7 @@ def test_save_load_round_trip(line_net: gn.RoadNetwork, tmp_path: Path) -> None:
     saved = gn.save_network(line_net, tmp_path / "nets")
     assert saved.name == f"{line_net.info.sha256}.npz" and saved.with_suffix(".json").is_file()
     back = gn.load_network(saved)
-    for key in gn._ARRAYS:
+    for key in gn.ARRAY_FIELDS:
         a, b = getattr(line_net, key), getattr(back, key)
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), key
     assert back.info == gn.NetworkInfo(**{**line_net.info.__dict__, "path": saved})
