@@ -60,14 +60,19 @@ def default_model(
     if network_dir is None or not Path(network_dir).is_dir():
         return StraightLineModel(mode)
     # Imported lazily: the straight-line path never needs the network modules' dependencies.
-    from geo.network_files import list_networks, load_network
+    from geo.network_files import list_networks, load_network, load_profile_index, save_profile_index
 
     infos = list_networks(network_dir)
     for info in infos:
         if info.path is not None and (bounds is None or _overlaps(info.bbox, bounds)):
             from geo.network_model import NetworkTravelModel
 
-            return NetworkTravelModel(load_network(info.path), mode)
+            network = load_network(info.path)
+            index = load_profile_index(info.path, network, mode.network_profile)
+            model = NetworkTravelModel(network, mode, index=index)
+            if index is None:  # built now: keep it for the next command
+                save_profile_index(info.path, model.profile_index)
+            return model
     if infos and bounds is not None:
         newest = infos[0]
         return StraightLineModel(
@@ -86,7 +91,8 @@ def default_model(
                 ),
             ),
         )
-    stray = sorted(p.name for p in Path(network_dir).glob("*.npz") if not p.name.endswith(".tmp.npz"))
+    # Network files are <sha256>.npz; <sha256>.<profile>.index.npz and temporary files are not.
+    stray = sorted(p.name for p in Path(network_dir).glob("*.npz") if "." not in p.stem)
     if stray:
         listed = ", ".join(stray[:3]) + (f" (+{len(stray) - 3})" if len(stray) > 3 else "")
         return StraightLineModel(

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
 from geo._osm import read_road_file
 from geo.errors import DataError
+from geo.network_index import ProfileIndex, index_arrays, index_from_arrays
 from geo.roads import ARRAY_FIELDS, NetworkInfo, RoadNetwork, build_network
 
 __all__ = [
@@ -26,7 +28,10 @@ __all__ = [
     "latest_network",
     "list_networks",
     "load_network",
+    "load_profile_index",
+    "profile_index_path",
     "save_network",
+    "save_profile_index",
 ]
 
 DEFAULT_NETWORK_DIR: Final[Path] = Path("data/networks")
@@ -152,3 +157,43 @@ def import_network(
     network = build_network(raw, source_name=source.name, sha256=file_sha256(source), name=name)
     saved = save_network(network, directory)
     return load_network(saved), saved
+
+
+def profile_index_path(network_path: str | Path, profile: str) -> Path:
+    """Where the profile index of the network saved at ``network_path`` is kept: ``<sha256>.<profile>.index.npz``."""
+    p = Path(network_path)
+    return p.with_name(f"{p.stem}.{profile}.index.npz")
+
+
+def load_profile_index(network_path: str | Path, network: RoadNetwork, profile: str) -> ProfileIndex | None:
+    """The kept :class:`~geo.network_index.ProfileIndex` of a saved network, or None.
+
+    None when there is none yet, or when it cannot be read or does not fit the network (another
+    version, another network): the caller then builds it (and may save it).
+    """
+    path = profile_index_path(network_path, profile)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, ValueError, KeyError):
+        return None
+    return index_from_arrays(arrays, network, profile)
+
+
+def save_profile_index(network_path: str | Path, index: ProfileIndex) -> Path | None:
+    """Keep a profile index next to its network (atomically); None when the folder is not writable.
+
+    A read-only network folder is not an error: the index is then rebuilt on every use.
+    """
+    path = profile_index_path(network_path, index.profile)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+    try:
+        arrays: dict[str, Any] = index_arrays(index)
+        np.savez(tmp, **arrays)
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return None
+    return path

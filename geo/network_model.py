@@ -18,21 +18,19 @@ import math
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 import shapely
-from pyproj import Transformer
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import dijkstra
 
 from geo._links import Links
-from geo.crs import ORDOS_BOUNDS, from_metric, to_metric
 from geo.errors import CareCircleWarning, DataError
+from geo.network_index import ProfileIndex, build_profile_index, projection
 from geo.roads import PROFILE_BITS, RoadNetwork, edge_minutes
-from geo.snapping import SegmentIndex
 from geo.travel import OD_ZERO_MIN, Mode, NearestResult, as_lonlat, check_budget
 
 if TYPE_CHECKING:
@@ -59,16 +57,6 @@ def _partial(frac: FloatArray, minutes: FloatArray) -> FloatArray:
     return np.where(np.isfinite(minutes), out, np.where(frac == 0, 0.0, np.inf))
 
 
-def _local_projection(lon0: float, lat0: float) -> tuple[Callable[..., tuple], Callable[..., tuple]]:
-    fwd = Transformer.from_crs(
-        "EPSG:4326", f"+proj=tmerc +lon_0={lon0} +lat_0={lat0} +ellps=WGS84 +units=m", always_xy=True
-    )
-    inv = Transformer.from_crs(
-        f"+proj=tmerc +lon_0={lon0} +lat_0={lat0} +ellps=WGS84 +units=m", "EPSG:4326", always_xy=True
-    )
-    return fwd.transform, inv.transform
-
-
 class NetworkTravelModel:
     """Travel times on a road network: the :class:`geo.travel.TravelModel` of ``name == "network"``.
 
@@ -89,6 +77,10 @@ class NetworkTravelModel:
     rural : bool
         Drive only: use the mode's rural speed table instead of the urban one.
 
+    index : geo.network_index.ProfileIndex, optional
+        The profile's index of this network (from :func:`geo.network_files.load_profile_index`); built
+        here when not given (the costly part at a million nodes).
+
     Notes
     -----
     The metric CRS is :data:`geo.crs.ORDOS_METRIC_CRS` for networks centred in Ordos; elsewhere (the
@@ -98,7 +90,13 @@ class NetworkTravelModel:
     name: str = "network"
 
     def __init__(
-        self, network: RoadNetwork, mode: Mode, *, max_snap_m: float = 500.0, rural: bool = False
+        self,
+        network: RoadNetwork,
+        mode: Mode,
+        *,
+        max_snap_m: float = 500.0,
+        rural: bool = False,
+        index: ProfileIndex | None = None,
     ) -> None:
         if not (math.isfinite(max_snap_m) and max_snap_m > 0):
             msg = f"max_snap_m must be a positive number of metres, got {max_snap_m!r}"
@@ -106,33 +104,38 @@ class NetworkTravelModel:
         if mode.network_profile not in PROFILE_BITS:
             msg = f"mode {mode.name!r} has unknown network_profile {mode.network_profile!r}"
             raise DataError(msg)
+        if index is not None and (
+            index.network_sha256 != network.info.sha256 or index.profile != mode.network_profile
+        ):
+            msg = (
+                f"index: built for network {index.network_sha256[:10]}… profile {index.profile!r}; "
+                f"expected {network.info.sha256[:10]}… profile {mode.network_profile!r}"
+            )
+            raise DataError(msg)
         self.network = network
         self.mode = mode
         self.max_snap_m = float(max_snap_m)
         self.rural = rural
         self.buffer_m = ISOCHRONE_BUFFER_M[mode.network_profile]
+        self.profile_index = (
+            index if index is not None else build_profile_index(network, mode.network_profile)
+        )
+        idx = self.profile_index
         n = network.n_nodes
         self._n = n
+        self.n_component_nodes = idx.n_component_nodes
 
-        bit = PROFILE_BITS[mode.network_profile]
-        usable = (network.access & bit) != 0
-        u = network.tails()[usable]
-        v = network.indices[usable].astype(np.int64)
-        w = edge_minutes(network, mode, rural=rural)[usable]
-        if len(u) == 0:
-            msg = f"network {network.info.name!r} has no road usable by {mode.network_profile}"
-            raise DataError(msg)
-        # Largest strongly connected component of this profile's graph.
-        g = sp.csr_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
-        _, labels = connected_components(g, directed=True, connection="strong")
-        touched = np.zeros(n, dtype=bool)
-        touched[u] = True
-        touched[v] = True
-        counts = np.bincount(labels[touched], minlength=labels.max() + 1)
-        in_lcc = labels == np.argmax(counts)
-        keep = in_lcc[u] & in_lcc[v]
-        u, v, w = u[keep], v[keep], w[keep]
-        # Keep the fastest of parallel edges. build_network stores edges sorted by (tail, head).
+        u = network.tails()[idx.edge]
+        v = network.indices[idx.edge].astype(np.int64)
+        w = edge_minutes(network, mode, rural=rural)[idx.edge]
+        # Undirected segments with the minutes in each direction (inf where closed).
+        self._seg_a, self._seg_b = idx.seg_a, idx.seg_b
+        self._w_fwd = np.full(len(idx.seg_a), np.inf)
+        self._w_back = np.full(len(idx.seg_a), np.inf)
+        is_fwd = u < v
+        np.minimum.at(self._w_fwd, idx.seg_of_edge[is_fwd], w[is_fwd])
+        np.minimum.at(self._w_back, idx.seg_of_edge[~is_fwd], w[~is_fwd])
+        # Keep the fastest of parallel edges. The index keeps edges sorted by (tail, head).
         key = u * n + v
         if len(key) > 1 and np.any(key[1:] < key[:-1]):
             sort = np.argsort(key, kind="stable")
@@ -145,30 +148,10 @@ class NetworkTravelModel:
         np.cumsum(np.bincount(u, minlength=n), out=self._indptr[1:])
         self._indices = v.astype(np.int32)
         self._weights = w
-        self.n_component_nodes = int(in_lcc.sum())
 
-        # Undirected segments with the minutes in each direction (inf where closed).
-        lo, hi = np.minimum(u, v), np.maximum(u, v)
-        keys, inv = np.unique(lo * n + hi, return_inverse=True)
-        self._seg_a = keys // n
-        self._seg_b = keys % n
-        self._w_fwd = np.full(len(keys), np.inf)
-        self._w_back = np.full(len(keys), np.inf)
-        is_fwd = u < v
-        np.minimum.at(self._w_fwd, inv[is_fwd], w[is_fwd])
-        np.minimum.at(self._w_back, inv[~is_fwd], w[~is_fwd])
-
-        # Metric coordinates and the segment index.
-        lon0 = 0.5 * (network.info.bbox[0] + network.info.bbox[2])
-        lat0 = 0.5 * (network.info.bbox[1] + network.info.bbox[3])
-        west, south, east, north = ORDOS_BOUNDS
-        if west <= lon0 <= east and south <= lat0 <= north:
-            self._fwd, self._inv = to_metric, from_metric
-        else:
-            self._fwd, self._inv = _local_projection(lon0, lat0)
-        x, y = self._fwd(network.node_lon, network.node_lat)
-        self._xy = np.column_stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)])
-        self._index = SegmentIndex(self._xy[self._seg_a], self._xy[self._seg_b])
+        self._fwd, self._inv = projection(network)
+        self._xy = idx.xy
+        self._index = idx.snap
         self._snap_cache: OrderedDict[bytes, tuple[IntArray, FloatArray, FloatArray]] = OrderedDict()
         self._snap_lock = threading.Lock()
 

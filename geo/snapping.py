@@ -56,12 +56,33 @@ class SegmentIndex:
         ``(n_segments, 2)`` metric coordinates (metres) of each segment's two ends.
     """
 
-    def __init__(self, pa: FloatArray, pb: FloatArray) -> None:
+    def __init__(
+        self,
+        pa: FloatArray,
+        pb: FloatArray,
+        *,
+        sample_seg: IntArray | None = None,
+        tree_state: tuple[object, ...] | None = None,
+    ) -> None:
         self._pa = np.ascontiguousarray(pa, dtype=np.float64)
         self._pb = np.ascontiguousarray(pb, dtype=np.float64)
+        if sample_seg is not None and tree_state is not None:
+            # A tree saved by `state()`: restored without rebuilding (see geo.network_files).
+            self._sample_seg = sample_seg
+            self._tree = cKDTree.__new__(cKDTree)
+            self._tree.__setstate__(tree_state)
+            return
         samples, self._sample_seg = sample_points(self._pa, self._pb)
         # An unbalanced tree builds 3× faster and queries about as fast on street samples.
         self._tree = cKDTree(samples, balanced_tree=False, compact_nodes=False)
+
+    def state(self) -> tuple[IntArray, tuple[object, ...]]:
+        """The sample segments and the KD-tree's state, to rebuild this index without building the tree.
+
+        The state is scipy's own (``cKDTree.__getstate__``: arrays and integers, no Python objects),
+        so a saved state is only reused with the same scipy version.
+        """
+        return self._sample_seg, self._tree.__getstate__()
 
     @property
     def n_samples(self) -> int:
@@ -81,7 +102,7 @@ class SegmentIndex:
         """Best of the segments of the k nearest samples, and whether that is provably exact."""
         m = len(xy)
         k = min(k, self.n_samples)
-        d_s, i_s = self._tree.query(xy, k=k)
+        d_s, i_s = self._tree.query(xy, k=k, workers=-1)
         d_s, i_s = d_s.reshape(m, k), i_s.reshape(m, k)
         cand = self._sample_seg[i_s]
         d_c, _ = self._distance(xy[:, None, :], cand)
@@ -93,7 +114,7 @@ class SegmentIndex:
     def _shell(self, xy: FloatArray, d0: FloatArray) -> tuple[IntArray, FloatArray]:
         """Exact nearest segment from every sample within ``d0 + spacing / 2`` of each point."""
         radius = d0 + 0.5 * SNAP_SAMPLE_SPACING_M + 1e-6
-        found = self._tree.query_ball_point(xy, radius, return_sorted=False)
+        found = self._tree.query_ball_point(xy, radius, return_sorted=False, workers=-1)
         counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
         samples = np.fromiter((i for f in found for i in f), dtype=np.int64, count=int(counts.sum()))
         owner = np.repeat(np.arange(len(xy)), counts)
