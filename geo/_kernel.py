@@ -43,15 +43,7 @@ BATCHES_PER_THREAD: Final[int] = 8  # kernel calls per thread, so one slow batch
 
 
 @numba.njit(cache=True, nogil=True)
-def _heap_push(
-    keys: FloatArray, items: Int32Array, size: int, key: float, item: int
-) -> tuple[FloatArray, Int32Array, int]:
-    if size == len(keys):
-        new_keys = np.empty(2 * len(keys), dtype=np.float64)
-        new_items = np.empty(2 * len(items), dtype=np.int32)
-        new_keys[:size] = keys[:size]
-        new_items[:size] = items[:size]
-        keys, items = new_keys, new_items
+def _heap_push(keys: FloatArray, items: Int32Array, size: int, key: float, item: int) -> int:
     i = size
     while i > 0:
         parent = (i - 1) >> 1
@@ -62,7 +54,7 @@ def _heap_push(
         i = parent
     keys[i] = key
     items[i] = item
-    return keys, items, size + 1
+    return size + 1
 
 
 @numba.njit(cache=True, nogil=True)
@@ -126,10 +118,15 @@ def _many_to_many_batch(
     n = len(indptr) - 1
     dist = np.full(n, np.inf)
     best = np.full(n_targets, np.inf)
-    touched_nodes = np.empty(64, dtype=np.int32)
-    touched_targets = np.empty(64, dtype=np.int32)
-    keys = np.empty(64, dtype=np.float64)
-    items = np.empty(64, dtype=np.int32)
+    # Bounds, so the loops need no growth checks: each node and target is touched once per search,
+    # and the heap holds at most one entry per relaxed edge plus the starts.
+    touched_nodes = np.empty(n, dtype=np.int32)
+    touched_targets = np.empty(n_targets, dtype=np.int32)
+    max_starts = 0
+    for k in range(first, last):
+        max_starts = max(max_starts, start_ptr[k + 1] - start_ptr[k])
+    keys = np.empty(len(indices) + max_starts + 1, dtype=np.float64)
+    items = np.empty(len(indices) + max_starts + 1, dtype=np.int32)
     cap = 1024
     rows = np.empty(cap, dtype=np.int32)
     cols = np.empty(cap, dtype=np.int32)
@@ -145,10 +142,6 @@ def _many_to_many_batch(
             c = direct_cost[e]
             if c <= budget and c < best[j]:
                 if best[j] == np.inf:
-                    if n_hit == len(touched_targets):
-                        grown = np.empty(2 * n_hit, dtype=np.int32)
-                        grown[:n_hit] = touched_targets
-                        touched_targets = grown
                     touched_targets[n_hit] = j
                     n_hit += 1
                 best[j] = c
@@ -157,14 +150,10 @@ def _many_to_many_batch(
             c = start_cost[e]
             if c <= budget and c < dist[v]:
                 if dist[v] == np.inf:
-                    if n_touched == len(touched_nodes):
-                        grown = np.empty(2 * n_touched, dtype=np.int32)
-                        grown[:n_touched] = touched_nodes
-                        touched_nodes = grown
                     touched_nodes[n_touched] = v
                     n_touched += 1
                 dist[v] = c
-                keys, items, size = _heap_push(keys, items, size, c, v)
+                size = _heap_push(keys, items, size, c, v)
         while size > 0:
             d, u, size = _heap_pop(keys, items, size)
             if d > dist[u]:
@@ -174,10 +163,6 @@ def _many_to_many_batch(
                 t = d + att_cost[a]
                 if t <= budget and t < best[j]:
                     if best[j] == np.inf:
-                        if n_hit == len(touched_targets):
-                            grown = np.empty(2 * n_hit, dtype=np.int32)
-                            grown[:n_hit] = touched_targets
-                            touched_targets = grown
                         touched_targets[n_hit] = j
                         n_hit += 1
                     best[j] = t
@@ -186,14 +171,10 @@ def _many_to_many_batch(
                 nd = d + weights[e]
                 if nd <= budget and nd < dist[v]:
                     if dist[v] == np.inf:
-                        if n_touched == len(touched_nodes):
-                            grown = np.empty(2 * n_touched, dtype=np.int32)
-                            grown[:n_touched] = touched_nodes
-                            touched_nodes = grown
                         touched_nodes[n_touched] = v
                         n_touched += 1
                     dist[v] = nd
-                    keys, items, size = _heap_push(keys, items, size, nd, v)
+                    size = _heap_push(keys, items, size, nd, v)
         for i in range(n_hit):
             j = touched_targets[i]
             if count == len(rows):

@@ -17,15 +17,20 @@ format goes through one tested builder.
 from __future__ import annotations
 
 import math
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
 import numpy.typing as npt
 
 from geo.errors import DataError
+
+if TYPE_CHECKING:
+    from geo._pbf import PbfContent
 
 __all__ = [
     "ROUTING_TAGS",
@@ -137,7 +142,12 @@ def raw_from_lists(
 
 
 def read_osm(path: str | Path) -> RawWays:
-    """Read the highway ways of an ``.osm.pbf`` or ``.osm`` XML file with pyosmium.
+    """Read the highway ways of an ``.osm.pbf`` or ``.osm`` XML file as arrays.
+
+    PBF files are decoded block by block by the compiled decoder of :mod:`geo._pbf`. XML (also
+    ``.osm.bz2``/``.osm.gz``) is parsed by libosmium through pyosmium and written, in C++ without a
+    Python call per object, as an uncompressed PBF of its nodes and highway ways into a temporary
+    file, which the same decoder then reads. Nothing runs in Python per way.
 
     Node references without a location (ways clipped at the edge of an extract) split the way:
     each run of located nodes becomes its own way, so no segment jumps over a missing node.
@@ -156,39 +166,94 @@ def read_osm(path: str | Path) -> RawWays:
     DataError
         If the file cannot be parsed.
     """
+    from geo import _pbf
+
+    p = Path(path)
+    if p.name.lower().endswith(".pbf"):
+        return raw_from_pbf(_pbf.read_pbf(p))
     import osmium
 
-    ways: list[tuple[list[int], dict[str, str]]] = []
-    seen: dict[int, tuple[float, float]] = {}
-    try:
-        processor = (
-            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-            .with_locations()
-            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-            .with_filter(osmium.filter.KeyFilter("highway"))
-        )
-        for way in processor:
-            if not isinstance(way, osmium.osm.Way):  # the filters pass ways only; this tells mypy
-                continue
-            tags = {k: v for k, v in ((k, way.tags.get(k)) for k in ROUTING_TAGS) if v is not None}
-            run: list[int] = []
-            for node in way.nodes:
-                loc = node.location
-                if loc.valid():
-                    ref = node.ref
-                    run.append(ref)
-                    if ref not in seen:
-                        seen[ref] = (loc.lon, loc.lat)
-                    continue
-                if len(run) >= 2:
-                    ways.append((run, tags))
-                run = []
-            if len(run) >= 2:
-                ways.append((run, tags))
-    except RuntimeError as exc:  # libosmium reports parse errors as RuntimeError
-        msg = f"cannot read OSM file {path}: {exc}"
-        raise DataError(msg) from exc
-    return raw_from_lists(seen, ways)
+    with tempfile.TemporaryDirectory(prefix="carecircle-osm-") as tmp:
+        converted = Path(tmp) / "roads.osm.pbf"
+        highways = osmium.filter.KeyFilter("highway")
+        highways.enable_for(osmium.osm.WAY)
+        try:
+            writer = osmium.SimpleWriter(osmium.io.File(str(converted), "pbf,pbf_compression=none"))
+            try:
+                osmium.apply(
+                    str(p),
+                    osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.WAY),
+                    highways,
+                    writer,
+                )
+            finally:
+                writer.close()
+        except RuntimeError as exc:  # libosmium reports parse errors as RuntimeError
+            msg = f"cannot read OSM file {p}: {exc}"
+            raise DataError(msg) from exc
+        return raw_from_pbf(_pbf.read_pbf(converted))
+
+
+def raw_from_pbf(content: PbfContent) -> RawWays:
+    """The highway ways of decoded PBF content as :class:`RawWays` (array operations only).
+
+    Ways without a ``highway`` tag are dropped; ways are split at node references without a
+    location; tags are reduced to :data:`ROUTING_TAGS` and interned per distinct combination.
+    """
+    n_ways = len(content.way_indptr) - 1
+    slot_of_string = np.full(len(content.strings), -1, dtype=np.int64)
+    slot_of_key = {key: slot for slot, key in enumerate(ROUTING_TAGS)}
+    for i, text in enumerate(content.strings):
+        slot_of_string[i] = slot_of_key.get(text, -1)
+    combo = np.full((n_ways, len(ROUTING_TAGS)), -1, dtype=np.int32)
+    if len(content.tag_key):
+        tag_slot = slot_of_string[content.tag_key]
+        way_of_tag = np.repeat(np.arange(n_ways), np.diff(content.tag_ptr))
+        mine = tag_slot >= 0
+        combo[way_of_tag[mine], tag_slot[mine]] = content.tag_val[mine]
+    # Runs of located nodes within highway ways, each of two nodes or more, become the ways.
+    order = np.argsort(content.node_id, kind="stable")
+    sorted_ids = content.node_id[order]
+    refs = content.way_node_id
+    at = np.minimum(np.searchsorted(sorted_ids, refs), max(len(sorted_ids) - 1, 0))
+    located = (sorted_ids[at] == refs) if len(sorted_ids) else np.zeros(len(refs), dtype=bool)
+    way_of_ref = np.repeat(np.arange(n_ways), np.diff(content.way_indptr))
+    located &= combo[way_of_ref, 0] >= 0 if n_ways else located
+    starts_way = np.zeros(len(refs), dtype=bool)
+    starts_way[content.way_indptr[:-1][np.diff(content.way_indptr) > 0]] = True
+    previous_missing = np.concatenate([[True], ~located[:-1]]) if len(refs) else located
+    run_start = located & (starts_way | previous_missing)
+    run_of_ref = np.cumsum(run_start) - 1
+    run_len = np.bincount(run_of_ref[located], minlength=int(run_start.sum()))
+    keep_run = run_len >= 2
+    kept_ref = located & keep_run[np.maximum(run_of_ref, 0)]
+    run_way = way_of_ref[run_start][keep_run]
+    indptr = np.zeros(int(keep_run.sum()) + 1, dtype=np.int64)
+    np.cumsum(run_len[keep_run], out=indptr[1:])
+    # Distinct tag combinations: a hash per way, checked row by row, with np.unique as the fallback.
+    rows = combo[run_way]
+    weights = (
+        np.arange(1, len(ROUTING_TAGS) + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    ) | np.uint64(1)
+    with np.errstate(over="ignore"):
+        hashed = ((rows + 1).astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    _, first_of, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+    distinct = rows[first_of]
+    if not np.array_equal(distinct[inverse], rows):  # a hash collision: exact and slower
+        distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
+    strings = content.strings
+    tag_sets = [
+        {ROUTING_TAGS[s]: strings[v] for s, v in enumerate(row.tolist()) if v >= 0} for row in distinct
+    ]
+    return RawWays(
+        node_id=content.node_id,
+        node_lon=content.node_lon,
+        node_lat=content.node_lat,
+        way_indptr=indptr,
+        way_node_id=refs[kept_ref],
+        way_tag_set=inverse.astype(np.int32).ravel(),
+        tag_sets=tag_sets,
+    )
 
 
 def _first(value: object) -> str | None:
