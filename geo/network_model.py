@@ -398,12 +398,18 @@ class NetworkTravelModel:
             return sp.csr_matrix(shape, dtype=np.float64)
         from geo import _kernel  # numba: loaded only when a network search runs
 
+        attachments = self._target_attachments(t_seg, t_frac)
+        if len(o_seg) > int((t_seg >= 0).sum()):
+            # Few targets for many origins (siting: every candidate against the cells still uncovered):
+            # one reverse pass from the targets finds the origins that reach any, and only they search.
+            keep = np.flatnonzero(self._reach_any(o_seg, o_frac, t_seg, t_frac, attachments, budget))
+            o_seg, o_frac, o_index = o_seg[keep], o_frac[keep], o_index[keep]
         rows, cols, vals = _kernel.bounded_many_to_many(
             indptr=self._indptr,
             indices=self._indices,
             weights=self._weights,
             starts=self._origin_starts(o_seg, o_frac),
-            attachments=self._target_attachments(t_seg, t_frac),
+            attachments=attachments,
             direct=self._direct_pairs(o_seg, o_frac, t_seg, t_frac),
             n_targets=len(t_seg),
             budget_min=budget,
@@ -412,6 +418,49 @@ class NetworkTravelModel:
         matrix = sp.csr_matrix((vals, (o_index[rows], cols)), shape=shape)
         matrix.sort_indices()
         return matrix
+
+    def _reach_any(
+        self,
+        o_seg: IntArray,
+        o_frac: FloatArray,
+        t_seg: IntArray,
+        t_frac: FloatArray,
+        attachments: Links,
+        budget: float,
+    ) -> npt.NDArray[np.bool_]:
+        """Which origins have any target within ``budget`` (exact: one bounded pass on the reverse graph).
+
+        A virtual node joined to every node that has targets attached, at the time from that node to
+        its nearest attached target, is the source of one Dijkstra over the reversed edges: it gives
+        every node the time to its nearest target. An origin reaches a target within the budget if
+        and only if one of its start nodes does after its partial cost, or a target on its own
+        segment is within the budget.
+        """
+        n = self._n
+        att_node = np.repeat(np.arange(n), np.diff(attachments.ptr))
+        to_target = np.full(n, np.inf)
+        np.minimum.at(to_target, att_node, attachments.cost)
+        has = np.flatnonzero(np.isfinite(to_target))
+        tails = np.repeat(np.arange(n), np.diff(self._indptr))
+        reverse = sp.csr_matrix(
+            (
+                np.concatenate([self._weights, to_target[has]]),
+                (
+                    np.concatenate([self._indices.astype(np.int64), np.full(len(has), n)]),
+                    np.concatenate([tails, has]),
+                ),
+            ),
+            shape=(n + 1, n + 1),
+        )
+        to_nearest = dijkstra(reverse, indices=n, limit=budget)[:n]
+        starts = self._origin_starts(o_seg, o_frac)
+        owner = np.repeat(np.arange(len(o_seg)), np.diff(starts.ptr))
+        best = np.full(len(o_seg), np.inf)
+        np.minimum.at(best, owner, starts.cost + to_nearest[starts.item])
+        ok = best <= budget
+        direct = self._direct_pairs(o_seg, o_frac, t_seg, t_frac)
+        ok[np.repeat(np.arange(len(o_seg)), np.diff(direct.ptr))[direct.cost <= budget]] = True
+        return ok
 
     def _origin_starts(self, o_seg: IntArray, o_frac: FloatArray) -> Links:
         """Per origin, the two ends of its segment and the partial minutes to each (CSR by origin)."""

@@ -112,6 +112,13 @@ def test_kernel_matches_the_previous_implementation(
     assert got.shape == want.shape and want.nnz > 10_000
     assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
     np.testing.assert_allclose(got.data, want.data, rtol=0, atol=1e-6)
+    # Many origins, few targets: the reverse pass leaves out the origins that reach none, exactly.
+    few = targets[::60]
+    pruned = model.od_matrix(origins, few, budget_min=budget_min)
+    want_few = reference_od(model, origins, few, budget_min)
+    assert len(few) < 700 and 0 < want_few.nnz
+    assert np.array_equal(pruned.indptr, want_few.indptr) and np.array_equal(pruned.indices, want_few.indices)
+    np.testing.assert_allclose(pruned.data, want_few.data, rtol=0, atol=1e-6)
     # The same on one thread, in one batch.
     rows, cols, vals = one_thread(model, origins, targets, budget_min)
     single = sp.csr_matrix((vals, (rows, cols)), shape=want.shape)
