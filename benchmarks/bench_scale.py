@@ -41,6 +41,7 @@ import json
 import math
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -219,6 +220,7 @@ def run_cli(repo: Path, argv: list[str], cells_csv: Path, work: Path, *, timeout
     out = json.loads(report.read_text())
     out["wall_s"] = wall
     out["stderr"] = proc.stderr.decode("utf-8", "replace")
+    print(f"    {wall:.2f} s wall, {out['cpu_s']:.2f} s cpu, {out['peak_mb']:.0f} MB peak", flush=True)
     return out
 
 
@@ -226,8 +228,14 @@ def run_tree(
     label: str, repo: Path, work: Path, cells_csv: Path, pbf: Path, *, timeout_s: float
 ) -> dict[str, Any]:
     db = work / label / "db.sqlite"
-    db.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(db.parent, ignore_errors=True)  # a fresh database and network folder every run
+    db.parent.mkdir(parents=True)
     shutil.copy(work / "db.sqlite", db)
+    from geo.store import open_store
+
+    if len(open_store(f"sqlite:///{db}", create=False).facilities()) == 0:
+        msg = f"{db}: the copied database holds no facilities"
+        raise SystemExit(msg)
     url = f"sqlite:///{db}"
     results: dict[str, Any] = {}
     print(f"[{label}] network import …", flush=True)
@@ -262,6 +270,7 @@ def run_tree(
             [sys.executable, "-c", code], cwd=repo, capture_output=True, timeout=timeout_s, check=True
         )
         results["fca"] = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+        print(f"    {results['fca']}", flush=True)
     except subprocess.TimeoutExpired:
         results["fca"] = {"bare_s": math.nan, "fca_s": math.inf, "note": f"stopped after {timeout_s:g} s"}
     return results
@@ -326,6 +335,8 @@ def main() -> None:
         cells(args.cells, args.side, SEED).to_csv(cells_csv, index=False)
         from geo.store import open_store
 
+        for old in work.glob("db.sqlite*"):
+            old.unlink()
         store = open_store(f"sqlite:///{work / 'db.sqlite'}")
         store.publish(
             facilities(args.facilities, args.side, SEED),
@@ -333,6 +344,11 @@ def main() -> None:
             action="import",
             base_version=store.current_version(),
         )
+        store_engine = getattr(store, "_writer", None)
+        if store_engine is not None:
+            store_engine.dispose()
+        with sqlite3.connect(work / "db.sqlite") as con:  # fold the WAL into the file before it is copied
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         print(
             f"inputs: {args.side**2:,} nodes, {n_ways:,} two-node ways ({pbf.stat().st_size / 1e6:.0f} MB PBF), "
             f"{args.facilities:,} facilities, {args.cells:,} cells; generated in {time.perf_counter() - t0:.0f} s; "

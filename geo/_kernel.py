@@ -266,3 +266,23 @@ def bounded_many_to_many(
         np.concatenate([p[1] for p in parts]),
         np.concatenate([p[2] for p in parts]),
     )
+
+
+def warm() -> None:
+    """Compile the kernel now (or load it from numba's cache), e.g. once after installing.
+
+    A one-shot command then never pays the compile; ``make`` calls this after installing.
+    """
+    ptr = np.array([0, 1, 2], dtype=np.int64)
+    bounded_many_to_many(
+        indptr=ptr,
+        indices=np.array([1, 0], dtype=np.int32),
+        weights=np.array([1.0, 1.0]),
+        starts=Links(np.array([0, 1], dtype=np.int64), np.array([0], dtype=np.int32), np.array([0.0])),
+        attachments=Links(ptr, np.array([0, 0], dtype=np.int32), np.array([0.5, 0.5])),
+        direct=Links(np.array([0, 0], dtype=np.int64), np.empty(0, dtype=np.int32), np.empty(0)),
+        n_targets=1,
+        budget_min=5.0,
+        zero_min=1e-7,
+        workers=1,
+    )

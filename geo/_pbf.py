@@ -576,3 +576,22 @@ def write_pbf(
                 sv[at],
             )
             _write_blob(fh, "OSMData", table + _field_bytes(2, group.tobytes()))
+
+
+def warm() -> None:
+    """Compile the encoder and decoder now (or load them from numba's cache), e.g. after installing."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="carecircle-warm-") as tmp:
+        path = Path(tmp) / "warm.osm.pbf"
+        write_pbf(
+            path,
+            node_id=np.array([1, 2], dtype=np.int64),
+            node_lon=np.array([109.9, 109.901]),
+            node_lat=np.array([39.8, 39.8]),
+            way_indptr=np.array([0, 2], dtype=np.int64),
+            way_node_id=np.array([1, 2], dtype=np.int64),
+            way_tag_set=np.array([0], dtype=np.int32),
+            tag_sets=[{"highway": "residential"}],
+        )
+        read_pbf(path)

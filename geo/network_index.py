@@ -37,8 +37,9 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
 
-INDEX_VERSION: Final[int] = 1
+INDEX_VERSION: Final[int] = 2
 """Bumped whenever what is stored changes; a stored index of another version is rebuilt."""
 
 _TREE_FIELDS: Final[tuple[str, ...]] = (
@@ -80,14 +81,14 @@ class ProfileIndex:
         The network it was built from.
     profile : str
         ``walk``, ``bike`` or ``drive``.
-    edge : numpy.ndarray of int64
+    edge : numpy.ndarray of int32
         Network edge indices the profile may use inside its largest strongly connected component,
         ascending (so still ordered by tail, then head).
     n_component_nodes : int
         Nodes in that component.
-    seg_a, seg_b : numpy.ndarray of int64
+    seg_a, seg_b : numpy.ndarray of int32
         Undirected segments (node ``seg_a < seg_b``) formed by those edges.
-    seg_of_edge : numpy.ndarray of int64
+    seg_of_edge : numpy.ndarray of int32
         The segment of each edge in ``edge``.
     xy : numpy.ndarray of float64, shape (n_nodes, 2)
         Metric coordinates of every network node (metres, see :func:`projection`).
@@ -97,11 +98,11 @@ class ProfileIndex:
 
     network_sha256: str
     profile: str
-    edge: IntArray
+    edge: Int32Array
     n_component_nodes: int
-    seg_a: IntArray
-    seg_b: IntArray
-    seg_of_edge: IntArray
+    seg_a: Int32Array
+    seg_b: Int32Array
+    seg_of_edge: Int32Array
     xy: FloatArray
     snap: SegmentIndex
 
@@ -143,11 +144,11 @@ def build_profile_index(network: RoadNetwork, profile: str) -> ProfileIndex:
     return ProfileIndex(
         network_sha256=network.info.sha256,
         profile=profile,
-        edge=edge.astype(np.int64),
+        edge=edge.astype(np.int32),
         n_component_nodes=int(in_lcc.sum()),
-        seg_a=seg_a.astype(np.int64),
-        seg_b=seg_b.astype(np.int64),
-        seg_of_edge=seg_of_edge.astype(np.int64).ravel(),
+        seg_a=seg_a.astype(np.int32),
+        seg_b=seg_b.astype(np.int32),
+        seg_of_edge=seg_of_edge.astype(np.int32).ravel(),
         xy=xy,
         snap=SegmentIndex(xy[seg_a], xy[seg_b]),
     )
@@ -171,7 +172,7 @@ def index_arrays(index: ProfileIndex) -> dict[str, np.ndarray]:
         "seg_b": index.seg_b,
         "seg_of_edge": index.seg_of_edge,
         "xy": index.xy,
-        "sample_seg": sample_seg,
+        "sample_seg": sample_seg.astype(np.int32),
         **{key: np.asarray(value) for key, value in tree.items()},
     }
 

@@ -450,9 +450,14 @@ def build_network(
         raise DataError(msg)
 
     # Compact the node set to the largest weakly connected component.
-    used, inverse = np.unique(np.concatenate([u, v]), return_inverse=True)
-    uc, vc = inverse[: len(u)], inverse[len(u) :]
-    graph = sp.csr_matrix((np.ones(len(uc)), (uc, vc)), shape=(len(used), len(used)))
+    # u and v index the raw node arrays: a mask and a running count renumber them without sorting.
+    is_used = np.zeros(len(raw.node_id), dtype=bool)
+    is_used[u] = True
+    is_used[v] = True
+    used = np.flatnonzero(is_used)
+    renumber = np.cumsum(is_used) - 1
+    uc, vc = renumber[u], renumber[v]
+    graph = sp.csr_matrix((np.ones(len(uc), dtype=np.int8), (uc, vc)), shape=(len(used), len(used)))
     _, labels = connected_components(graph, directed=True, connection="weak")
     biggest = np.argmax(np.bincount(labels))
     node_keep = labels == biggest
@@ -464,7 +469,12 @@ def build_network(
 
     # Drop exact duplicates (the same street read twice, e.g. both directions of a GraphML pair) and
     # order edges by tail then head.
-    sort = np.lexsort((length, acc, code, vc, uc))
+    n = len(nodes)
+    if n < 60_000_000:  # one int64 key per edge (tail, head, class, access) fits: two sort keys, not five
+        key = ((uc.astype(np.int64) * n + vc) * 256 + code) * 8 + acc
+        sort = np.lexsort((length, key))
+    else:  # pragma: no cover - larger than any one region's network
+        sort = np.lexsort((length, acc, code, vc, uc))
     uc, vc, acc, code, length, speed = uc[sort], vc[sort], acc[sort], code[sort], length[sort], speed[sort]
     first = np.ones(len(uc), dtype=bool)
     first[1:] = (uc[1:] != uc[:-1]) | (vc[1:] != vc[:-1]) | (acc[1:] != acc[:-1]) | (code[1:] != code[:-1])
@@ -477,7 +487,6 @@ def build_network(
         speed[first],
     )
 
-    n = len(nodes)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(uc, minlength=n), out=indptr[1:])
     lon, lat = raw.node_lon[nodes], raw.node_lat[nodes]

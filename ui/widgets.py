@@ -14,7 +14,7 @@ import streamlit as st
 from geo.maps import BASEMAPS
 from geo.schema import MODELLED_SOURCE_PREFIX
 from ui import state
-from ui.i18n import labels_for, t
+from ui.i18n import current_lang, labels_for, t
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
@@ -66,6 +66,16 @@ def large_text() -> bool:
 def model_note(description: dict[str, object]) -> str:
     """One line saying which travel model produced the numbers."""
     mode = t(f"mode_{description.get('mode')}")
+    fallback = description.get("fallback")
+    if description.get("name") == "straight_line" and isinstance(fallback, Mapping):
+        # geo gives the reason in both languages; the page shows the one it speaks.
+        return t(
+            "model_fallback",
+            detour=description.get("detour_factor"),
+            mode=mode,
+            speed=float(str(description.get("speed_m_per_min", 0))),
+            reason=md_escape(fallback.get(current_lang(), fallback.get("en", ""))),
+        )
     if description.get("name") == "straight_line":
         return t(
             "model_straight",
