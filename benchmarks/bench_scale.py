@@ -318,6 +318,7 @@ def main() -> None:
     parser.add_argument(
         "--ref-timeout", type=float, default=900.0, help="seconds before a ref command is stopped"
     )
+    parser.add_argument("--ref-only", action="store_true", help="run only the --ref tree")
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated inputs in this folder")
     args = parser.parse_args()
 
@@ -355,7 +356,9 @@ def main() -> None:
             f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
-        results = {"this tree": run_tree("this", REPO, work, cells_csv, pbf, timeout_s=3600)}
+        results: dict[str, dict[str, Any]] = {}
+        if not args.ref_only:
+            results["this tree"] = run_tree("this", REPO, work, cells_csv, pbf, timeout_s=3600)
         if args.ref:
             worktree = Path(tempfile.mkdtemp(prefix="carecircle-ref-")) / "tree"
             subprocess.run(

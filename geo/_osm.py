@@ -82,6 +82,9 @@ class RawWays:
         Per way, its index into ``tag_sets``.
     tag_sets : list of dict
         The distinct combinations of tags among :data:`ROUTING_TAGS` (each has ``highway``).
+    way_node_index : numpy.ndarray of int64, optional
+        Where a reader already knows it: the position in ``node_id`` of each entry of
+        ``way_node_id`` (the builder then skips looking the ids up).
     """
 
     node_id: Int64Array
@@ -91,6 +94,7 @@ class RawWays:
     way_node_id: Int64Array
     way_tag_set: npt.NDArray[np.int32]
     tag_sets: list[dict[str, str]]
+    way_node_index: Int64Array | None = None
 
     @property
     def n_ways(self) -> int:
@@ -230,11 +234,13 @@ def raw_from_pbf(content: PbfContent) -> RawWays:
     run_way = way_of_ref[run_start][keep_run]
     indptr = np.zeros(int(keep_run.sum()) + 1, dtype=np.int64)
     np.cumsum(run_len[keep_run], out=indptr[1:])
-    # Distinct tag combinations: a hash per way, checked row by row, with np.unique as the fallback.
-    rows = combo[run_way]
-    weights = (
-        np.arange(1, len(ROUTING_TAGS) + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    ) | np.uint64(1)
+    # Distinct tag combinations: a hash per way over the tags that occur, checked row by row, with
+    # np.unique as the fallback.
+    occurs = (combo >= 0).any(axis=0)
+    rows = combo[run_way][:, occurs]
+    weights = (np.arange(1, rows.shape[1] + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(
+        1
+    )
     with np.errstate(over="ignore"):
         hashed = ((rows + 1).astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
     _, first_of, inverse = np.unique(hashed, return_index=True, return_inverse=True)
@@ -242,9 +248,8 @@ def raw_from_pbf(content: PbfContent) -> RawWays:
     if not np.array_equal(distinct[inverse], rows):  # a hash collision: exact and slower
         distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
     strings = content.strings
-    tag_sets = [
-        {ROUTING_TAGS[s]: strings[v] for s, v in enumerate(row.tolist()) if v >= 0} for row in distinct
-    ]
+    present = [ROUTING_TAGS[i] for i in np.flatnonzero(occurs).tolist()]
+    tag_sets = [{present[s]: strings[v] for s, v in enumerate(row.tolist()) if v >= 0} for row in distinct]
     return RawWays(
         node_id=content.node_id,
         node_lon=content.node_lon,
@@ -253,6 +258,7 @@ def raw_from_pbf(content: PbfContent) -> RawWays:
         way_node_id=refs[kept_ref],
         way_tag_set=inverse.astype(np.int32).ravel(),
         tag_sets=tag_sets,
+        way_node_index=order[at[kept_ref]].astype(np.int64),
     )
 
 

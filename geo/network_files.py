@@ -12,14 +12,16 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
 from geo._osm import read_road_file
 from geo.errors import DataError
-from geo.network_index import ProfileIndex, index_arrays, index_from_arrays
 from geo.roads import ARRAY_FIELDS, NetworkInfo, RoadNetwork, build_network
+
+if TYPE_CHECKING:
+    from geo.network_index import ProfileIndex
 
 __all__ = [
     "DEFAULT_NETWORK_DIR",
@@ -171,6 +173,8 @@ def load_profile_index(network_path: str | Path, network: RoadNetwork, profile: 
     None when there is none yet, or when it cannot be read or does not fit the network (another
     version, another network): the caller then builds it (and may save it).
     """
+    from geo.network_index import index_from_arrays  # scipy.spatial and pyproj: only when used
+
     path = profile_index_path(network_path, profile)
     if not path.is_file():
         return None
@@ -187,6 +191,8 @@ def save_profile_index(network_path: str | Path, index: ProfileIndex) -> Path | 
 
     A read-only network folder is not an error: the index is then rebuilt on every use.
     """
+    from geo.network_index import index_arrays
+
     path = profile_index_path(network_path, index.profile)
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
     try:

@@ -404,7 +404,7 @@ def build_network(
     keep = masks[way] != 0
     pos, way = pos[keep], way[keep]
 
-    order = np.argsort(raw.node_id, kind="stable")
+    order = np.argsort(raw.node_id, kind="stable") if raw.way_node_index is None else np.empty(0, np.int64)
     sorted_ids = raw.node_id[order]
 
     def _index(ids: IntArray) -> IntArray:
@@ -420,8 +420,11 @@ def build_network(
             raise DataError(msg)
         return order[at_c].astype(np.int64)
 
-    a = _index(raw.way_node_id[pos])
-    b = _index(raw.way_node_id[pos + 1])
+    if raw.way_node_index is not None and len(raw.way_node_index) == len(raw.way_node_id):
+        a, b = raw.way_node_index[pos], raw.way_node_index[pos + 1]
+    else:
+        a = _index(raw.way_node_id[pos])
+        b = _index(raw.way_node_id[pos + 1])
     proper = a != b  # repeated node refs give zero-length self loops
     a, b, way = a[proper], b[proper], way[proper]
     seg_len = _haversine_m(raw.node_lon[a], raw.node_lat[a], raw.node_lon[b], raw.node_lat[b])
