@@ -19,7 +19,8 @@ import pandas as pd
 from geo import coverage as cov
 from geo.errors import CareCircleError, DataError, NotFoundError
 from geo.isochrones import isochrones, to_feature_collection
-from geo.travel import MODES, TYPE_DEFAULTS, TravelModel, default_model, get_mode
+from geo.models import default_model
+from geo.travel import MODES, TYPE_DEFAULTS, TravelModel, get_mode
 
 
 def register(subparsers: Any) -> None:
@@ -95,11 +96,14 @@ def _model(args: argparse.Namespace, mode_name: str) -> TravelModel:
             network_dir = database_network_dir(getattr(args, "database", None))
     model = default_model(get_mode(mode_name), network_dir=network_dir)
     print(f"模型 / model: {_describe_text(model)}", file=sys.stderr)
+    fallback = getattr(model, "fallback", None)
+    if fallback is not None:
+        print(f"注意 / note: {fallback.text()}", file=sys.stderr)
     return model
 
 
 def _describe_text(model: TravelModel) -> str:
-    return ", ".join(f"{k}={v}" for k, v in model.describe().items())
+    return ", ".join(f"{k}={v}" for k, v in model.describe().items() if k != "fallback")
 
 
 def _facilities(args: argparse.Namespace) -> pd.DataFrame:

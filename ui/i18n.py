@@ -505,6 +505,11 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Travel model: straight line × detour {detour} ({mode}, {speed:.0f} m/min), "
         "no road network loaded.",
     },
+    "model_fallback": {
+        "zh": "出行模型:直线距离 × 绕行系数 {detour}({mode},{speed:.0f} 米/分钟)。未使用已导入的路网:{reason}",
+        "en": "Travel model: straight line × detour {detour} ({mode}, {speed:.0f} m/min). "
+        "The imported road network was not used: {reason}",
+    },
     "model_network": {
         "zh": "出行模型:路网 {name}(SHA-256 {sha}…),{mode}。",
         "en": "Travel model: road network {name} (SHA-256 {sha}…), {mode}.",

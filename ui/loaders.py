@@ -19,8 +19,9 @@ from geo import io as gio
 from geo import maps
 from geo.geocode import Gazetteer, build_gazetteer
 from geo.isochrones import isochrones
+from geo.models import default_model
 from geo.store import FacilityStore, database_url, network_dir, open_store
-from geo.travel import TravelModel, default_model, get_mode
+from geo.travel import TravelModel, get_mode
 
 
 @st.cache_resource(show_spinner=False)

@@ -120,6 +120,16 @@ def keep_language_in_link() -> None:
 def model_note(description: dict[str, object]) -> str:
     """One line saying which travel model produced the numbers."""
     mode = t(f"mode_{description.get('mode')}")
+    fallback = description.get("fallback")
+    if description.get("name") == "straight_line" and isinstance(fallback, Mapping):
+        # geo gives the reason in both languages; the page shows the one it speaks.
+        return t(
+            "model_fallback",
+            detour=description.get("detour_factor"),
+            mode=mode,
+            speed=float(str(description.get("speed_m_per_min", 0))),
+            reason=md_escape(fallback.get(current_lang(), fallback.get("en", ""))),
+        )
     if description.get("name") == "straight_line":
         return t(
             "model_straight",
