@@ -26,8 +26,9 @@ from geo.importer import (
 )
 from geo.schema import COLUMN_NAMES
 from geo.store import FacilityStore, open_store
-from geo.templates import read_xlsx_table, template_xlsx_bytes
+from geo.templates import template_xlsx_bytes
 from geo.validate import validate_bytes
+from geo.xlsx_stream import read_xlsx_table
 
 
 def table_csv(rows: list[tuple[str, str, str]]) -> bytes:
