@@ -1,7 +1,9 @@
 """Data commands of ``python -m geo``: import, history, restore, users.
 
-``import`` validates a file row by row, prints the preview counts and publishes it as a new
-version unless ``--dry-run``; with errors it prints the report, changes nothing and exits 1.
+``import`` reads the file within the size limit (regular files only), validates it row by row
+against the published version (duplicates included), prints the report on stderr and the preview
+counts on stdout, and publishes it as a new version unless ``--dry-run``; with errors it changes
+nothing and exits 1.
 Passwords never appear on the command line: ``users add`` reads them from standard input
 (``--password-stdin``) or asks twice without echo.
 """
@@ -18,6 +20,7 @@ from geo import auth
 from geo import io as gio
 from geo.errors import DataError
 from geo.importer import IMPORT_MODES, plan_import, publish_plan
+from geo.safeio import read_limited
 from geo.store import FacilityStore, open_store
 from geo.validate import MAX_BYTES, MAX_ROWS, ValidationResult, validate_bytes
 
@@ -55,34 +58,52 @@ def _read_districts() -> Any:
         return None
 
 
+def _parse_merges(pairs: list[str]) -> dict[str, str]:
+    merges: dict[str, str] = {}
+    for text in pairs:
+        file_id, sep, published_id = text.partition("=")
+        if not sep or not file_id.strip() or not published_id.strip():
+            msg = (
+                f"--merge 的格式应为 文件中的编号=已发布编号,收到 {text!r}。 / "
+                f"--merge takes FILE_ID=PUBLISHED_ID, got {text!r}."
+            )
+            raise DataError(msg)
+        merges[file_id.strip()] = published_id.strip()
+    return merges
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        msg = f"无法读取文件 {path}:{exc.strerror}。 / Cannot read {path}: {exc.strerror}."
-        raise DataError(msg) from exc
-    result = validate_bytes(data, file_name=path.name, crs=args.crs, districts=_read_districts())
+    # At most the limit + 1 bytes, and only from a regular file: /dev/zero or a FIFO fail at once.
+    data = read_limited(path, max_bytes=MAX_BYTES, what=path.name)
+    merges = _parse_merges(args.merge or [])
+    store = open_store(args.database)
+    published = store.facilities() if store.current_version() is not None else None
+    result = validate_bytes(
+        data, file_name=path.name, crs=args.crs, districts=_read_districts(), published=published
+    )
     if args.report:
         Path(args.report).write_bytes(result.report_csv_bytes())
+    # The validation report goes to stderr (as every problem does); the preview to stdout.
     print(
         f"{path.name}: {result.n_rows} 行 rows, {result.n_errors} 个错误 errors, "
-        f"{result.n_warnings} 个警告 warnings (encoding {result.encoding or '-'}, crs {args.crs})"
+        f"{result.n_warnings} 个警告 warnings (encoding {result.encoding or '-'}, crs {args.crs})",
+        file=sys.stderr,
     )
-    if result.has_errors:
-        _print_report(result, file=sys.stdout)
-        print("有错误,未做任何更改。 / There are errors; nothing was changed.")
-        return 1
     if result.issues:
-        _print_report(result, file=sys.stdout)
-    store = open_store(args.database)
-    plan = plan_import(store, result, mode=args.mode)
+        _print_report(result, file=sys.stderr)
+    if result.has_errors:
+        print("有错误,未做任何更改。 / There are errors; nothing was changed.", file=sys.stderr)
+        return 1
+    plan = plan_import(store, result, mode=args.mode, merges=merges)
     counts = plan.counts()
     print(
         f"预览 preview (基于版本 base version {plan.base_version}, mode {plan.mode}): "
         f"新增 added {counts['added']}, 修改 changed {counts['changed']}, 删除 removed {counts['removed']}, "
         f"未变 unchanged {counts['unchanged']}, 关闭 closed {counts['closed']}, 共 total {counts['total']}"
     )
+    for file_id, published_id in plan.merged.items():
+        print(f"已合并 / merged: {file_id} → {published_id}")
     if plan.closed:
         shown = ", ".join(plan.closed[:_MAX_LISTED_IDS])
         more = len(plan.closed) - _MAX_LISTED_IDS
@@ -193,6 +214,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="validate and preview only")
     p.add_argument(
         "--report", metavar="OUT.csv", default=None, help="write the validation report (CSV, UTF-8 BOM)"
+    )
+    p.add_argument(
+        "--merge",
+        metavar="FILE_ID=PUBLISHED_ID",
+        action="append",
+        help="import the file's row FILE_ID as an update of the published PUBLISHED_ID (a duplicate "
+        "entered under a new id); repeatable",
     )
     p.add_argument("--user", metavar="NAME", default=None, help="name recorded in the audit line")
     p.set_defaults(handler=_cmd_import)

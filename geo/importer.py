@@ -13,7 +13,7 @@ The steps a data load goes through:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
@@ -42,6 +42,7 @@ __all__ = [
     "Geocoder",
     "ImportPlan",
     "added_frame",
+    "apply_merges",
     "changes_frame",
     "convert_to_wgs84",
     "facilities_xlsx_bytes",
@@ -77,6 +78,9 @@ class ImportPlan:
         ``replace`` only: ids missing from the file that will be kept with status ``closed``.
     file_rows
         Number of facilities read from the file.
+    merged
+        File ids imported as updates of a published facility (file id → published id): a
+        facility re-entered under a new id, merged back into its published record.
     """
 
     mode: str
@@ -85,6 +89,7 @@ class ImportPlan:
     diff: FacilityDiff
     closed: list[str] = field(default_factory=list)
     file_rows: int = 0
+    merged: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Counts for the preview: added, changed, removed, unchanged, closed, total."""
@@ -119,7 +124,55 @@ def _merge(
     return merged, closed
 
 
-def plan_import(store: FacilityStore, result: ValidationResult, *, mode: str = "upsert") -> ImportPlan:
+def apply_merges(table: pd.DataFrame, merges: Mapping[str, str], published_ids: set[str]) -> pd.DataFrame:
+    """The file's rows with each merged row's id replaced by the published id it duplicates.
+
+    Raises
+    ------
+    DataError
+        When a file id is not in the file, a published id is not published, or the published id
+        is already in the file (the row would collide with the facility's own update).
+    """
+    if not merges:
+        return table
+    ids = table["facility_id"].astype(str)
+    in_file = set(ids)
+    for file_id, published_id in merges.items():
+        if file_id not in in_file:
+            msg = (
+                f"要合并的编号 {file_id} 不在文件的有效行中。 / "
+                f"The id {file_id} to merge is not among the file's valid rows."
+            )
+            raise DataError(msg)
+        if published_id not in published_ids:
+            msg = (
+                f"合并目标 {published_id} 不是已发布的设施编号。 / "
+                f"The merge target {published_id} is not a published facility id."
+            )
+            raise DataError(msg)
+        if published_id in in_file:
+            msg = (
+                f"文件中已有编号 {published_id} 的行,不能再把 {file_id} 合并进去;请删除其中一行。 / "
+                f"The file already has a row with id {published_id}, so {file_id} cannot be merged into "
+                "it; delete one of the two rows."
+            )
+            raise DataError(msg)
+    targets = list(merges.values())
+    if len(set(targets)) != len(targets):
+        msg = "两行不能合并到同一个已发布设施。 / Two rows cannot be merged into the same published facility."
+        raise DataError(msg)
+    out = table.copy()
+    out["facility_id"] = ids.map(lambda fid: merges.get(fid, fid))
+    return out
+
+
+def plan_import(
+    store: FacilityStore,
+    result: ValidationResult,
+    *,
+    mode: str = "upsert",
+    merges: Mapping[str, str] | None = None,
+) -> ImportPlan:
     """Build the new complete facility list from a validated file and preview it.
 
     Parameters
@@ -131,8 +184,12 @@ def plan_import(store: FacilityStore, result: ValidationResult, *, mode: str = "
     mode
         ``upsert``: rows of the file are added or replace the facility with the same id; all
         others stay. In both modes, columns the file does not have keep their published values
-        (an empty cell in a column the file has does clear the field). ``replace``: the file is the complete list; published facilities missing
-        from it are kept with status ``closed`` (listed in ``ImportPlan.closed``).
+        (an empty cell in a column the file has does clear the field). ``replace``: the file is the
+        complete list; published facilities missing from it are kept with status ``closed``
+        (listed in ``ImportPlan.closed``).
+    merges
+        File id → published id: rows re-entered under a new id that are imported as updates of
+        the published facility (see :func:`apply_merges`).
 
     Returns
     -------
@@ -158,9 +215,10 @@ def plan_import(store: FacilityStore, result: ValidationResult, *, mode: str = "
         raise DataError(msg)
     base_version = store.current_version()
     current = store.facilities(base_version) if base_version is not None else result.table.iloc[0:0]
-    merged, closed = _merge(current, result.table, mode=mode, columns_in_file=result.columns_in_file)
+    incoming = apply_merges(result.table, merges or {}, set(current["facility_id"].astype(str)))
+    merged, closed = _merge(current, incoming, mode=mode, columns_in_file=result.columns_in_file)
     diff = diff_facilities(current, merged)
-    return ImportPlan(mode, base_version, merged, diff, closed, len(result.table))
+    return ImportPlan(mode, base_version, merged, diff, closed, len(result.table), dict(merges or {}))
 
 
 def publish_plan(

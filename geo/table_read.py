@@ -113,8 +113,9 @@ def read_csv_text(
 ) -> tuple[pd.DataFrame, list[int], int]:
     """Header and data rows of CSV text with their spreadsheet row numbers.
 
-    Blank rows are skipped but counted in the row numbers. Rows beyond ``max_rows`` are counted,
-    not kept; cells beyond the header's width are counted (``attrs["extra_cells"]``), not kept.
+    Blank rows are skipped but counted in the row numbers. Rows beyond ``max_rows`` are counted
+    (as non-blank lines), not parsed; cells beyond the header's width are counted
+    (``attrs["extra_cells"]``), not kept.
 
     Raises
     ------
@@ -123,7 +124,13 @@ def read_csv_text(
     csv.Error
         When the text is not CSV (e.g. a field longer than the csv module allows).
     """
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    first = text[: text.find("\n") if "\n" in text else len(text)]
+    if first.count(delimiter) > 10 * max_columns:
+        # Not worth parsing: a header this wide would only be built to be refused.
+        n = first.count(delimiter) + 1
+        raise TableRefused(make_issue("too_many_columns", row=1, line=1, n=n, limit=max_columns))
+    lines = io.StringIO(text)
+    reader = csv.reader(lines, delimiter=delimiter)
     header: list[str] | None = None
     body: list[list[str]] = []
     extra: list[int] = []
@@ -137,16 +144,26 @@ def read_csv_text(
             while record and not record[-1].strip():
                 record.pop()
             if len(record) > max_columns:
-                issue = make_issue("too_many_columns", row=record_number, n=len(record), limit=max_columns)
+                issue = make_issue(
+                    "too_many_columns",
+                    row=record_number,
+                    line=record_number,
+                    n=len(record),
+                    limit=max_columns,
+                )
                 raise TableRefused(issue)
             header = [h.strip() for h in record]
             width = len(header)
             continue
         n_data += 1
-        if n_data <= max_rows:
-            extra.append(sum(1 for c in record[width:] if c.strip()))
-            body.append((record[:width] + [""] * width)[:width])
-            numbers.append(record_number)
+        if n_data > max_rows:
+            # Past the limit the rows are only counted: one per non-blank line that is left (a
+            # quoted cell running over several lines makes this an upper bound).
+            n_data += sum(1 for line in lines if line.strip())
+            break
+        extra.append(sum(1 for c in record[width:] if c.strip()))
+        body.append((record[:width] + [""] * width)[:width])
+        numbers.append(record_number)
     if header is None:
         return pd.DataFrame(), [], 0
     table = pd.DataFrame(body, columns=header, dtype=object)

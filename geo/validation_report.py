@@ -144,9 +144,9 @@ MESSAGES: Final[dict[str, tuple[str, str, str, str]]] = {
     "too_many_columns": (
         "too_many_columns",
         ERROR,
-        "第 {row} 行有 {n:,} 列,超过上限 {limit:,} 列;设施表只需要模板中的约 20 列,请删除多余的列。",
-        "Row {row} has {n:,} columns, above the limit of {limit:,}; a facility table needs only the "
-        "template's 20 or so columns: delete the others.",
+        "表头(第 {line} 行)有 {n:,} 列,超过上限 {limit:,} 列;设施表只需要模板中的约 20 列,请删除多余的列。",
+        "The header (row {line}) has {n:,} columns, above the limit of {limit:,}; a facility table needs "
+        "only the template's 20 or so columns: delete the others.",
     ),
     "limit_exceeded": (
         "limit_exceeded",

@@ -61,7 +61,7 @@ class XlsxLimits:
     max_part_bytes
         Declared uncompressed size of the workbook's small parts (workbook, relationships, styles).
     max_cells
-        ``<c>`` elements in the sheet, empty ones included (20,000 rows of 50 cells).
+        ``<c>`` elements in the sheet, empty ones included (20,000 rows of 30 cells).
     max_elements
         XML elements in all the parts read together.
     max_depth
@@ -78,7 +78,7 @@ class XlsxLimits:
     max_uncompressed_bytes: int = 100 * 1024**2
     max_ratio: float = 100.0
     max_part_bytes: int = 8 * 1024**2
-    max_cells: int = 1_000_000
+    max_cells: int = 600_000
     max_elements: int = 2_000_000
     max_depth: int = 32
     max_shared_strings: int = 1_000_000
@@ -439,6 +439,13 @@ def _column_index(ref: str) -> int:
     return index - 1 if seen else -1
 
 
+def _style_index(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return -1
+
+
 class _SheetReader:
     """Expat handlers of a worksheet: rows of text, at most ``max_columns`` cells each."""
 
@@ -469,7 +476,10 @@ class _SheetReader:
         self.next_column = 0
         self.cell_column = 0
         self.cell_type = "n"
-        self.cell_style = 0
+        self.cell_style_text = ""
+        self.header_width = 0
+        self.columns: dict[str, int] = {}
+        self.max_cells = budget.limits.max_cells
         self.in_value = False
         self.value_parts: list[str] = []
         self.value_length = 0
@@ -492,19 +502,25 @@ class _SheetReader:
             name = name.rpartition(":")[2]
         if name == "c":
             self.cells_seen += 1
-            if self.cells_seen > self.budget.limits.max_cells:
+            if self.cells_seen > self.max_cells:
                 raise _Stop(self._too_many_cells())
             ref = attrs.get("r")
-            column = _column_index(ref) if ref else -1
+            if ref:
+                letters = ref.rstrip("0123456789")
+                column = self.columns.get(letters)
+                if column is None:
+                    column = _column_index(letters)
+                    if len(self.columns) < _EXCEL_MAX_COLUMNS:
+                        self.columns[letters] = column
+            else:
+                column = -1
             self.cell_column = column if column >= 0 else self.next_column
             self.next_column = self.cell_column + 1
             self.cell_type = attrs.get("t", "n")
-            try:
-                self.cell_style = int(attrs.get("s", "0"))
-            except ValueError:
-                self.cell_style = 0
+            self.cell_style_text = attrs.get("s", "")
             self.value_parts = []
             self.value_length = 0
+        elif name == "is":
             self.inline.reset()
         elif name == "v":
             self.in_value = True
@@ -536,6 +552,8 @@ class _SheetReader:
                 value = self._value()
                 if value:
                     self.row[self.cell_column] = value
+            elif self.header is None and self._value():
+                self.header_width = max(self.header_width, self.cell_column + 1)
         elif name == "v":
             self.in_value = False
         elif name == "t":
@@ -574,7 +592,11 @@ class _SheetReader:
                 number = float(text)
             except ValueError:
                 return text
-        if self.cell_style in self.date_styles:
+        if (
+            self.date_styles
+            and self.cell_style_text
+            and _style_index(self.cell_style_text) in self.date_styles
+        ):
             try:
                 return cell_text(from_excel(number, self.epoch))
             except (OverflowError, ValueError):
@@ -582,11 +604,22 @@ class _SheetReader:
         return str(number) if isinstance(number, int) else cell_text(number)
 
     def _row_done(self) -> None:
-        if not self.row:
+        if not self.row and not self.header_width:
             return
         width = max(self.row) + 1
         cells = [self.row.get(k, "") for k in range(width)]
         if self.header is None:
+            if self.header_width > self.max_columns:
+                raise _Stop(
+                    _refusal(
+                        self.budget.label,
+                        f"第 {self.row_number} 行(表头)有 {self.header_width:,} 列,超过上限 "
+                        f"{self.max_columns:,} 列;设施表只需要模板中的约 20 列,请删除多余的列",
+                        f"row {self.row_number} (the header) has {self.header_width:,} columns, above the "
+                        f"limit of {self.max_columns:,}; a facility table needs only the template's 20 or "
+                        "so columns: delete the others",
+                    )
+                )
             self.header = cells
             return
         self.n_data += 1
