@@ -1,4 +1,4 @@
-"""Data commands of ``python -m geo``: import, history, restore, users.
+"""Data commands of ``python -m geo``: import, quality, history, restore, users.
 
 ``import`` reads the file within the size limit (regular files only), validates it row by row
 against the published version (duplicates included), prints the report on stderr and the preview
@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from geo import auth
 from geo import io as gio
+from geo.cell_parse import parse_date
 from geo.errors import DataError
 from geo.importer import IMPORT_MODES, plan_import, publish_plan
+from geo.quality import PROBLEMS, QualitySettings, quality_report
 from geo.safeio import read_limited
 from geo.store import FacilityStore, open_store
 from geo.validate import MAX_BYTES, MAX_ROWS, ValidationResult, validate_bytes
@@ -119,6 +125,60 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_day(text: str) -> date:
+    day = parse_date(text)
+    if day is None:
+        msg = f"日期 {text!r} 无法识别;请写成 年-月-日。 / Cannot read the date {text!r}; write YYYY-MM-DD."
+        raise DataError(msg)
+    return day
+
+
+def _cmd_quality(args: argparse.Namespace) -> int:
+    if args.max_age_months < 1:
+        msg = (
+            f"--max-age-months 至少为 1,收到 {args.max_age_months}。 / "
+            f"--max-age-months must be at least 1, got {args.max_age_months}."
+        )
+        raise DataError(msg)
+    store = open_store(args.database)
+    version = args.version or store.current_version()
+    settings = QualitySettings(args.max_age_months, _parse_day(args.as_of) if args.as_of else None)
+    report = quality_report(store.facilities(version), settings)
+    table = report.facilities if args.table == "facilities" else report.by_district
+    if args.format == "csv":
+        sys.stdout.buffer.write(gio.facilities_csv_bytes(table))
+        return 0
+    payload = {
+        "version": version,
+        "settings": {"max_age_months": settings.max_age_months, "as_of": str(report.settings.today)},
+        "checked": report.checked,
+        "counts": report.counts(),
+        "problems": {
+            code: {
+                "zh": zh.format(months=settings.max_age_months),
+                "en": en.format(months=settings.max_age_months),
+            }
+            for code, (zh, en) in PROBLEMS.items()
+        },
+        "by_district": _records(report.by_district),
+        "facilities": _records(report.facilities),
+    }
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, str | bool) or value is None:
+        return value
+    if pd.isna(value):
+        return None
+    return value.item() if hasattr(value, "item") else value  # numpy scalars -> Python numbers
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _json_value(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
+
+
 def _audit_lines(store: FacilityStore) -> list[str]:
     lines = []
     for v in store.history():
@@ -191,7 +251,7 @@ def _cmd_users_remove(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``import``, ``history``, ``restore`` and ``users`` to the ``python -m geo`` parser."""
+    """Add ``import``, ``quality``, ``history``, ``restore`` and ``users`` to the ``python -m geo`` parser."""
     limits = f"limits: {MAX_BYTES // 1024**2} MB, {MAX_ROWS:,} rows"
     p = subparsers.add_parser(
         "import",
@@ -224,6 +284,28 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--user", metavar="NAME", default=None, help="name recorded in the audit line")
     p.set_defaults(handler=_cmd_import)
+
+    p = subparsers.add_parser(
+        "quality",
+        help="data freshness and quality: facilities to follow up, counts per district",
+        description=(
+            "数据质量:列出超过指定月数未更新、缺少电话/开放时间/容量、空余名额大于容量、运营中但未报空余名额的设施。 "
+            "Lists facilities (not closed) whose updated_at is older than --max-age-months, that lack a phone, "
+            "opening hours or capacity, report more places available than capacity, or are open without "
+            "reported places; with counts per district."
+        ),
+    )
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument(
+        "--table",
+        choices=("facilities", "districts"),
+        default="facilities",
+        help="csv only: the follow-up list (default) or the counts per district",
+    )
+    p.add_argument("--max-age-months", type=int, default=12, help="stale after this many months (default 12)")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", default=None, help="reference date (default: today)")
+    p.add_argument("--version", type=int, default=None, help="a published version (default: newest)")
+    p.set_defaults(handler=_cmd_quality)
 
     p = subparsers.add_parser("history", help="list every published version with its audit line")
     p.set_defaults(handler=_cmd_history)

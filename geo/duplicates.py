@@ -103,6 +103,7 @@ _SUFFIXES: Final[tuple[str, ...]] = tuple(
         reverse=True,
     )
 )
+_SUFFIX_SET: Final[frozenset[str]] = frozenset(_SUFFIXES)
 _PHONE_SPLIT = re.compile(r"[,，;；/、|]+|\s{2,}")
 _MIN_PHONE_DIGITS: Final[int] = 7
 _MIN_ADDRESS_CHARS: Final[int] = 4
@@ -130,7 +131,7 @@ def normalise_name(name: str) -> str:
                 stripped = stripped[: -len(suffix)]
                 changed = True
                 break
-    return stripped or folded
+    return folded if stripped in _SUFFIX_SET else stripped
 
 
 def name_similarity(a: str, b: str) -> float:
