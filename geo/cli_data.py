@@ -78,15 +78,36 @@ def _parse_merges(pairs: list[str]) -> dict[str, str]:
     return merges
 
 
+def _parse_pairs(pairs: list[str]) -> set[tuple[str, str]]:
+    marks: set[tuple[str, str]] = set()
+    for text in pairs:
+        a, sep, b = text.partition(",")
+        if not sep or not a.strip() or not b.strip() or a.strip() == b.strip():
+            msg = (
+                f"--not-duplicate 的格式应为 编号1,编号2(两个不同的编号),收到 {text!r}。 / "
+                f"--not-duplicate takes ID_A,ID_B (two different ids), got {text!r}."
+            )
+            raise DataError(msg)
+        first, second = sorted((a.strip(), b.strip()))
+        marks.add((first, second))
+    return marks
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     # At most the limit + 1 bytes, and only from a regular file: /dev/zero or a FIFO fail at once.
     data = read_limited(path, max_bytes=MAX_BYTES, what=path.name)
     merges = _parse_merges(args.merge or [])
+    marks = _parse_pairs(args.not_duplicate or [])
     store = open_store(args.database)
     published = store.facilities() if store.current_version() is not None else None
     result = validate_bytes(
-        data, file_name=path.name, crs=args.crs, districts=_read_districts(), published=published
+        data,
+        file_name=path.name,
+        crs=args.crs,
+        districts=_read_districts(),
+        published=published,
+        dismissed=store.duplicate_marks() | marks,
     )
     if args.report:
         Path(args.report).write_bytes(result.report_csv_bytes())
@@ -119,7 +140,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print("试运行,未发布。 / Dry run: nothing published.")
         return 0
     info = publish_plan(
-        store, plan, user_name=args.user or _default_user(), file_name=path.name, sha256=result.sha256
+        store,
+        plan,
+        user_name=args.user or _default_user(),
+        file_name=path.name,
+        sha256=result.sha256,
+        not_duplicates=marks,
     )
     print(f"已发布版本 {info.version} / published version {info.version} ({info.total} facilities)")
     return 0
@@ -281,6 +307,13 @@ def register(subparsers: Any) -> None:
         action="append",
         help="import the file's row FILE_ID as an update of the published PUBLISHED_ID (a duplicate "
         "entered under a new id); repeatable",
+    )
+    p.add_argument(
+        "--not-duplicate",
+        metavar="ID_A,ID_B",
+        action="append",
+        help="the two facilities are not the same: no possible-duplicate warning for the pair, now or in "
+        "later imports (kept with the published version); repeatable",
     )
     p.add_argument("--user", metavar="NAME", default=None, help="name recorded in the audit line")
     p.set_defaults(handler=_cmd_import)

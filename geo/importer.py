@@ -13,7 +13,7 @@ The steps a data load goes through:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
@@ -222,7 +222,14 @@ def plan_import(
 
 
 def publish_plan(
-    store: FacilityStore, plan: ImportPlan, *, user_name: str, file_name: str, sha256: str, note: str = ""
+    store: FacilityStore,
+    plan: ImportPlan,
+    *,
+    user_name: str,
+    file_name: str,
+    sha256: str,
+    note: str = "",
+    not_duplicates: Collection[tuple[str, str]] = (),
 ) -> VersionInfo:
     """Publish a previewed import as a new version (one transaction).
 
@@ -236,6 +243,9 @@ def publish_plan(
         Who publishes; recorded in the audit line.
     file_name, sha256
         The imported file's name and the SHA-256 of its bytes, recorded in the audit line.
+    not_duplicates
+        Pairs of ids marked "not a duplicate" during the preview, kept with the new version so
+        that their warning does not come back.
 
     Returns
     -------
@@ -256,6 +266,7 @@ def publish_plan(
         sha256=sha256,
         mode=plan.mode,
         note=note or (f"closed: {len(plan.closed)}" if plan.closed else ""),
+        not_duplicates=not_duplicates,
     )
 
 

@@ -193,8 +193,9 @@ def _validate(
 def validate_upload(data: bytes, file_name: str, crs: str) -> ValidationResult:
     """Validate an uploaded file against the published version, without the pairs marked "not a
     duplicate" (cached by content, name, CRS, version and marks); never raises."""
-    dismissed = tuple(sorted(st.session_state.get(state.DATA_NOT_DUPLICATE, set())))
-    return _validate(data, file_name, crs, loaders.store().current_version(), dismissed)
+    store = loaders.store()
+    marks = set(st.session_state.get(state.DATA_NOT_DUPLICATE, set())) | store.duplicate_marks()
+    return _validate(data, file_name, crs, store.current_version(), tuple(sorted(marks)))
 
 
 def safe_stem(file_name: str) -> str:
@@ -341,7 +342,12 @@ def _publish() -> None:
     store = loaders.store()
     try:
         info = publish_plan(
-            store, plan, user_name=str(user), file_name=entry["file_name"], sha256=entry["sha256"]
+            store,
+            plan,
+            user_name=str(user),
+            file_name=entry["file_name"],
+            sha256=entry["sha256"],
+            not_duplicates=set(st.session_state.get(state.DATA_NOT_DUPLICATE, set())),
         )
     except ConflictError:
         _flash("error", "publish_conflict", base=plan.base_version or 0, current=store.current_version() or 0)
@@ -353,6 +359,7 @@ def _publish() -> None:
     drop_plan()
     st.session_state[state.DATA_UPLOAD_SEQ] = st.session_state.get(state.DATA_UPLOAD_SEQ, 0) + 1
     st.session_state.pop(state.DATA_MERGES, None)
+    st.session_state.pop(state.DATA_NOT_DUPLICATE, None)  # now kept with the published version
     _flash("success", "published", version=info.version, total=info.total)
 
 

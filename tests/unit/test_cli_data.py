@@ -207,3 +207,27 @@ def test_special_files_fail_fast(db: str, tmp_path: Path, capsys: pytest.Capture
         assert main(["--database", db, "import", path]) == 1
         err = capsys.readouterr().err
         assert zh in err and en in err and "not a regular file" in err
+
+
+def test_a_pair_marked_not_a_duplicate_stays_quiet_on_the_next_import(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    station = open_store(db).facilities().iloc[0]
+    lines = [
+        "编号,名称,类别,类型,行政区划代码,乡镇街道,经度,纬度",
+        f"NEW-0001,{station['name']}二部,{station['category']},{station['type']},{station['district_adcode']},"
+        f"{station['township']},{station['lon'] + 0.0002:.6f},{station['lat']:.6f}",
+    ]
+    path = write(tmp_path, "second.csv", ("\n".join(lines) + "\n").encode())
+    assert main(["--database", db, "import", str(path), "--dry-run"]) == 0
+    assert "possible_duplicate" in capsys.readouterr().err
+    pair = f"{station['facility_id']},NEW-0001"
+    assert main(["--database", db, "import", str(path), "--not-duplicate", pair, "--user", "li"]) == 0
+    assert "possible_duplicate" not in capsys.readouterr().err
+    assert open_store(db).duplicate_marks() == {tuple(sorted((station["facility_id"], "NEW-0001")))}
+    # The next import of the same rows: the published version remembers the mark.
+    assert main(["--database", db, "import", str(path), "--dry-run"]) == 0
+    assert "possible_duplicate" not in capsys.readouterr().err
+    assert main(["--database", db, "import", str(path), "--dry-run", "--not-duplicate", "A-1"]) == 1
+    err = capsys.readouterr().err
+    assert "ID_A,ID_B" in err and "编号1,编号2" in err

@@ -178,3 +178,28 @@ def test_validation_reports_published_duplicate_naming_both_in_both_languages() 
     assert "25 米" in issues[0].message_zh and "25 m apart" in issues[0].message_en
     assert "合并" in issues[0].message_zh and "merge" in issues[0].message_en
     assert not result.has_errors and len(result.table) == 1
+
+
+def test_marks_are_kept_with_the_published_version_on_both_stores(any_db_url: str) -> None:
+    from geo.store import open_store
+
+    store = open_store(any_db_url)
+    current = store.facilities()
+    info = store.publish(
+        current,
+        user_name="li",
+        action="import",
+        base_version=store.current_version(),
+        not_duplicates=[("ORD-B", "ORD-A"), ("ORD-A", "ORD-B"), ("ORD-C", "ORD-D")],
+    )
+    assert store.duplicate_marks() == {("ORD-A", "ORD-B"), ("ORD-C", "ORD-D")}
+    again = store.publish(
+        current,
+        user_name="wang",
+        action="import",
+        base_version=info.version,
+        not_duplicates=[("ORD-A", "ORD-B")],
+    )
+    assert again.version == info.version + 1
+    assert store.duplicate_marks() == {("ORD-A", "ORD-B"), ("ORD-C", "ORD-D")}  # marked once, kept
+    store.engine.dispose()
