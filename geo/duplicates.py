@@ -2,7 +2,8 @@
 
 A station re-entered under a new ``facility_id`` (a typo in the id, a list from another office)
 would otherwise be published as a second facility and counted twice by coverage and the finder.
-Two rows of the same category are reported as a possible duplicate when
+Two rows of the same category (and type, unless a name does not say its type) are reported as a
+possible duplicate when
 
 - their names are the same or very similar once normalised (full/half width, case, spaces and
   punctuation, type suffixes such as 社区 / 社区养老服务站) and they are within
@@ -104,6 +105,11 @@ _SUFFIXES: Final[tuple[str, ...]] = tuple(
     )
 )
 _SUFFIX_SET: Final[frozenset[str]] = frozenset(_SUFFIXES)
+# Suffixes that say what kind of facility it is (not 社区, 中心 …): a 儿童之家 and a 萌宝驿站 of the
+# same community are two facilities, however alike the rest of their names.
+_TYPE_WORDS: Final[tuple[str, ...]] = tuple(
+    w for w in _SUFFIXES if w not in {"社区", "中心", "服务中心", "服务站", "嘎查", "嘎查村"}
+)
 _PHONE_SPLIT = re.compile(r"[,，;；/、|]+|\s{2,}")
 _MIN_PHONE_DIGITS: Final[int] = 7
 _MIN_ADDRESS_CHARS: Final[int] = 4
@@ -176,6 +182,8 @@ class _Entry:
     name: str
     norm_name: str
     category: str
+    type: str
+    names_type: bool  # the name ends with a word saying what kind of facility it is
     area: tuple[str, str]  # (district adcode, folded township); township "" when unknown
     phones: frozenset[str]
     address: str
@@ -197,6 +205,8 @@ def _entries(frame: pd.DataFrame, rows: Sequence[int | None], start: int) -> lis
                 name=str(record.get("name", "")),
                 norm_name=normalise_name(str(record.get("name", ""))),
                 category=str(record.get("category", "")),
+                type=str(record.get("type", "") or ""),
+                names_type=_fold(str(record.get("name", ""))).endswith(_TYPE_WORDS),
                 area=(district, _fold(str(record.get("township", "") or ""))),
                 phones=phone_numbers(str(record.get("phone", "") or "")),
                 address=normalise_address(str(record.get("address", "") or "")),
@@ -220,6 +230,11 @@ class _Pairs:
         if ea.row is None and eb.row is None:
             return  # two published facilities: not this file's business
         if ea.facility_id == eb.facility_id or ea.category != eb.category:
+            return
+        # Different types at one place (a community centre's children's home and baby station) share
+        # phones and addresses; only a name without its type word can still be a duplicate.
+        other_type = bool(ea.type and eb.type and ea.type != eb.type)
+        if other_type and (reason != "similar_name" or (ea.names_type and eb.names_type)):
             return
         if tuple(sorted((ea.facility_id, eb.facility_id))) in self.dismissed:
             return

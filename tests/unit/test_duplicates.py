@@ -203,3 +203,21 @@ def test_marks_are_kept_with_the_published_version_on_both_stores(any_db_url: st
     assert again.version == info.version + 1
     assert store.duplicate_marks() == {("ORD-A", "ORD-B"), ("ORD-C", "ORD-D")}  # marked once, kept
     store.engine.dispose()
+
+
+def test_different_types_of_one_community_are_not_duplicates() -> None:
+    rows = [
+        facility("C-1", "瑞祥社区儿童之家", category="child", type="children_home", phone="0477-8581234"),
+        facility(
+            "C-2",
+            "瑞祥社区萌宝驿站",
+            at=moved(30),
+            category="child",
+            type="baby_station",
+            phone="0477-8581234",
+        ),
+    ]
+    assert pairs(rows) == []
+    # A name without its type word can still be the same facility entered with another type.
+    rows[1] = facility("C-2", "瑞祥社区", at=moved(30), category="child", type="baby_station")
+    assert [p.reasons for p in pairs(rows)] == [("similar_name",)]
