@@ -520,8 +520,9 @@ class _SheetReader:
             self.cell_style_text = attrs.get("s", "")
             self.value_parts = []
             self.value_length = 0
-        elif name == "is":
-            self.inline.reset()
+            # An empty text cell (<c t="inlineStr"/>) has no <is>: never show the previous cell's text.
+            self.inline.parts = []
+            self.inline.length = 0
         elif name == "v":
             self.in_value = True
         elif name == "t":

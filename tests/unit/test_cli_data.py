@@ -215,7 +215,7 @@ def test_a_pair_marked_not_a_duplicate_stays_quiet_on_the_next_import(
     station = open_store(db).facilities().iloc[0]
     lines = [
         "编号,名称,类别,类型,行政区划代码,乡镇街道,经度,纬度",
-        f"NEW-0001,{station['name']}二部,{station['category']},{station['type']},{station['district_adcode']},"
+        f"NEW-0001,{station['name']},{station['category']},{station['type']},{station['district_adcode']},"
         f"{station['township']},{station['lon'] + 0.0002:.6f},{station['lat']:.6f}",
     ]
     path = write(tmp_path, "second.csv", ("\n".join(lines) + "\n").encode())
