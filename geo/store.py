@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,6 +80,17 @@ users = sa.Table(
     sa.Column("created_at", sa.Text, nullable=False),
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_failed_at", sa.Text, nullable=True),
+)
+
+# Pairs of facility ids marked "not a duplicate" (id_a < id_b), with the version they came with.
+duplicate_marks = sa.Table(
+    "duplicate_marks",
+    metadata,
+    sa.Column("id_a", sa.Text, primary_key=True),
+    sa.Column("id_b", sa.Text, primary_key=True),
+    sa.Column("version", sa.Integer, sa.ForeignKey("versions.version", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
 )
 
 
@@ -203,6 +214,16 @@ class FacilityStore:
             raise NotFoundError(msg)
         return VersionInfo(**dict(row))
 
+    def duplicate_marks(self) -> set[tuple[str, str]]:
+        """Pairs of facility ids marked "not a duplicate", each as a sorted ``(id_a, id_b)``."""
+        with self.engine.connect() as conn:
+            return self._marks(conn)
+
+    @staticmethod
+    def _marks(conn: Connection) -> set[tuple[str, str]]:
+        rows = conn.execute(sa.select(duplicate_marks.c.id_a, duplicate_marks.c.id_b))
+        return {(str(a), str(b)) for a, b in rows}
+
     # --- writing -------------------------------------------------------------------------------
 
     def publish(
@@ -217,6 +238,7 @@ class FacilityStore:
         mode: str = "",
         restored_from: int | None = None,
         note: str = "",
+        not_duplicates: Collection[tuple[str, str]] = (),
     ) -> VersionInfo:
         """Publish a complete facility list as a new version, in one transaction.
 
@@ -231,6 +253,9 @@ class FacilityStore:
         base_version
             The version the caller previewed against. If the store has moved on since, nothing is
             written and ``ConflictError`` is raised.
+        not_duplicates
+            Pairs of facility ids marked "not a duplicate" while previewing; kept with the new
+            version (pairs already marked stay as they were).
 
         Raises
         ------
@@ -268,6 +293,20 @@ class FacilityStore:
                 records = _records(facilities, info.version)
                 if records:
                     conn.execute(facility_rows.insert(), records)
+                marks = {tuple(sorted((str(a), str(b)))) for a, b in not_duplicates if a != b}
+                known = self._marks(conn)
+                new_marks = [
+                    {
+                        "id_a": a,
+                        "id_b": b,
+                        "version": info.version,
+                        "user_name": user_name,
+                        "created_at": info.created_at,
+                    }
+                    for a, b in sorted(marks - known)
+                ]
+                if new_marks:
+                    conn.execute(duplicate_marks.insert(), new_marks)
         except IntegrityError as exc:
             # Another writer inserted the same version number first.
             raise _conflict(base_version, None) from exc
