@@ -114,16 +114,17 @@ _MAX_LISTED: Final[int] = 50
 MAX_SAMPLES: Final[int] = 25_000_000
 
 
-def _fold(name: str) -> str:
+def fold_name(name: str) -> str:
+    """A name folded for matching: NFKC, case-folded, without spaces, underscores, hyphens, dots, brackets."""
     text = unicodedata.normalize("NFKC", str(name)).strip().casefold()
     return re.sub(r"[\s_\-·.()（）]+", "", text)
 
 
 def find_column(columns: Sequence[str], names: Sequence[str]) -> str | None:
     """The first of ``columns`` whose folded name is one of ``names``."""
-    wanted = {_fold(n) for n in names}
+    wanted = {fold_name(n) for n in names}
     for col in columns:
-        if _fold(col) in wanted:
+        if fold_name(col) in wanted:
             return str(col)
     return None
 
@@ -451,10 +452,13 @@ def _age(value: object, total: float, where: str, column: str, issues: list[Dema
 # Polygons
 
 
-def _vector_crs(
+def vector_to_wgs84(
     gdf: gpd.GeoDataFrame, choice: dio.CrsChoice | None
 ) -> tuple[gpd.GeoDataFrame | None, str, list[DemandIssue]]:
-    """The features in WGS84 as the user or the file says, with CRS sanity checks."""
+    """The features in WGS84 as the user (``choice``) or the file says, with CRS sanity checks.
+
+    Returns ``(features or None, the CRS as used, issues)``.
+    """
     geoms = gdf.geometry
     valid = geoms[geoms.notna() & ~geoms.is_empty]
     bounds = valid.total_bounds if len(valid) else (np.nan,) * 4
@@ -526,7 +530,7 @@ def _polygons(
             data,
             fmt,
             max_features=limits.max_features,
-            zip_limits=_zip_limits(settings),
+            zip_limits=zip_limits(settings),
             what=ctx.base["file_name"],
         )
     except dio.TooManyFeaturesError as exc:
@@ -535,7 +539,7 @@ def _polygons(
         return ctx.result([demand_issue("unreadable", detail=str(exc))], **meta)
     if raw.empty:
         return ctx.result([demand_issue("no_people")], **meta)
-    gdf, crs_text, issues = _vector_crs(raw, choice)
+    gdf, crs_text, issues = vector_to_wgs84(raw, choice)
     meta["crs"] = crs_text
     if gdf is None:
         return ctx.result(issues, **meta)
@@ -647,7 +651,8 @@ def _duplicate_ids(gdf: gpd.GeoDataFrame, columns: Sequence[str]) -> list[Demand
     return issues
 
 
-def _zip_limits(settings: DemandSettings) -> dict[str, Any]:
+def zip_limits(settings: DemandSettings) -> dict[str, Any]:
+    """The keyword arguments of ``geo.safeio.check_zip`` from the settings' limits."""
     limits = settings.limits
     return {
         "max_members": limits.max_zip_members,
@@ -910,7 +915,7 @@ def read_weights(data: bytes, file_name: str, *, settings: DemandSettings) -> pd
             data,
             fmt,
             max_features=settings.limits.max_features * 5,
-            zip_limits=_zip_limits(settings),
+            zip_limits=zip_limits(settings),
             what=file_name,
         )
         if gdf.crs is None:
