@@ -935,3 +935,61 @@ def estimate_cells(areas_m2: np.ndarray, resolution: int) -> int:
 
     cell = cell_area_m2(resolution)
     return int(np.sum(np.asarray(areas_m2) / cell + 6.0 * np.sqrt(np.asarray(areas_m2) / cell) + 1.0))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Patching a layer with a file that covers part of it
+
+
+def cell_share_inside(cell_ids_text: Sequence[str], extent: BaseGeometry) -> np.ndarray:
+    """The share (0–1) of each H3 cell's area inside ``extent`` (WGS84), measured in the metric CRS."""
+    import h3
+
+    from geo.demand_spread import hexagon_metric
+
+    out = np.zeros(len(cell_ids_text), dtype=np.float64)
+    if extent is None or extent.is_empty or not len(cell_ids_text):
+        return out
+    extent_m = gpd.GeoSeries([extent], crs=4326).to_crs(ORDOS_METRIC_CRS).iloc[0]
+    shapely.prepare(extent_m)
+    hexes = np.asarray([hexagon_metric(h3.str_to_int(c)) for c in cell_ids_text], dtype=object)
+    touching = shapely.intersects(hexes, extent_m)
+    if touching.any():
+        inside = shapely.contains(extent_m, hexes[touching])
+        share = np.where(
+            inside,
+            1.0,
+            shapely.area(shapely.intersection(hexes[touching], extent_m)) / shapely.area(hexes[touching]),
+        )
+        out[touching] = np.clip(share, 0.0, 1.0)
+    return out
+
+
+def patch_cells(old: pd.DataFrame, new: pd.DataFrame, extent: BaseGeometry) -> pd.DataFrame:
+    """A demand layer with ``new`` in place of ``old`` inside ``extent``, and ``old`` kept elsewhere.
+
+    Cells of ``old`` wholly inside the extent are dropped; cells crossing its edge keep the people of
+    their part outside it (by area, whole people); ``new`` is added (people of a cell in both are
+    summed). Both tables carry a ``modelled_people`` column (people from a modelled source).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`DEMAND_COLUMNS` plus ``modelled_people``, one row per cell, sorted by ``cell_id``.
+    """
+    keep_share = 1.0 - cell_share_inside(old["cell_id"].astype(str).tolist(), extent)
+    kept = old.copy()
+    groups = ["pop_total", "pop_60plus", "pop_0_3", "modelled_people"]
+    for g in groups:
+        kept[g] = np.floor(kept[g].to_numpy(dtype=np.float64) * keep_share + 0.5).astype(np.int64)
+    kept["pop_0_3"] = np.minimum(kept["pop_0_3"], kept["pop_total"])
+    kept["pop_60plus"] = np.minimum(kept["pop_60plus"], kept["pop_total"] - kept["pop_0_3"])
+    kept["modelled_people"] = np.minimum(kept["modelled_people"], kept["pop_total"])
+    kept = kept.loc[kept["pop_total"] > 0]
+    both = pd.concat([kept, new], ignore_index=True)
+    firsts = both.groupby("cell_id", sort=True)[
+        ["lon", "lat", "adcode", "township_code", "settlement"]
+    ].first()
+    sums = both.groupby("cell_id", sort=True)[groups].sum()
+    out = firsts.join(sums).reset_index()
+    return out[[*DEMAND_COLUMNS, "modelled_people"]]

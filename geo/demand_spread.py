@@ -187,7 +187,8 @@ class PolygonSpread:
     covered_share: FloatArray
 
 
-def _hexagon(cell: int) -> shapely.Polygon:
+def hexagon_metric(cell: int) -> shapely.Polygon:
+    """The outline of an H3 integer cell in the metric CRS of Ordos."""
     ring = h3.api.basic_int.cell_to_boundary(cell)  # (lat, lng) pairs
     lon = np.array([p[1] for p in ring])
     lat = np.array([p[0] for p in ring])
@@ -274,7 +275,7 @@ def _overlaps(geom: BaseGeometry, resolution: int) -> tuple[IntArray, FloatArray
     edge = np.array([c not in full for c in overlap], dtype=bool)
     geom_m = _metric(geom)
     if edge.any():
-        hexes = [_hexagon(int(c)) for c in cells[edge]]
+        hexes = [hexagon_metric(int(c)) for c in cells[edge]]
         hex_areas = shapely.area(hexes)
         inter = shapely.area(shapely.intersection(hexes, geom_m))
         fractions[edge] = np.clip(inter / hex_areas, 0.0, 1.0)

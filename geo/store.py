@@ -173,7 +173,8 @@ class FacilityStore:
             return self._rows(conn, version)
 
     def data_version(self) -> str:
-        """A key that changes whenever the published data change (for caches).
+        """A key that changes whenever the published data change (for caches): facilities, and the
+        demand and township layers (``geo.demand_store.layers_key``).
 
         One indexed query (the newest row of ``versions`` by primary key), cheap enough to run on
         every page view, so that every app server sharing the database sees a new version at its next
@@ -186,7 +187,10 @@ class FacilityStore:
                 .order_by(versions.c.version.desc())
                 .limit(1)
             ).first()
-        return f"{self.url}#v{row[0]}@{row[1]}" if row is not None else f"{self.url}#empty"
+        from geo.demand_store import layers_key
+
+        base = f"{self.url}#v{row[0]}@{row[1]}" if row is not None else f"{self.url}#empty"
+        return f"{base}#{layers_key(self.engine)}"
 
     def history(self) -> list[VersionInfo]:
         """Every version's audit line, newest first."""
