@@ -654,7 +654,7 @@ class DemandLayers:
         Their audit line, or None.
     townships
         ``code, name, adcode`` of every township a table by township lists: the imported ones, and the
-        statistics list's in districts without polygons.
+        statistics list's others (where modelled seats stand in).
     """
 
     cells: pd.DataFrame
@@ -677,11 +677,11 @@ def load_layers(engine: Engine) -> DemandLayers:
     if boundaries is not None:
         seats = gio.read_modelled_townships()
         cells = cells.assign(township_code=assign_townships(cells, boundaries, seats=seats).to_numpy())
-        covered = set(boundaries["adcode"].astype(int))
+        imported = set(boundaries["code"].astype(str))
         names = pd.concat(
             [
                 pd.DataFrame(boundaries[["code", "name", "adcode"]]),
-                names.loc[~names["adcode"].astype(int).isin(covered)],
+                names.loc[~names["code"].astype(str).isin(imported)],
             ],
             ignore_index=True,
         )
