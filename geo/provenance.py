@@ -129,3 +129,43 @@ def data_block(
 def modelled_layers(block: dict[str, Any], *, shown: tuple[str, ...] = LAYERS) -> list[str]:
     """The layers of ``block`` among ``shown`` that are (at least partly) modelled, in :data:`LAYERS` order."""
     return [name for name in LAYERS if name in shown and bool(block.get(name, {}).get("modelled"))]
+
+
+LAYER_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "facilities": ("设施", "facilities"),
+    "demand": ("人口需求", "population (demand)"),
+    "boundaries": (
+        "乡镇边界(以模拟的乡镇驻地代替)",
+        "township boundaries (modelled township seats stand in)",
+    ),
+    "network": ("路网", "road network"),
+}
+
+
+def modelled_note(
+    block: dict[str, Any] | None,
+    *,
+    shown: tuple[str, ...] = LAYERS,
+    where: tuple[str, str] = ("本报告中", "in this report"),
+) -> str | None:
+    """A bilingual note naming exactly the modelled layers among ``shown``; None when none is.
+
+    Without a block (provenance unknown) the note says facilities and demand are the modelled sample.
+    """
+    layers = ["facilities", "demand"] if block is None else modelled_layers(block, shown=shown)
+    if not layers:
+        return None
+    zh_parts, en_parts = [], []
+    for name in layers:
+        zh, en = LAYER_LABELS[name]
+        share = block.get(name, {}).get("modelled_share") if block is not None else None
+        if name == "demand" and share is not None and share < 1.0:
+            zh += f"(部分,{share:.0%})"
+            en += f" (in part, {share:.0%})"
+        zh_parts.append(zh)
+        en_parts.append(en)
+    return (
+        f"注意:{where[0]}的{'、'.join(zh_parts)}为模拟数据(按2020年人口普查等公开资料建模),并非真实记录。"
+        f" / Note: the {', '.join(en_parts)} {where[1]} are modelled (built from the 2020 census and "
+        "other public data), not real records."
+    )
