@@ -219,12 +219,12 @@ def raster_footprint_xy(header: RasterHeader, *, points_per_edge: int = 64) -> n
 _SHAPEFILE_PARTS: Final[tuple[str, ...]] = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
 
-def _flat_shapefile_zip(data: bytes, zip_limits: dict[str, Any]) -> bytes:
+def _flat_shapefile_zip(data: bytes, zip_limits: dict[str, Any], what: str) -> bytes:
     """The one Shapefile of a zip, repacked in memory with its parts at the archive's root.
 
     The archive is checked by its directory first (member count, declared sizes, compression ratio).
     """
-    check_zip(data, **zip_limits)
+    check_zip(data, what=what, **zip_limits)
     with zipfile.ZipFile(BytesIO(data)) as archive:
         names = [n for n in archive.namelist() if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
         if not names:
@@ -268,7 +268,7 @@ def read_vector(
         When the file cannot be read, has no layer, or has more than ``max_features`` features
         (the error's ``n_features`` attribute holds the count).
     """
-    raw = _flat_shapefile_zip(data, zip_limits) if fmt == "zip" else data
+    raw = _flat_shapefile_zip(data, zip_limits, what) if fmt == "zip" else data
     layer: str | None = None
     try:
         with warnings.catch_warnings():

@@ -371,10 +371,10 @@ def test_limits_are_checked_before_reading(districts, census, tmp_path) -> None:
     # A zip whose members expand far more than they compress: refused from its directory.
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("a.shp", b"\0" * 200_000)
+        archive.writestr("a.shp", b"\0" * 5_000_000)
     result = validate_demand(bomb.getvalue(), file_name="a.zip", settings=DemandSettings(limits=small))
     _bad(result, "unreadable")
-    assert "compressed more than" in _errors(result)[0].message_en
+    assert "zip bomb" in _errors(result)[0].message_en and "压缩炸弹" in _errors(result)[0].message_zh
     big = DemandLimits(max_bytes=10)
     result = validate_demand(raster, file_name="p.tif", settings=DemandSettings(limits=big))
     _bad(result, "too_large")
