@@ -284,10 +284,35 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Not restored: the data were just updated by someone else; try again.",
     },
     "modelled_note": {
-        "zh": "注意:当前设施与人口为**模拟样本数据**(按2020年人口普查等公开资料建模),并非真实记录;"
+        "zh": "注意:当前{layers}为**模拟样本数据**(按2020年人口普查等公开资料建模),并非真实记录;"
         "导入真实数据后将自动替换。",
-        "en": "Note: facilities and population are a **modelled sample** (built from the 2020 census "
-        "and other public data), not real records, until real data are loaded.",
+        "en": "Note: the {layers} shown are a **modelled sample** (built from the 2020 census and other "
+        "public data), not real records, until real data are loaded.",
+    },
+    "data_layer_facilities": {"zh": "设施", "en": "facilities"},
+    "data_layer_demand": {"zh": "人口需求", "en": "population (demand)"},
+    "data_layer_demand_part": {"zh": "人口需求(其中 {share})", "en": "population (demand; {share} of it)"},
+    "data_layer_boundaries": {"zh": "乡镇(模拟的乡镇驻地)", "en": "townships (modelled seats)"},
+    "data_layer_network": {"zh": "路网", "en": "road network"},
+    "data_layer_join": {"zh": "、", "en": ", "},
+    "sources_title": {"zh": "数据来源", "en": "Data sources"},
+    "sources_layer": {"zh": "图层", "en": "Layer"},
+    "sources_version": {"zh": "版本", "en": "Version"},
+    "sources_source": {"zh": "来源", "en": "Source"},
+    "sources_modelled": {"zh": "模拟数据", "en": "Modelled"},
+    "sources_published": {"zh": "发布时间(UTC)", "en": "Published (UTC)"},
+    "sources_yes": {"zh": "是", "en": "yes"},
+    "sources_part": {"zh": "部分({share})", "en": "in part ({share})"},
+    "sources_no": {"zh": "否", "en": "no"},
+    "sources_sample": {"zh": "模拟样本(datasets/)", "en": "modelled sample (datasets/)"},
+    "sources_seats": {
+        "zh": "模拟的乡镇驻地(datasets/townships_modelled.csv)",
+        "en": "modelled township seats (datasets/townships_modelled.csv)",
+    },
+    "sources_no_network": {"zh": "未导入路网(直线距离模型)", "en": "no road network (straight-line model)"},
+    "sources_demand_detail": {
+        "zh": "{source}({kind},H3 分辨率 {resolution},{cells} 个网格,{people} 人)",
+        "en": "{source} ({kind}, H3 resolution {resolution}, {cells} cells, {people} people)",
     },
     "data_version": {"zh": "数据版本 {version}", "en": "Data version {version}"},
     "basemap": {"zh": "底图", "en": "Basemap"},
