@@ -6,7 +6,7 @@ import streamlit as st
 
 from geo.importer import IMPORT_MODES
 from geo.validate import LIMITS_EN, LIMITS_ZH, MAX_BYTES
-from ui import data_ui, loaders, state, widgets
+from ui import data_ui, demand_ui, loaders, state, widgets
 from ui.i18n import current_lang, labels_for, t
 
 CRS_CODES = ("wgs84", "gcj02", "bd09")
@@ -18,7 +18,7 @@ data_ui.login_gate(store)  # stops here until data staff log in
 basemap = widgets.basemap_picker()
 data_ui.show_flash()
 
-tab_import, tab_history = st.tabs([t("tab_import"), t("tab_history")])
+tab_import, tab_history, tab_layers = st.tabs([t("tab_import"), t("tab_history"), t("tab_layers")])
 
 with tab_import:
     st.subheader(t("templates_title"))
@@ -64,5 +64,8 @@ with tab_import:
 with tab_history:
     st.subheader(t("history_title"))
     data_ui.history_section(store)
+
+with tab_layers:
+    demand_ui.layers_tab(store, basemap=basemap)
 
 st.caption(t("data_version", version=store.current_version()))
