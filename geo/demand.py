@@ -827,33 +827,39 @@ def split_polygons_by_district(
         its share of that polygon's area (the parts of one polygon add up to its share inside Ordos).
     """
     geoms = np.asarray(geoms_wgs84, dtype=object)
-    metric = gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(ORDOS_METRIC_CRS)
-    area = metric.area.to_numpy()
-    parts: list[BaseGeometry] = []
-    source: list[int] = []
-    adcodes: list[int] = []
-    shares: list[float] = []
-    tree = shapely.STRtree(ordos.metric.geometry.to_numpy())
-    poly_idx, dist_idx = tree.query(metric.to_numpy(), predicate="intersects")
-    if poly_idx.size:
-        cut_m = shapely.intersection(metric.to_numpy()[poly_idx], ordos.metric.geometry.to_numpy()[dist_idx])
-        cut_area = shapely.area(cut_m)
-        cut_wgs = shapely.intersection(geoms[poly_idx], ordos.districts.geometry.to_numpy()[dist_idx])
-        for p, d, a_m, g in zip(poly_idx, dist_idx, cut_area, cut_wgs, strict=True):
-            polygonal = _polygonal(g)
-            if a_m <= 0 or polygonal is None:
-                continue
-            parts.append(polygonal)
-            source.append(int(p))
-            adcodes.append(int(ordos.districts["adcode"].iloc[int(d)]))
-            shares.append(float(a_m / area[p]) if area[p] > 0 else 1.0)
-    share_arr = np.array(shares, dtype=np.float64)
-    source_arr = np.array(source, dtype=np.int64)
+    district_geoms = ordos.districts.geometry.to_numpy()
+    district_codes = ordos.districts["adcode"].to_numpy(dtype=np.int64)
+    for g in district_geoms:
+        shapely.prepare(g)
+    tree = shapely.STRtree(district_geoms)
+    poly_idx, dist_idx = tree.query(geoms, predicate="intersects")
+    # Most polygons lie wholly inside one district: no cut needed.
+    inside = shapely.contains_properly(district_geoms[dist_idx], geoms[poly_idx])
+    cut = geoms[poly_idx].copy()
+    if (~inside).any():
+        cut[~inside] = shapely.intersection(geoms[poly_idx[~inside]], district_geoms[dist_idx[~inside]])
+    parts = [_polygonal(g) for g in cut]
+    ok = np.array([p is not None for p in parts], dtype=bool)
+    full_area = gpd.GeoSeries(geoms, crs=4326).to_crs(ORDOS_METRIC_CRS).area.to_numpy()
+    kept = [p for p in parts if p is not None]
+    part_area = (
+        gpd.GeoSeries(kept, crs=4326).to_crs(ORDOS_METRIC_CRS).area.to_numpy() if kept else np.zeros(0)
+    )
+    source = poly_idx[ok].astype(np.int64)
+    whole = full_area[source]
+    share = np.where(whole > 0, part_area / np.where(whole > 0, whole, 1.0), 1.0)
+    share = np.where(inside[ok], 1.0, share)
     # Rounding in the cut can make a polygon's parts add up to a hair above 1.
-    if source_arr.size:
-        per_source = pd.Series(share_arr).groupby(source_arr).transform("sum").to_numpy()
-        share_arr = np.where(per_source > 1.0, share_arr / per_source, share_arr)
-    return parts, source_arr, np.array(adcodes, dtype=np.int64), share_arr
+    if source.size:
+        per_source = pd.Series(share).groupby(source).transform("sum").to_numpy()
+        share = np.where(per_source > 1.0, share / per_source, share)
+    positive = share > 0
+    return (
+        [p for p, keep in zip(kept, positive, strict=True) if keep],
+        source[positive],
+        district_codes[dist_idx[ok]][positive],
+        share[positive],
+    )
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
@@ -945,14 +951,14 @@ def cell_share_inside(cell_ids_text: Sequence[str], extent: BaseGeometry) -> np.
     """The share (0–1) of each H3 cell's area inside ``extent`` (WGS84), measured in the metric CRS."""
     import h3
 
-    from geo.demand_spread import hexagon_metric
+    from geo.demand_spread import hexagons_metric
 
     out = np.zeros(len(cell_ids_text), dtype=np.float64)
     if extent is None or extent.is_empty or not len(cell_ids_text):
         return out
     extent_m = gpd.GeoSeries([extent], crs=4326).to_crs(ORDOS_METRIC_CRS).iloc[0]
     shapely.prepare(extent_m)
-    hexes = np.asarray([hexagon_metric(h3.str_to_int(c)) for c in cell_ids_text], dtype=object)
+    hexes = hexagons_metric([h3.str_to_int(c) for c in cell_ids_text])
     touching = shapely.intersects(hexes, extent_m)
     if touching.any():
         inside = shapely.contains(extent_m, hexes[touching])

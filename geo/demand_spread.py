@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+import geopandas as gpd
 import h3
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +32,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import to_metric
+from geo.crs import ORDOS_METRIC_CRS, to_metric
 from geo.errors import DataError
 
 FloatArray = npt.NDArray[np.float64]
@@ -187,17 +188,23 @@ class PolygonSpread:
     covered_share: FloatArray
 
 
+def hexagons_metric(cells: npt.ArrayLike) -> npt.NDArray[np.object_]:
+    """The outlines of H3 integer cells in the metric CRS of Ordos (one projection call for all)."""
+    cell_list = [int(c) for c in np.asarray(cells, dtype=np.int64).ravel()]
+    if not cell_list:
+        return np.empty(0, dtype=object)
+    boundary = h3.api.basic_int.cell_to_boundary
+    rings = [boundary(c) for c in cell_list]  # (lat, lng) pairs; 6 per hexagon, 5 per pentagon
+    counts = np.array([len(r) for r in rings], dtype=np.int64)
+    flat = np.array([p for r in rings for p in r], dtype=np.float64)
+    x_m, y_m = to_metric(flat[:, 1], flat[:, 0])
+    ring_ids = np.repeat(np.arange(len(rings)), counts)
+    return np.asarray(shapely.polygons(shapely.linearrings(np.column_stack([x_m, y_m]), indices=ring_ids)))
+
+
 def hexagon_metric(cell: int) -> shapely.Polygon:
-    """The outline of an H3 integer cell in the metric CRS of Ordos."""
-    ring = h3.api.basic_int.cell_to_boundary(cell)  # (lat, lng) pairs
-    lon = np.array([p[1] for p in ring])
-    lat = np.array([p[0] for p in ring])
-    x_m, y_m = to_metric(lon, lat)
-    return shapely.Polygon(np.column_stack([x_m, y_m]))
-
-
-def _metric(geom: BaseGeometry) -> BaseGeometry:
-    return shapely.transform(geom, lambda xy: np.column_stack(to_metric(xy[:, 0], xy[:, 1])))
+    """The outline of one H3 integer cell in the metric CRS of Ordos."""
+    return hexagons_metric([cell])[0]
 
 
 def spread_polygons(
@@ -229,55 +236,106 @@ def spread_polygons(
         Each polygon's shares add up to 1, so the cells hold exactly the polygons' people.
     """
     vals = _values(values, len(geoms_wgs84))
-    out_cells: list[IntArray] = []
-    out_source: list[IntArray] = []
-    out_share: list[FloatArray] = []
-    by_area: list[int] = []
-    covered = np.zeros(len(geoms_wgs84), dtype=np.float64)
-    for i, geom in enumerate(geoms_wgs84):
-        cells, fractions, area_m2 = _overlaps(geom, resolution)
-        if cells.size == 0 or area_m2 <= 0.0:
-            # A sliver smaller than anything measurable: its people go to the cell of a point on it.
-            point = geom.representative_point()
-            cells = latlng_cells([point.x], [point.y], resolution)
-            fractions = np.ones(1)
-            area_m2 = 0.0
-        areas = fractions * np.array([h3.api.basic_int.cell_area(int(c), unit="m^2") for c in cells])
-        covered[i] = float(areas.sum() / area_m2) if area_m2 > 0 else 1.0
-        weight = areas
-        if cell_weights is not None:
-            w = cell_weights.reindex(cells).fillna(0.0).to_numpy(dtype=np.float64)
-            dasy = fractions * np.clip(w, 0.0, None)
-            if dasy.sum() > 0:
-                weight = dasy
-            else:
-                by_area.append(i)
-        share = weight / weight.sum() if weight.sum() > 0 else np.full(cells.size, 1.0 / cells.size)
-        out_cells.append(cells)
-        out_source.append(np.full(cells.size, i, dtype=np.int64))
-        out_share.append(share)
-    if not out_cells:
+    n = len(geoms_wgs84)
+    if n == 0:
         empty = pd.DataFrame(
             {c: pd.Series(dtype=np.int64 if c in ("cell", "source") else float) for c in PIECE_COLUMNS}
         )
-        return PolygonSpread(empty, by_area, covered)
-    pieces = _pieces(np.concatenate(out_cells), np.concatenate(out_source), vals, np.concatenate(out_share))
-    return PolygonSpread(pieces, by_area, covered)
-
-
-def _overlaps(geom: BaseGeometry, resolution: int) -> tuple[IntArray, FloatArray, float]:
-    """The cells a polygon overlaps, the share of each cell's area inside it, and its metric area."""
-    shape = h3.geo_to_h3shape(geom)
-    overlap = h3.h3shape_to_cells_experimental(shape, resolution, contain="overlap")
-    full = set(h3.h3shape_to_cells_experimental(shape, resolution, contain="full"))
-    cells = np.array([h3.str_to_int(c) for c in overlap], dtype=np.int64)
+        return PolygonSpread(empty, [], np.zeros(0))
+    # 1. Cells per polygon: those whose centre it holds (H3's polygon fill) and, near its edge, the
+    #    cells of points sampled along the edge and their neighbours (exact shares come in step 2).
+    source, cells, edge = _candidate_cells(geoms_wgs84, resolution)
+    # 2. The share of each edge cell inside its polygon, all intersections at once in metres.
     fractions = np.ones(cells.size, dtype=np.float64)
-    edge = np.array([c not in full for c in overlap], dtype=bool)
-    geom_m = _metric(geom)
+    polys_m = np.asarray(_metric_all(geoms_wgs84), dtype=object)
+    areas_m2 = shapely.area(polys_m)
     if edge.any():
-        hexes = [hexagon_metric(int(c)) for c in cells[edge]]
-        hex_areas = shapely.area(hexes)
-        inter = shapely.area(shapely.intersection(hexes, geom_m))
-        fractions[edge] = np.clip(inter / hex_areas, 0.0, 1.0)
+        unique, inverse = np.unique(cells[edge], return_inverse=True)
+        hexes = hexagons_metric(unique)
+        inter = shapely.area(shapely.intersection(hexes[inverse], polys_m[source[edge]]))
+        fractions[edge] = np.clip(inter / shapely.area(hexes)[inverse], 0.0, 1.0)
     keep = fractions > 0.0
-    return cells[keep], fractions[keep], float(geom_m.area)
+    source, cells, fractions = source[keep], cells[keep], fractions[keep]
+    # A polygon too thin to measure: its people go to the cell of a point on it.
+    lost = np.setdiff1d(np.arange(n), source)
+    if lost.size:
+        points = [geoms_wgs84[int(i)].representative_point() for i in lost]
+        source = np.concatenate([source, lost.astype(np.int64)])
+        cells = np.concatenate(
+            [cells, latlng_cells([p.x for p in points], [p.y for p in points], resolution)]
+        )
+        fractions = np.concatenate([fractions, np.ones(lost.size)])
+    # 3. Weights: overlap area (areal weighting) or overlap share × the cell's weight (dasymetric).
+    unique_cells, cell_index = np.unique(cells, return_inverse=True)
+    cell_area = np.array([h3.api.basic_int.cell_area(int(c), unit="m^2") for c in unique_cells])
+    area_w = fractions * cell_area[cell_index]
+    weight = area_w
+    by_area: list[int] = []
+    if cell_weights is not None:
+        w = np.clip(cell_weights.reindex(unique_cells).fillna(0.0).to_numpy(dtype=np.float64), 0.0, None)
+        dasy = fractions * w[cell_index]
+        dasy_sum = np.bincount(source, weights=dasy, minlength=n)
+        no_weight = dasy_sum[source] <= 0
+        weight = np.where(no_weight, area_w, dasy)
+        by_area = sorted(set(source[no_weight].tolist()))
+    totals = np.bincount(source, weights=weight, minlength=n)
+    counts = np.bincount(source, minlength=n)
+    share = np.where(
+        totals[source] > 0, weight / np.where(totals[source] > 0, totals[source], 1.0), 1.0 / counts[source]
+    )
+    covered_area = np.bincount(source, weights=area_w, minlength=n)
+    covered = np.where(areas_m2 > 0, covered_area / np.where(areas_m2 > 0, areas_m2, 1.0), 1.0)
+    return PolygonSpread(_pieces(cells, source, vals, share), by_area, covered)
+
+
+def _metric_all(geoms: Sequence[BaseGeometry]) -> list[BaseGeometry]:
+    """Geometries projected to the metric CRS of Ordos in one call."""
+    return list(gpd.GeoSeries(list(geoms), crs=4326).to_crs(ORDOS_METRIC_CRS))
+
+
+def _candidate_cells(
+    geoms_wgs84: Sequence[BaseGeometry], resolution: int
+) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
+    """(polygon, cell) pairs covering every cell each polygon overlaps, and which pairs need a share.
+
+    A cell wholly inside a polygon has its centre inside, so H3's centre-containment fill finds it. A
+    cell the polygon's edge crosses either holds one of the points sampled along the edge every half
+    cell edge, or neighbours a cell that does; those cells are "edge" pairs whose share step 2 measures
+    (cells only touching from outside get 0 and are dropped). A polygon smaller than a cell is all edge.
+    """
+    spacing_deg = 0.5 * h3.average_hexagon_edge_length(resolution, unit="m") / 111_320.0
+    boundaries = shapely.segmentize(shapely.boundary(np.asarray(geoms_wgs84, dtype=object)), spacing_deg)
+    coords, owner = shapely.get_coordinates(boundaries, return_index=True)
+    sampled = pd.DataFrame({"source": owner, "cell": latlng_cells(coords[:, 0], coords[:, 1], resolution)})
+    sampled = sampled.drop_duplicates()
+    disk = h3.api.basic_int.grid_disk
+    near: dict[int, list[int]] = {}
+    edge_source: list[int] = []
+    edge_cell: list[int] = []
+    for src, cell in zip(sampled["source"].tolist(), sampled["cell"].tolist(), strict=True):
+        ring = near.get(cell)
+        if ring is None:
+            ring = near[cell] = list(disk(cell, 1))
+        edge_source.extend([src] * len(ring))
+        edge_cell.extend(ring)
+    edges = pd.DataFrame({"source": edge_source, "cell": edge_cell}, dtype=np.int64).drop_duplicates()
+    inner_source: list[int] = []
+    inner_cell: list[int] = []
+    fill = h3.api.basic_int.h3shape_to_cells
+    for i, geom in enumerate(geoms_wgs84):
+        for part in getattr(geom, "geoms", [geom]):
+            shape = h3.LatLngPoly(
+                [(y, x) for x, y in part.exterior.coords[:-1]],
+                *[[(y, x) for x, y in hole.coords[:-1]] for hole in part.interiors],
+            )
+            found = fill(shape, resolution)
+            inner_source.extend([i] * len(found))
+            inner_cell.extend(found)
+    inner = pd.DataFrame({"source": inner_source, "cell": inner_cell}, dtype=np.int64).drop_duplicates()
+    inner = inner.merge(edges, how="left", indicator=True)
+    inner = inner.loc[inner["_merge"] == "left_only", ["source", "cell"]]
+    source = np.concatenate([inner["source"].to_numpy(np.int64), edges["source"].to_numpy(np.int64)])
+    cells = np.concatenate([inner["cell"].to_numpy(np.int64), edges["cell"].to_numpy(np.int64)])
+    edge = np.concatenate([np.zeros(len(inner), dtype=bool), np.ones(len(edges), dtype=bool)])
+    order = np.lexsort((cells, source))
+    return source[order], cells[order], edge[order]
