@@ -28,8 +28,9 @@ from sqlalchemy.exc import IntegrityError
 from geo import io as gio
 from geo.boundaries import BOUNDARY_COLUMNS, BoundaryResult
 from geo.demand import DEFAULT_RESOLUTION, DEMAND_COLUMNS, DemandResult, patch_cells
+from geo.demand_tables import boundary_polygons, boundary_versions, demand_cells, demand_versions
 from geo.errors import ConflictError, DataError, NotFoundError
-from geo.store import _now, metadata, sha256_bytes
+from geo.store import _now, sha256_bytes
 
 __all__ = [
     "DEMAND_MODES",
@@ -39,88 +40,6 @@ __all__ = [
 ]
 
 DEMAND_MODES: Final[tuple[str, ...]] = ("replace", "patch")
-
-demand_versions = sa.Table(
-    "demand_versions",
-    metadata,
-    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("created_at", sa.Text, nullable=False),
-    sa.Column("user_name", sa.Text, nullable=False),
-    sa.Column("action", sa.Text, nullable=False),  # init | import | restore
-    sa.Column("file_name", sa.Text, nullable=False, server_default=""),
-    sa.Column("sha256", sa.Text, nullable=False, server_default=""),
-    sa.Column("mode", sa.Text, nullable=False, server_default=""),  # replace | patch | ""
-    sa.Column("kind", sa.Text, nullable=False, server_default=""),  # sample | raster | polygons | points
-    sa.Column("crs", sa.Text, nullable=False, server_default=""),
-    sa.Column("resolution", sa.Integer, nullable=False),
-    sa.Column("restored_from", sa.Integer, nullable=True),
-    sa.Column("cells", sa.Integer, nullable=False),
-    sa.Column("pop_total", sa.BigInteger, nullable=False),
-    sa.Column("pop_60plus", sa.BigInteger, nullable=False),
-    sa.Column("pop_0_3", sa.BigInteger, nullable=False),
-    sa.Column("modelled_people", sa.BigInteger, nullable=False),
-    sa.Column("people_outside", sa.Float, nullable=False, server_default="0"),
-    sa.Column("note", sa.Text, nullable=False, server_default=""),
-)
-
-demand_cells = sa.Table(
-    "demand_cells",
-    metadata,
-    sa.Column(
-        "version", sa.Integer, sa.ForeignKey("demand_versions.version", ondelete="CASCADE"), primary_key=True
-    ),
-    sa.Column("cell_id", sa.Text, primary_key=True),
-    sa.Column("lon", sa.Float, nullable=False),
-    sa.Column("lat", sa.Float, nullable=False),
-    sa.Column("adcode", sa.Integer, nullable=False),
-    sa.Column("township_code", sa.Text, nullable=False, server_default=""),
-    sa.Column("settlement", sa.Text, nullable=False, server_default=""),
-    sa.Column("pop_total", sa.BigInteger, nullable=False),
-    sa.Column("pop_60plus", sa.BigInteger, nullable=False),
-    sa.Column("pop_0_3", sa.BigInteger, nullable=False),
-    sa.Column("modelled_people", sa.BigInteger, nullable=False, server_default="0"),
-)
-
-boundary_versions = sa.Table(
-    "boundary_versions",
-    metadata,
-    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("created_at", sa.Text, nullable=False),
-    sa.Column("user_name", sa.Text, nullable=False),
-    sa.Column("action", sa.Text, nullable=False),  # import | restore
-    sa.Column("level", sa.Text, nullable=False),
-    sa.Column("file_name", sa.Text, nullable=False, server_default=""),
-    sa.Column("sha256", sa.Text, nullable=False, server_default=""),
-    sa.Column("crs", sa.Text, nullable=False, server_default=""),
-    sa.Column("name_column", sa.Text, nullable=False, server_default=""),
-    sa.Column("code_column", sa.Text, nullable=False, server_default=""),
-    sa.Column("restored_from", sa.Integer, nullable=True),
-    sa.Column("features", sa.Integer, nullable=False),
-    sa.Column("note", sa.Text, nullable=False, server_default=""),
-)
-
-boundary_polygons = sa.Table(
-    "boundary_polygons",
-    metadata,
-    sa.Column(
-        "version",
-        sa.Integer,
-        sa.ForeignKey("boundary_versions.version", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    sa.Column("code", sa.Text, primary_key=True),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("adcode", sa.Integer, nullable=False),
-    sa.Column("area_km2", sa.Float, nullable=False),
-    sa.Column("geometry_wkt", sa.Text, nullable=False),  # WGS84 (EPSG:4326)
-)
-
-LAYER_TABLES: Final[tuple[sa.Table, ...]] = (
-    demand_versions,
-    demand_cells,
-    boundary_versions,
-    boundary_polygons,
-)
 
 SAMPLE_NOTE: Final[str] = "modelled sample shipped in datasets/ (not real records)"
 
@@ -218,16 +137,13 @@ class LayerStore:
     Parameters
     ----------
     engine
-        The store's engine (``FacilityStore.engine``).
-    create
-        Create the layer tables if they do not exist yet.
+        The store's engine (``FacilityStore.engine``), whose schema ``geo.migrate`` has brought to the
+        newest revision (``open_store`` does).
     """
 
-    def __init__(self, engine: Engine, *, create: bool = True) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writer = engine.execution_options(carecircle_write=True)
-        if create:
-            metadata.create_all(engine, tables=list(LAYER_TABLES))
 
     # --- demand: reading ------------------------------------------------------------------------
 
@@ -621,15 +537,9 @@ def _conflict(base_version: int | None, current: int | None) -> ConflictError:
     return ConflictError(msg)
 
 
-_READY: set[str] = set()
-
-
 def layer_store(engine: Engine) -> LayerStore:
-    """The :class:`LayerStore` of an engine (its tables are created once per process)."""
-    key = engine.url.render_as_string(hide_password=False)
-    store = LayerStore(engine, create=key not in _READY)
-    _READY.add(key)
-    return store
+    """The :class:`LayerStore` of an engine."""
+    return LayerStore(engine)
 
 
 def layers_key(engine: Engine) -> str:

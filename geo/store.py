@@ -408,3 +408,7 @@ def open_store(url: str | None = None, *, create: bool = True) -> FacilityStore:
     if create:
         store.init_from_datasets()
     return store
+
+
+# The demand and township layers' tables (``geo.demand_store``) are part of the same schema.
+from geo import demand_tables as _demand_tables  # noqa: E402, F401

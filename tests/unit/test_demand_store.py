@@ -13,10 +13,18 @@ from geo.boundaries import validate_boundaries
 from geo.demand import DemandSettings, validate_demand
 from geo.demand_store import layer_store, load_layers
 from geo.errors import ConflictError, DataError, NotFoundError
-from geo.store import FacilityStore
+from geo.store import FacilityStore, open_store
 from tests.unit._demand_files import DONGSHENG_BOX, KANGBASHI_BOX, polygons_frame, raster_over, vector_bytes
 
 DONGSHENG = 150602
+
+
+@pytest.fixture
+def store(any_db_url: str):
+    """A store on SQLite and on PostgreSQL, holding the shipped sample as facility version 1."""
+    s = open_store(any_db_url)
+    yield s
+    s.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +136,45 @@ def test_a_stale_preview_conflicts(store, dongsheng_raster) -> None:
     assert [v.version for v in layers.demand_history()] == [2, 1]
     with pytest.raises(NotFoundError):
         layers.restore_demand(9, user_name="a")
+
+
+def test_gis_views_show_the_newest_layers_with_geometry(
+    pg_url: str, dongsheng_raster, tmp_path: Path
+) -> None:
+    import sqlalchemy as sa
+    from shapely.geometry import box
+
+    store = open_store(pg_url)
+    try:
+        layers = layer_store(store.engine)
+        result, total = dongsheng_raster
+        layers.publish_demand(result, mode="replace", user_name="gis", base_version=None)
+        towns = gpd.GeoDataFrame(
+            {"name": ["东城街道"], "code": ["150602901"]}, geometry=[box(*DONGSHENG_BOX)], crs=4326
+        )
+        checked = validate_boundaries(vector_bytes(towns, "geojson", tmp_path), file_name="t.geojson")
+        layers.publish_boundaries(checked, user_name="gis", base_version=None)
+        with store.engine.connect() as conn:
+            has_postgis = conn.execute(
+                sa.text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")
+            ).scalar()
+            row = conn.execute(
+                sa.text("SELECT count(*), sum(pop_total), min(version) FROM gis_demand_cells")
+            ).one()
+            assert row == (len(result.cells), round(total), 2)
+            town = conn.execute(sa.text("SELECT code, name FROM gis_townships")).one()
+            assert tuple(town) == ("150602901", "东城街道")
+            if has_postgis:
+                srid = conn.execute(sa.text("SELECT DISTINCT ST_SRID(geom) FROM gis_demand_cells")).scalar()
+                kind = conn.execute(sa.text("SELECT GeometryType(geom) FROM gis_townships")).scalar()
+                inside = conn.execute(
+                    sa.text(
+                        "SELECT count(*) FROM gis_demand_cells c JOIN gis_townships t ON ST_Within(c.geom, t.geom)"
+                    )
+                ).scalar()
+                assert srid == 4326 and kind == "MULTIPOLYGON" and 0 < inside <= row[0]
+    finally:
+        store.engine.dispose()
 
 
 def test_boundaries_publish_restore_and_assign_cells(store, tmp_path: Path) -> None:
