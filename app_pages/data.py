@@ -18,7 +18,11 @@ data_ui.login_gate(store)  # stops here until data staff log in
 basemap = widgets.basemap_picker()
 data_ui.show_flash()
 
-tab_import, tab_history, tab_layers = st.tabs([t("tab_import"), t("tab_history"), t("tab_layers")])
+# A keyed tab bar keeps its tab when a message above it comes and goes; the population tab is drawn
+# only while open (it is the heaviest).
+tab_import, tab_history, tab_layers = st.tabs(
+    [t("tab_import"), t("tab_history"), t("tab_layers")], key=state.DATA_TAB, on_change="rerun"
+)
 
 with tab_import:
     st.subheader(t("templates_title"))
@@ -66,6 +70,7 @@ with tab_history:
     data_ui.history_section(store)
 
 with tab_layers:
-    demand_ui.layers_tab(store, basemap=basemap)
+    if tab_layers.open:
+        demand_ui.layers_tab(store, basemap=basemap)
 
 st.caption(t("data_version", version=store.current_version()))

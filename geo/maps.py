@@ -462,8 +462,10 @@ def add_townships(
     group = folium.FeatureGroup(name="townships", control=False)
     style = {"color": "#6a3d9a", "weight": 1.0, "dashArray": "4 3", "fill": False}
     for row in townships.itertuples(index=False):
+        # About 30 m of detail is plenty for an outline and keeps a city's townships light to send.
+        outline = shapely.simplify(row.geometry, 0.0003, preserve_topology=True)
         folium.GeoJson(
-            _geojson_of(_shift_geom(row.geometry, basemap)),
+            _geojson_of(_shift_geom(outline, basemap)),
             style_function=lambda _f, s=style: s,
             tooltip=folium.Tooltip(f"{esc(row.name)} ({esc(row.code)})"),
         ).add_to(group)

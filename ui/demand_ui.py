@@ -166,7 +166,10 @@ def demand_section(store: FacilityStore, *, basemap: str) -> None:
             key=state.DEMAND_HOUSEHOLD,
         )
     weights = st.file_uploader(
-        t("demand_weights"), type=["tif", "tiff", "geojson", "json", "gpkg", "zip"], key=state.DEMAND_WEIGHTS
+        t("demand_weights"),
+        type=["tif", "tiff", "geojson", "json", "gpkg", "zip"],
+        key=state.DEMAND_WEIGHTS,
+        max_upload_size=UPLOAD_LIMITS.max_bytes // (1024 * 1024),
     )
     if uploaded is None:
         st.session_state.pop(state.DEMAND_STAGED, None)
@@ -192,7 +195,7 @@ def demand_section(store: FacilityStore, *, basemap: str) -> None:
             weights.getvalue() if weights is not None else None,
             weights.name if weights is not None else "",
         )
-    st.subheader(t("report_title"))
+    st.subheader(t("demand_report_title"))
     st.caption(
         t(
             "demand_read",
@@ -272,7 +275,7 @@ def demand_preview(store: FacilityStore, result: DemandResult, *, mode: str, bas
     except CareCircleError as exc:
         st.error(md_escape(exc))
         return
-    st.subheader(t("preview_title"))
+    st.subheader(t("demand_preview_title"))
     cols = st.columns(3)
     cols[0].metric(t("demand_metric_cells"), f"{len(after):,}", delta=f"{len(after) - len(now):+,}")
     cols[1].metric(

@@ -80,6 +80,12 @@ def layers() -> DemandLayers | None:
     return _layers(data_version())
 
 
+def boundaries() -> gpd.GeoDataFrame | None:
+    """Imported township polygons (``code, name, adcode, area_km2, geometry``), or None."""
+    current = layers()
+    return current.boundaries if current is not None else None
+
+
 def townships() -> pd.DataFrame:
     """Township codes and names (``code, name, adcode``): imported boundaries' first, then the
     statistics list's."""

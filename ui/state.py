@@ -38,6 +38,7 @@ COV_DISTRICT: Final = "cov_district"
 COV_LAYERS: Final = "cov_layers"
 
 # 数据管理 · Data (behind the login)
+DATA_TAB: Final = "data_tab"  # the data page's open tab (its label)
 DATA_USER: Final = "data_user"  # name of the logged-in data staff account, or absent
 DATA_LOGIN_FORM: Final = "data_login_form"
 DATA_LOGOUT: Final = "data_logout"

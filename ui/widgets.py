@@ -116,13 +116,15 @@ def data_sources(block: dict[str, Any], *, shown: tuple[str, ...]) -> None:
         else:
             modelled = t("sources_yes")
         version = entry.get("version")
+        published = str(entry.get("published_at") or "")
+        if published:
+            source = t("sources_published_at", source=source, when=published.replace("T", " ")[:16] + " UTC")
         rows.append(
             {
                 t("sources_layer"): t(f"data_layer_{name}").split("(")[0],
                 t("sources_version"): "–" if version in (None, 0) else str(version)[:12],
                 t("sources_source"): source,
                 t("sources_modelled"): modelled,
-                t("sources_published"): str(entry.get("published_at") or "–"),
             }
         )
     with st.expander(t("sources_title"), icon=":material/info:"):

@@ -55,11 +55,6 @@ def _upload(at: AppTest, data: bytes, name: str = "bureau.csv") -> AppTest:
     return at
 
 
-def _facility_uploaders(at: AppTest) -> list[object]:
-    """The facility file uploaders (the population and townships tab has its own)."""
-    return [u for u in at.file_uploader if str(u.key).startswith(state.DATA_UPLOAD)]
-
-
 def _metrics(at: AppTest) -> dict[str, int]:
     return {m.label: int(m.value) for m in at.metric}
 
@@ -105,7 +100,7 @@ def test_login_shows_import_widgets_and_logout_hides_them(
 ) -> None:
     at = _login(app(PAGE))
     assert at.session_state[state.DATA_USER] == USER
-    assert len(_facility_uploaders(at)) == 1
+    assert len(at.file_uploader) == 1
     assert at.radio(key=state.DATA_CRS).options == ["WGS84(GPS、OSM)", "GCJ-02(高德、腾讯)", "BD-09(百度)"]
     assert at.radio(key=state.DATA_MODE).value == "upsert"
     assert len(at.dataframe) == 2  # history and the facilities of the newest version
@@ -200,7 +195,7 @@ def test_publish_after_someone_else_is_refused_then_repreviewed(
     assert any("未发布" in e.value and "版本 2" in e.value for e in at.error)
     assert editor.current_version() == 2  # nothing written by the refused publish
     assert at.button(key=state.DATA_PUBLISH).disabled  # stale preview: re-preview first
-    assert len(_facility_uploaders(at)) == 1 and _metrics(at)["新增"] == 1  # the file is kept
+    assert len(at.file_uploader) == 1 and _metrics(at)["新增"] == 1  # the file is kept
     at.button(key=state.DATA_REPREVIEW).click().run()
     assert at.session_state[state.DATA_PLAN]["plan"].base_version == 2
     assert not at.button(key=state.DATA_PUBLISH).disabled

@@ -31,6 +31,10 @@ def _login(at: AppTest) -> AppTest:
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()
     assert not at.exception, [e.message for e in at.exception]
+    assert not [u for u in at.file_uploader if str(u.key).startswith(state.DEMAND_UPLOAD)]  # drawn when open
+    at.session_state[state.DATA_TAB] = "人口与乡镇边界"  # what a click on the tab does
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
     return at
 
 
