@@ -9,7 +9,7 @@ import streamlit as st
 
 from geo.importer import IMPORT_MODES
 from geo.validate import LIMITS_EN, LIMITS_ZH, MAX_BYTES
-from ui import data_preview, data_quality, data_ui, loaders, state, widgets
+from ui import data_preview, data_quality, data_ui, demand_ui, loaders, state, widgets
 from ui.i18n import current_lang, labels_for, t
 
 CRS_CODES = ("wgs84", "gcj02", "bd09")
@@ -21,7 +21,13 @@ data_ui.login_gate(store)  # stops here until data staff log in
 basemap = widgets.basemap_picker()
 data_ui.show_flash()
 
-tab_import, tab_quality, tab_history = st.tabs([t("tab_import"), t("tab_quality"), t("tab_history")])
+# A keyed tab bar keeps its tab when a message above it comes and goes; the population tab is drawn
+# only while open (it is the heaviest).
+tab_import, tab_quality, tab_history, tab_layers = st.tabs(
+    [t("tab_import"), t("tab_quality"), t("tab_history"), t("tab_layers")],
+    key=state.DATA_TAB,
+    on_change="rerun",
+)
 
 with tab_import:
     st.subheader(t("templates_title"))
@@ -72,5 +78,9 @@ with tab_quality:
 with tab_history:
     st.subheader(t("history_title"))
     data_ui.history_section(store)
+
+with tab_layers:
+    if tab_layers.open:
+        demand_ui.layers_tab(store, basemap=basemap)
 
 st.caption(t("data_version", version=store.current_version()))

@@ -184,7 +184,8 @@ class FacilityStore:
             return self._rows(conn, version)
 
     def data_version(self) -> str:
-        """A key that changes whenever the published data change (for caches).
+        """A key that changes whenever the published data change (for caches): facilities, and the
+        demand and township layers (``geo.demand_store.layers_key``).
 
         One indexed query (the newest row of ``versions`` by primary key), cheap enough to run on
         every page view, so that every app server sharing the database sees a new version at its next
@@ -197,7 +198,10 @@ class FacilityStore:
                 .order_by(versions.c.version.desc())
                 .limit(1)
             ).first()
-        return f"{self.url}#v{row[0]}@{row[1]}" if row is not None else f"{self.url}#empty"
+        from geo.demand_store import layers_key
+
+        base = f"{self.url}#v{row[0]}@{row[1]}" if row is not None else f"{self.url}#empty"
+        return f"{base}#{layers_key(self.engine)}"
 
     def history(self) -> list[VersionInfo]:
         """Every version's audit line, newest first."""
@@ -443,3 +447,7 @@ def open_store(url: str | None = None, *, create: bool = True) -> FacilityStore:
     if create:
         store.init_from_datasets()
     return store
+
+
+# The demand and township layers' tables (``geo.demand_store``) are part of the same schema.
+from geo import demand_tables as _demand_tables  # noqa: E402, F401

@@ -145,6 +145,120 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "tab_import": {"zh": "导入数据", "en": "Import"},
     "tab_history": {"zh": "历史版本", "en": "History"},
     "tab_quality": {"zh": "数据质量", "en": "Data quality"},
+    "tab_layers": {"zh": "人口与乡镇边界", "en": "Population & townships"},
+    "demand_title": {"zh": "人口需求", "en": "Population (demand)"},
+    "demand_intro": {
+        "zh": "导入本市的人口数据,替换模拟样本:人口栅格(GeoTIFF,如 WorldPop、GHSL,任意坐标系)、带人口数的面"
+        "(社区/村界,GeoJSON、GeoPackage 或压缩的 Shapefile)或小区点(CSV,常住人口或户数 × 户均人口)。"
+        "人口会汇总到 H3 六边形网格;鄂尔多斯以外的人口会被裁除并列出。",
+        "en": "Load the city's own population in place of the modelled sample: a population raster (GeoTIFF such "
+        "as WorldPop or GHSL, any CRS), polygons with counts (community/village boundaries as GeoJSON, "
+        "GeoPackage or a zipped Shapefile) or points (CSV of residential compounds with residents, or households "
+        "× household size). People are summed into H3 hexagon cells; people outside Ordos are clipped off and listed.",
+    },
+    "demand_now_sample": {
+        "zh": "当前需求:模拟样本({cells} 个网格,{people} 人)。",
+        "en": "Demand now: the modelled sample ({cells} cells, {people} people).",
+    },
+    "demand_now": {
+        "zh": "当前需求:版本 {version},{file}({cells} 个网格,{people} 人,其中模拟 {modelled})。",
+        "en": "Demand now: version {version}, {file} ({cells} cells, {people} people, {modelled} modelled).",
+    },
+    "demand_upload": {"zh": "选择人口文件", "en": "Choose a population file"},
+    "demand_upload_help": {
+        "zh": "GeoTIFF、GeoJSON、GeoPackage、压缩的 Shapefile(.zip)或 CSV;不超过 100 MB,更大的文件请用命令行导入。",
+        "en": "GeoTIFF, GeoJSON, GeoPackage, zipped Shapefile (.zip) or CSV; up to 100 MB (larger files: use the "
+        "command line).",
+    },
+    "demand_crs": {"zh": "坐标系", "en": "Coordinate system"},
+    "demand_crs_file": {"zh": "按文件声明(CSV 为 WGS84)", "en": "As the file says (CSV: WGS84)"},
+    "demand_crs_wgs84": {"zh": "WGS84(GPS、OSM)", "en": "WGS84 (GPS, OSM)"},
+    "demand_crs_gcj02": {"zh": "GCJ-02(高德、腾讯)", "en": "GCJ-02 (AutoNavi, Tencent)"},
+    "demand_crs_bd09": {"zh": "BD-09(百度)", "en": "BD-09 (Baidu)"},
+    "demand_crs_epsg": {"zh": "EPSG 编号", "en": "EPSG code"},
+    "demand_epsg": {"zh": "EPSG 编号(如 4490、32649)", "en": "EPSG code (e.g. 4490, 32649)"},
+    "demand_resolution": {"zh": "网格大小(H3 分辨率)", "en": "Cell size (H3 resolution)"},
+    "demand_res_8": {"zh": "8(约 0.74 km²)", "en": "8 (about 0.74 km²)"},
+    "demand_res_9": {"zh": "9(约 0.11 km²)", "en": "9 (about 0.11 km²)"},
+    "demand_res_10": {"zh": "10(约 0.015 km²)", "en": "10 (about 0.015 km²)"},
+    "demand_mode_replace": {"zh": "替换整个图层", "en": "Replace the whole layer"},
+    "demand_mode_patch": {"zh": "只替换文件覆盖的范围", "en": "Replace only where the file covers"},
+    "demand_count": {
+        "zh": "人口列(栅格:波段号;留空自动识别)",
+        "en": "Population column (raster: band; blank: recognised)",
+    },
+    "demand_age60": {"zh": "60 岁以上列(可选)", "en": "Aged 60+ column (optional)"},
+    "demand_age03": {"zh": "0–3 岁列(可选)", "en": "Aged 0–3 column (optional)"},
+    "demand_household": {
+        "zh": "户均人口(只给户数时;0 表示不用)",
+        "en": "People per household (when only households are given; 0: none)",
+    },
+    "demand_weights": {
+        "zh": "权重文件(可选,仅面文件):人口/建成区栅格或建筑面,按权重而非面积分配",
+        "en": "Weights (optional, polygons only): a population or built-up raster, or buildings, to spread by "
+        "instead of by area",
+    },
+    "demand_checking": {"zh": "正在检查文件……", "en": "Checking the file…"},
+    "demand_read": {
+        "zh": "{file}:{kind},坐标系 {crs},文件人口 {people},鄂尔多斯以外 {outside}。",
+        "en": "{file}: {kind}, CRS {crs}, {people} people in the file, {outside} outside Ordos.",
+    },
+    "demand_where": {"zh": "位置", "en": "Where"},
+    "demand_report_title": {"zh": "检查结果", "en": "Check report"},
+    "demand_preview_title": {"zh": "发布前预览", "en": "Preview before publishing"},
+    "demand_col_district": {"zh": "旗区", "en": "District"},
+    "demand_col_now": {"zh": "现有人口", "en": "People now"},
+    "demand_col_file": {"zh": "文件人口", "en": "People in file"},
+    "demand_col_cells_people": {"zh": "网格人口", "en": "People in cells"},
+    "demand_col_60plus": {"zh": "60 岁以上", "en": "Aged 60+"},
+    "demand_col_0_3": {"zh": "0–3 岁", "en": "Aged 0–3"},
+    "demand_col_cells": {"zh": "网格数", "en": "Cells"},
+    "demand_col_ages": {"zh": "年龄组来源", "en": "Age groups from"},
+    "demand_col_kind": {"zh": "类型", "en": "Kind"},
+    "demand_ages_file": {"zh": "文件", "en": "file"},
+    "demand_ages_census": {"zh": "普查比例", "en": "census shares"},
+    "demand_ages_mixed": {"zh": "文件+普查比例", "en": "file + census shares"},
+    "demand_metric_cells": {"zh": "网格", "en": "Cells"},
+    "demand_metric_people": {"zh": "人口", "en": "People"},
+    "demand_metric_modelled": {"zh": "模拟样本占比", "en": "Modelled share"},
+    "demand_map_title": {"zh": "新的人口网格({n} 个)", "en": "The new population cells ({n})"},
+    "demand_legend": {"zh": "每格人口", "en": "People per cell"},
+    "demand_unit": {"zh": "人", "en": "people"},
+    "demand_publish": {"zh": "发布为需求版本 {version}", "en": "Publish as demand version {version}"},
+    "demand_published": {
+        "zh": "已发布需求版本 {version}:{cells} 个网格,{people} 人。",
+        "en": "Published demand version {version}: {cells} cells, {people} people.",
+    },
+    "demand_history_none": {
+        "zh": "尚未导入人口数据;当前需求为模拟样本。",
+        "en": "No population imported yet; the demand is the modelled sample.",
+    },
+    "boundaries_title": {"zh": "乡镇边界", "en": "Township boundaries"},
+    "boundaries_now_none": {
+        "zh": "尚未导入乡镇边界;按乡镇统计时使用模拟的乡镇驻地。",
+        "en": "No township boundaries yet; tables by township use the modelled township seats.",
+    },
+    "boundaries_now": {
+        "zh": "当前乡镇边界:版本 {version},{file}({n} 个乡镇)。",
+        "en": "Township boundaries now: version {version}, {file} ({n} townships).",
+    },
+    "boundaries_upload": {
+        "zh": "选择乡镇边界文件(GeoJSON、GeoPackage 或压缩的 Shapefile)",
+        "en": "Choose a township boundary file (GeoJSON, GeoPackage or zipped Shapefile)",
+    },
+    "boundaries_name_column": {"zh": "名称列(留空自动识别)", "en": "Name column (blank: recognised)"},
+    "boundaries_code_column": {"zh": "代码列(可选)", "en": "Code column (optional)"},
+    "boundaries_read": {
+        "zh": "{file}:{n} 个乡镇,名称列 {name},代码列 {code}。",
+        "en": "{file}: {n} townships, name column {name}, code column {code}.",
+    },
+    "boundaries_col_n": {"zh": "乡镇数", "en": "Townships"},
+    "boundaries_col_area": {"zh": "面积(km²)", "en": "Area (km²)"},
+    "boundaries_publish": {"zh": "发布为边界版本 {version}", "en": "Publish as boundary version {version}"},
+    "boundaries_published": {
+        "zh": "已发布乡镇边界版本 {version}({n} 个乡镇)。",
+        "en": "Published township boundary version {version} ({n} townships).",
+    },
     "templates_title": {"zh": "1. 下载模板", "en": "1. Download a template"},
     "templates_help": {
         "zh": "模板含中英文表头说明和示例行(导入前请删除示例行)。表头可用中文或英文,顺序不限。",
@@ -351,11 +465,36 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Not restored: the data were just updated by someone else; try again.",
     },
     "modelled_note": {
-        "zh": "注意:当前设施与人口为**模拟样本数据**(按2020年人口普查等公开资料建模),并非真实记录;"
+        "zh": "注意:当前{layers}为**模拟样本数据**(按2020年人口普查等公开资料建模),并非真实记录;"
         "导入真实数据后将自动替换。",
-        "en": "Note: facilities and population are a **modelled sample** (built from the 2020 census "
-        "and other public data), not real records, until real data are loaded.",
+        "en": "Note: the {layers} shown are a **modelled sample** (built from the 2020 census and other "
+        "public data), not real records, until real data are loaded.",
     },
+    "data_layer_facilities": {"zh": "设施", "en": "facilities"},
+    "data_layer_demand": {"zh": "人口需求", "en": "population (demand)"},
+    "data_layer_demand_part": {"zh": "人口需求(其中 {share})", "en": "population (demand; {share} of it)"},
+    "data_layer_boundaries": {"zh": "乡镇(模拟的乡镇驻地)", "en": "townships (modelled seats)"},
+    "data_layer_network": {"zh": "路网", "en": "road network"},
+    "data_layer_join": {"zh": "、", "en": ", "},
+    "sources_title": {"zh": "数据来源", "en": "Data sources"},
+    "sources_layer": {"zh": "图层", "en": "Layer"},
+    "sources_version": {"zh": "版本", "en": "Version"},
+    "sources_source": {"zh": "来源", "en": "Source"},
+    "sources_modelled": {"zh": "模拟数据", "en": "Modelled"},
+    "sources_yes": {"zh": "是", "en": "yes"},
+    "sources_part": {"zh": "部分({share})", "en": "in part ({share})"},
+    "sources_no": {"zh": "否", "en": "no"},
+    "sources_sample": {"zh": "模拟样本(datasets/)", "en": "modelled sample (datasets/)"},
+    "sources_seats": {
+        "zh": "模拟的乡镇驻地(datasets/townships_modelled.csv)",
+        "en": "modelled township seats (datasets/townships_modelled.csv)",
+    },
+    "sources_no_network": {"zh": "未导入路网(直线距离模型)", "en": "no road network (straight-line model)"},
+    "sources_demand_detail": {
+        "zh": "{source}({kind};H3 分辨率 {resolution};{cells} 个网格;{people} 人)",
+        "en": "{source} ({kind}; H3 resolution {resolution}; {cells} cells; {people} people)",
+    },
+    "sources_published_at": {"zh": "{source} · 发布于 {when}", "en": "{source} · published {when}"},
     "data_version": {"zh": "数据版本 {version}", "en": "Data version {version}"},
     "basemap": {"zh": "底图", "en": "Basemap"},
     "basemap_osm": {"zh": "OpenStreetMap(WGS84)", "en": "OpenStreetMap (WGS84)"},

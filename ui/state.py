@@ -38,6 +38,7 @@ COV_DISTRICT: Final = "cov_district"
 COV_LAYERS: Final = "cov_layers"
 
 # 数据管理 · Data (behind the login)
+DATA_TAB: Final = "data_tab"  # the data page's open tab (its label)
 DATA_USER: Final = "data_user"  # name of the logged-in data staff account, or absent
 DATA_LOGIN_FORM: Final = "data_login_form"
 DATA_LOGIN_NAME: Final = "data_login_name"
@@ -67,3 +68,29 @@ DATA_RESTORE: Final = "data_restore"
 DATA_RESTORE_PENDING: Final = "data_restore_pending"  # version awaiting confirmation, or None
 DATA_RESTORE_YES: Final = "data_restore_yes"
 DATA_RESTORE_NO: Final = "data_restore_no"
+
+# 数据管理 · Data: population (demand) and township boundaries
+DEMAND_UPLOAD: Final = "demand_upload"  # key prefix of the uploader (suffixed by DEMAND_UPLOAD_SEQ)
+DEMAND_UPLOAD_SEQ: Final = "demand_upload_seq"
+DEMAND_WEIGHTS: Final = "demand_weights"
+DEMAND_CRS: Final = "demand_crs"
+DEMAND_EPSG: Final = "demand_epsg"
+DEMAND_RESOLUTION: Final = "demand_resolution"
+DEMAND_MODE: Final = "demand_mode"
+DEMAND_COUNT: Final = "demand_count_column"
+DEMAND_AGE60: Final = "demand_age60_column"
+DEMAND_AGE03: Final = "demand_age0_3_column"
+DEMAND_HOUSEHOLD: Final = "demand_household_size"
+DEMAND_STAGED: Final = "demand_staged"  # the checked file and the demand version it was previewed on
+DEMAND_PUBLISH: Final = "demand_publish"
+DEMAND_RESTORE_PICK: Final = "demand_restore_pick"
+DEMAND_RESTORE: Final = "demand_restore"
+BOUNDARY_UPLOAD: Final = "boundary_upload"
+BOUNDARY_UPLOAD_SEQ: Final = "boundary_upload_seq"
+BOUNDARY_NAME: Final = "boundary_name_column"
+BOUNDARY_CODE: Final = "boundary_code_column"
+BOUNDARY_CRS: Final = "boundary_crs"
+BOUNDARY_STAGED: Final = "boundary_staged"
+BOUNDARY_PUBLISH: Final = "boundary_publish"
+BOUNDARY_RESTORE_PICK: Final = "boundary_restore_pick"
+BOUNDARY_RESTORE: Final = "boundary_restore"
