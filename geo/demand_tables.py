@@ -1,7 +1,7 @@
 """The tables of the demand and township layers (``geo.demand_store`` reads and writes them).
 
 Part of the store's schema: they live on ``geo.store.metadata`` (``geo.store`` imports this module),
-and revision ``0002`` of ``geo/migrations`` creates them.
+and revision ``0003`` of ``geo/migrations`` creates them.
 """
 
 from __future__ import annotations
