@@ -19,7 +19,14 @@ from geo.errors import CareCircleError
 from geo.store import database_url, open_store
 
 # Command groups, each a module with ``register(subparsers)``.
-COMMAND_MODULES = ("geo.cli_network", "geo.cli_coverage", "geo.cli_data", "geo.cli_siting", "geo.cli_db")
+COMMAND_MODULES = (
+    "geo.cli_network",
+    "geo.cli_coverage",
+    "geo.cli_data",
+    "geo.cli_siting",
+    "geo.cli_analyses",
+    "geo.cli_db",
+)
 
 Handler = Callable[[argparse.Namespace], int]
 

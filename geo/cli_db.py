@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from geo import migrate
+from geo import gis, migrate
 from geo.store import FacilityStore, open_store
 
 __all__ = ["register"]
@@ -23,7 +23,7 @@ def _describe(store: FacilityStore) -> str:
 
 def _cmd_upgrade(args: argparse.Namespace) -> int:
     store = open_store(args.database, create=False)
-    result = store.create_schema()
+    result = migrate.upgrade(store.engine, enable_postgis=args.enable_postgis)
     if result.stamped_v1:
         print(
             f"识别到无迁移记录的第 1 版数据库,已标记为 {migrate.V1_REVISION} / recognised a database of "
@@ -53,6 +53,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
     print(f"数据库 database: {_describe(store)}")
     print(f"结构版本 schema revision: {current or '-'} (程序最新 program head: {head}) — {state}")
     print(f"已发布版本 published version: {store.current_version() if current else '-'}")
+    with store.engine.connect() as conn:
+        for note in gis.describe(conn):
+            print(note)
     return 0
 
 
@@ -67,6 +70,11 @@ def register(subparsers: Any) -> None:
             "应用数据库结构迁移。Apply the schema migrations to $DATABASE_URL (or --database). Safe to run "
             "from several machines at once; a database of version 1 is recognised and kept."
         ),
+    )
+    q.add_argument(
+        "--enable-postgis",
+        action="store_true",
+        help="create the PostGIS extension if the database lacks it (needs the right to; docs/gis.md)",
     )
     q.set_defaults(handler=_cmd_upgrade)
     q = sub.add_parser("status", help="schema revision of the database and of the program")
