@@ -1,17 +1,19 @@
-"""``python -m geo db …``: the database itself — schema migrations and status.
+"""``python -m geo db …``: the database itself — schema migrations, status, backups.
 
 ``db upgrade`` applies the migrations in ``geo/migrations`` (SQLite and PostgreSQL); ``init`` and every
 command that opens the store do the same, so running it by hand is for operators who want to see it
-happen (or to upgrade before starting the app servers of a city deployment).
+happen (or to upgrade before starting the app servers of a city deployment). ``db backup`` and
+``db restore-backup`` are documented in ``docs/backup.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-from geo import gis, migrate
-from geo.store import FacilityStore, open_store
+from geo import db, gis, migrate
+from geo.store import FacilityStore, database_url, open_store
 
 __all__ = ["register"]
 
@@ -59,8 +61,32 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from geo import backup
+
+    url = database_url(args.database)
+    info = backup.backup(url, Path(args.file), force=args.force)
+    print(
+        f"已备份 {info.versions} 个版本到 {info.path}({info.bytes:,} 字节) / backed up {info.versions} versions "
+        f"of {db.display_url(url)} to {info.path} ({info.bytes:,} bytes, {info.kind})"
+    )
+    return 0
+
+
+def _cmd_restore_backup(args: argparse.Namespace) -> int:
+    from geo import backup
+
+    url = database_url(args.database)
+    info = backup.restore(url, Path(args.file), replace=args.replace)
+    print(
+        f"已从 {info.path} 恢复 {info.versions} 个版本 / restored {info.versions} versions from {info.path} "
+        f"into {db.display_url(url)}"
+    )
+    return 0
+
+
 def register(subparsers: Any) -> None:
-    """Add ``db upgrade`` and ``db status`` to the ``python -m geo`` parser."""
+    """Add ``db upgrade``, ``db status``, ``db backup`` and ``db restore-backup`` to the parser."""
     p = subparsers.add_parser("db", help="the database: schema migrations, status")
     sub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     q = sub.add_parser(
@@ -79,3 +105,25 @@ def register(subparsers: Any) -> None:
     q.set_defaults(handler=_cmd_upgrade)
     q = sub.add_parser("status", help="schema revision of the database and of the program")
     q.set_defaults(handler=_cmd_status)
+    q = sub.add_parser(
+        "backup",
+        help="write a backup of the store (SQLite: online backup; PostgreSQL: pg_dump)",
+        description=(
+            "备份数据库(全部版本、账户、保存的分析)。Back up the whole store while it is in use: SQLite "
+            "with the online backup API (a .db file), PostgreSQL with pg_dump --format=custom (a .dump file)."
+        ),
+    )
+    q.add_argument("file", metavar="FILE")
+    q.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    q.set_defaults(handler=_cmd_backup)
+    q = sub.add_parser(
+        "restore-backup",
+        help="restore a backup into an empty database (or over one with --replace)",
+        description=(
+            "从备份恢复数据库。Restore a `db backup` file into $DATABASE_URL (or --database): the same kind "
+            "of store, empty unless --replace; the schema is upgraded afterwards."
+        ),
+    )
+    q.add_argument("file", metavar="FILE")
+    q.add_argument("--replace", action="store_true", help="overwrite a store that holds data")
+    q.set_defaults(handler=_cmd_restore_backup)
