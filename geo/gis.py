@@ -217,6 +217,12 @@ def sync(conn: Connection, *, enable_postgis: bool = False) -> None:
         Create the extension first when it is missing (see ``enable``).
     """
     if conn.dialect.name != "postgresql":
+        if enable_postgis:
+            msg = (
+                f"PostGIS 只能用于 PostgreSQL,当前是 {conn.dialect.name}。 / PostGIS is for PostgreSQL "
+                f"databases; this store is {conn.dialect.name}."
+            )
+            raise DatabaseError(msg)
         return
     if enable_postgis:
         enable(conn)
