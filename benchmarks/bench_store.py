@@ -79,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f"CREATE DATABASE {name}")
-            run("postgresql", sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False))
+            run(
+                "postgresql",
+                sa.engine.make_url(pg_url).set(database=name).render_as_string(hide_password=False),
+            )
         finally:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -208,7 +208,7 @@ def check_kills(repo: Path, dbs: Databases, kind: str, kills: int) -> str:
         for line in proc.stdout:
             if "preview" in line:
                 break
-        time.sleep(rng.uniform(0.0, 0.8))
+        time.sleep(rng.uniform(0.0, 2.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         after = _versions(url)
