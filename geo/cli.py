@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "geo.cli_db",
     "geo.cli_finder",
     "geo.cli_demand",
+    "geo.cli_analyses",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -53,6 +53,13 @@ def register(subparsers: Any) -> None:
         help="demand for the capacity-aware columns (default: 60plus for elderly types, 0_3 for child types)",
     )
     p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="keep this analysis in the store, per cell (`geo analyses`; the gis_coverage view in PostGIS)",
+    )
+    p.add_argument("--name", default=None, metavar="TEXT", help="a name for the saved analysis")
+    p.add_argument("--user", metavar="NAME", default=None, help="who saves it (default: the login name)")
     _add_model_options(p)
     p.set_defaults(handler=cmd_coverage)
 
@@ -113,7 +120,11 @@ def _describe_text(model: TravelModel) -> str:
 def _facilities(args: argparse.Namespace) -> pd.DataFrame:
     from geo.store import open_store
 
-    return open_store(getattr(args, "database", None)).facilities()
+    store = open_store(getattr(args, "database", None))
+    version = store.current_version()
+    facilities = store.facilities(version)
+    facilities.attrs["version"] = version
+    return facilities
 
 
 def _layers(args: argparse.Namespace | None = None) -> DemandLayers:
@@ -179,9 +190,10 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         mode_name = args.mode or TYPE_DEFAULTS[types[0]][0]
         model = _model(args, mode_name)
         layers = _layers(args)
+        facilities = _facilities(args)
         report = cov.coverage_report(
             layers.cells,
-            _facilities(args),
+            facilities,
             model,
             types=types,
             budget_min=budget,
@@ -190,6 +202,25 @@ def cmd_coverage(args: argparse.Namespace) -> int:
             target=args.target,
         )
         report["data"] = data_block(args, layers, model)
+        if args.save:
+            from geo.cli_analyses import save_coverage
+
+            info = layers.demand
+            layers.cells.attrs.update(
+                source="modelled sample (datasets/population_cells.csv)"
+                if info.kind == "sample"
+                else f"demand version {info.version} ({info.file_name}, {info.kind})",
+                modelled=info.modelled,
+            )
+            save_coverage(
+                args,
+                cells=layers.cells,
+                facilities=facilities,
+                model=model,
+                types=types,
+                budget_min=budget,
+                report=report,
+            )
     except CareCircleError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 1

@@ -93,6 +93,50 @@ duplicate_marks = sa.Table(
     sa.Column("created_at", sa.Text, nullable=False),
 )
 
+# Saved coverage analyses (``geo.analyses``; migration 0004).
+analyses = sa.Table(
+    "analyses",
+    metadata,
+    sa.Column("analysis_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False, server_default=""),
+    sa.Column("types", sa.Text, nullable=False),  # facility type codes, comma-separated
+    sa.Column("budget_min", sa.Float, nullable=False),
+    sa.Column("mode", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),  # demand column of the 2SFCA: pop_60plus …
+    sa.Column("facilities_version", sa.Integer, nullable=False),
+    sa.Column("model_json", sa.Text, nullable=False),
+    sa.Column("demand_source", sa.Text, nullable=False),
+    sa.Column("demand_modelled", sa.Boolean, nullable=False),
+    sa.Column("cells", sa.Integer, nullable=False),
+    sa.Column("totals_json", sa.Text, nullable=False),
+)
+
+analysis_cells = sa.Table(
+    "analysis_cells",
+    metadata,
+    sa.Column(
+        "analysis_id", sa.Integer, sa.ForeignKey("analyses.analysis_id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("cell_id", sa.Text, primary_key=True),
+    sa.Column("adcode", sa.BigInteger, nullable=True),
+    sa.Column("township_code", sa.Text, nullable=True),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("boundary_wkt", sa.Text, nullable=True),  # the H3 hexagon; PostGIS makes geom from it
+    sa.Column("pop_total", sa.Float, nullable=False),
+    sa.Column("pop_60plus", sa.Float, nullable=False),
+    sa.Column("pop_0_3", sa.Float, nullable=False),
+    sa.Column("minutes", sa.Float, nullable=True),  # NULL: no facility within reach
+    sa.Column("tier_min", sa.Float, nullable=True),  # the smallest tier covering the cell
+    sa.Column("covered", sa.Boolean, nullable=False),
+    sa.Column("nearest_facility_id", sa.Text, nullable=True),
+    sa.Column("access_per_1000", sa.Float, nullable=True),
+    sa.Column("facilities_in_reach", sa.Integer, nullable=True),
+    sa.Column("oversubscribed", sa.Boolean, nullable=True),
+)
+
 
 @dataclass(frozen=True)
 class VersionInfo:
