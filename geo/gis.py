@@ -63,6 +63,8 @@ class GisView:
 GEOMETRY_COLUMNS: tuple[GeometryColumn, ...] = (
     GeometryColumn("facility_rows", "Point", f"ST_SetSRID(ST_MakePoint(lon, lat), {SRID})"),
     GeometryColumn("analysis_cells", "Polygon", f"ST_GeomFromText(boundary_wkt, {SRID})"),
+    GeometryColumn("demand_cells", "Point", f"ST_SetSRID(ST_MakePoint(lon, lat), {SRID})"),
+    GeometryColumn("boundary_polygons", "MultiPolygon", f"ST_Multi(ST_GeomFromText(geometry_wkt, {SRID}))"),
 )
 
 VIEWS: tuple[GisView, ...] = (
@@ -98,6 +100,36 @@ SELECT row_number() OVER (ORDER BY c.cell_id COLLATE "C")::bigint AS fid,
 FROM analysis_cells AS c
 JOIN analyses AS a ON a.analysis_id = c.analysis_id
 WHERE c.analysis_id = (SELECT max(analysis_id) FROM analyses)
+""",
+    ),
+    GisView(
+        name="gis_demand_cells",
+        title="Demand cells of the newest population layer (H3 cell centres, WGS84 points); "
+        "modelled_people > 0 marks people from the modelled sample",
+        requires=("demand_cells", "demand_versions"),
+        select_sql="""
+SELECT row_number() OVER (ORDER BY c.cell_id COLLATE "C")::bigint AS fid,
+       c.cell_id, c.version, c.adcode, c.township_code, c.settlement,
+       c.pop_total, c.pop_60plus, c.pop_0_3, c.modelled_people, c.lon, c.lat,
+       v.file_name AS source_file, v.kind AS source_kind, v.created_at AS published_at,
+       c.geom
+FROM demand_cells AS c
+JOIN demand_versions AS v ON v.version = c.version
+WHERE c.version = (SELECT max(version) FROM demand_versions)
+""",
+    ),
+    GisView(
+        name="gis_townships",
+        title="Township polygons of the newest boundaries import (WGS84)",
+        requires=("boundary_polygons", "boundary_versions"),
+        select_sql="""
+SELECT row_number() OVER (ORDER BY p.code COLLATE "C")::bigint AS fid,
+       p.code, p.name, p.adcode, p.area_km2, p.version,
+       v.file_name AS source_file, v.created_at AS published_at,
+       p.geom
+FROM boundary_polygons AS p
+JOIN boundary_versions AS v ON v.version = p.version
+WHERE p.version = (SELECT max(version) FROM boundary_versions)
 """,
     ),
 )

@@ -143,7 +143,7 @@ def test_another_server_sees_a_publish_at_its_next_read(any_db_url: str) -> None
     server_a = new_store(any_db_url, make_facilities(3))
     server_b = open_store(any_db_url, create=False)
     before = server_b.data_version()
-    assert server_a.data_version() == before and before.endswith(f"#v1@{server_b.history()[0].created_at}")
+    assert server_a.data_version() == before and f"#v1@{server_b.history()[0].created_at}#" in before
     server_a.publish(make_facilities(4), user_name="x", action="import", base_version=1)
     assert server_b.data_version() != before and "#v2@" in server_b.data_version()
     assert len(server_b.facilities()) == 4

@@ -1,10 +1,9 @@
 """Demand and township layers: versioned H3 demand cells and township polygons, and GIS views.
 
 Tables ``demand_versions`` / ``demand_cells`` (a snapshot of every cell per version) and
-``boundary_versions`` / ``boundary_polygons`` (WGS84 polygons as WKT). On PostgreSQL, two views let
-GIS users open the newest layers in QGIS: ``gis_demand_cells`` (one point per H3 cell centre with its
-people) and ``gis_townships`` (the township polygons); with PostGIS they carry a ``geom`` column in
-EPSG:4326, without it ``lon``/``lat`` (cells) and ``wkt`` (townships).
+``boundary_versions`` / ``boundary_polygons`` (WGS84 polygons as WKT). Where PostGIS is installed,
+``geo.gis`` gives both tables a generated ``geom`` column and the views ``gis_demand_cells`` and
+``gis_townships`` that QGIS opens.
 
 Revision ID: 0003
 Revises: 0002
@@ -20,20 +19,6 @@ revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
-
-_CELLS_VIEW = """
-CREATE VIEW gis_demand_cells AS
-SELECT c.cell_id, c.version, c.adcode, c.township_code, c.pop_total, c.pop_60plus, c.pop_0_3,
-       c.modelled_people, c.lon, c.lat{geom}
-FROM demand_cells AS c
-WHERE c.version = (SELECT max(version) FROM demand_versions)
-"""
-_TOWNSHIPS_VIEW = """
-CREATE VIEW gis_townships AS
-SELECT p.code, p.version, p.name, p.adcode, p.area_km2{geom}
-FROM boundary_polygons AS p
-WHERE p.version = (SELECT max(version) FROM boundary_versions)
-"""
 
 
 def upgrade() -> None:
@@ -107,24 +92,11 @@ def upgrade() -> None:
         sa.Column("area_km2", sa.Float, nullable=False),
         sa.Column("geometry_wkt", sa.Text, nullable=False),
     )
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
-    postgis = bind.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).scalar()
-    if postgis:
-        cells_geom = ",\n       ST_SetSRID(ST_MakePoint(c.lon, c.lat), 4326)::geometry(Point, 4326) AS geom"
-        towns_geom = (
-            ",\n       ST_Multi(ST_GeomFromText(p.geometry_wkt, 4326))::geometry(MultiPolygon, 4326) AS geom"
-        )
-    else:
-        cells_geom, towns_geom = "", ",\n       p.geometry_wkt AS wkt"
-    op.execute(_CELLS_VIEW.format(geom=cells_geom))
-    op.execute(_TOWNSHIPS_VIEW.format(geom=towns_geom))
 
 
 def downgrade() -> None:
     bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
+    if bind.dialect.name == "postgresql":  # the PostGIS views over these tables (geo.gis)
         op.execute("DROP VIEW IF EXISTS gis_townships")
         op.execute("DROP VIEW IF EXISTS gis_demand_cells")
     op.drop_table("boundary_polygons")
