@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from geo import coverage as cov
 from geo.errors import CareCircleError, DataError, NotFoundError
-from geo.isochrones import isochrones, to_feature_collection
-from geo.models import default_model
-from geo.travel import MODES, TYPE_DEFAULTS, TravelModel, get_mode
+from geo.modes import MODES, TYPE_DEFAULTS, get_mode
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from geo.demand_store import DemandLayers
+    from geo.travel import TravelModel
 
 
 def register(subparsers: Any) -> None:
@@ -97,12 +95,14 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
 
 
 def _model(args: argparse.Namespace, mode_name: str) -> TravelModel:
+    from geo.models import default_model
+
     network_dir: Path | None = None
     if not args.straight_line:
         network_dir = args.network_dir
         if network_dir is None:
             # Where ``python -m geo network import`` saves: networks/ next to the SQLite file.
-            from geo.store import network_dir as database_network_dir
+            from geo.paths import network_dir as database_network_dir
 
             network_dir = database_network_dir(getattr(args, "database", None))
     model = default_model(get_mode(mode_name), network_dir=network_dir)
@@ -154,6 +154,8 @@ def _cells(args: argparse.Namespace | None = None) -> pd.DataFrame:
 
 
 def _names(by: str, layers: DemandLayers) -> pd.DataFrame:
+    import pandas as pd
+
     from geo import io as gio
 
     if by == "district":
@@ -181,10 +183,14 @@ def data_block(args: argparse.Namespace, layers: DemandLayers, model: TravelMode
 
 def cmd_coverage(args: argparse.Namespace) -> int:
     """Handler of ``python -m geo coverage``; returns the exit code."""
+    import pandas as pd
+
+    from geo import coverage as cov
+
     try:
         types = cov.parse_types(args.type)
         budget = float(args.minutes)
-        if not np.isfinite(budget) or budget <= 0:
+        if not math.isfinite(budget) or budget <= 0:
             msg = f"--minutes must be a positive number of minutes, got {args.minutes}"
             raise DataError(msg)
         mode_name = args.mode or TYPE_DEFAULTS[types[0]][0]
@@ -239,7 +245,7 @@ def _parse_budgets(text: str) -> list[float]:
     except ValueError:
         msg = f"--minutes: expected comma-separated numbers such as 5,10,15, got {text!r}"
         raise DataError(msg) from None
-    if not budgets or any(not np.isfinite(b) or b <= 0 for b in budgets):
+    if not budgets or any(not math.isfinite(b) or b <= 0 for b in budgets):
         msg = f"--minutes: give positive numbers of minutes such as 5,10,15, got {text!r}"
         raise DataError(msg)
     return budgets
@@ -247,6 +253,10 @@ def _parse_budgets(text: str) -> list[float]:
 
 def cmd_isochrones(args: argparse.Namespace) -> int:
     """Handler of ``python -m geo isochrones``; returns the exit code."""
+    import numpy as np
+
+    from geo.isochrones import isochrones, to_feature_collection
+
     try:
         budgets = _parse_budgets(args.minutes)
         if args.facility is not None:

@@ -38,6 +38,8 @@ from geo import io as gio
 from geo.crs import ORDOS_METRIC_CRS
 from geo.demand_spread import PIECE_COLUMNS, cell_centres, cell_ids
 from geo.errors import DataError
+from geo.options import DEFAULT_RESOLUTION as DEFAULT_RESOLUTION
+from geo.options import RESOLUTIONS as RESOLUTIONS
 
 __all__ = [
     "DEFAULT_RESOLUTION",
@@ -57,10 +59,6 @@ __all__ = [
     "validate_demand",
 ]
 
-RESOLUTIONS: Final[tuple[int, ...]] = (8, 9, 10)
-"""H3 resolutions a demand layer may use: about 0.74, 0.11 and 0.015 km² per cell."""
-DEFAULT_RESOLUTION: Final[int] = 9
-"""The shipped sample's resolution."""
 DEMAND_KINDS: Final[tuple[str, ...]] = ("raster", "polygons", "points")
 
 DEMAND_COLUMNS: Final[tuple[str, ...]] = (

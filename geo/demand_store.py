@@ -30,6 +30,7 @@ from geo.boundaries import BOUNDARY_COLUMNS, BoundaryResult
 from geo.demand import DEFAULT_RESOLUTION, DEMAND_COLUMNS, DemandResult, patch_cells
 from geo.demand_tables import boundary_polygons, boundary_versions, demand_cells, demand_versions
 from geo.errors import ConflictError, DataError, NotFoundError
+from geo.options import DEMAND_MODES as DEMAND_MODES
 from geo.store import _now, sha256_bytes
 
 __all__ = [
@@ -39,7 +40,6 @@ __all__ = [
     "LayerStore",
 ]
 
-DEMAND_MODES: Final[tuple[str, ...]] = ("replace", "patch")
 
 SAMPLE_NOTE: Final[str] = "modelled sample shipped in datasets/ (not real records)"
 

@@ -16,10 +16,9 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import DataError
+from geo.paths import DATASETS_DIR as DATASETS_DIR
+from geo.paths import REPO_ROOT as REPO_ROOT
 from geo.schema import COLUMN_NAMES, COLUMNS
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATASETS_DIR = REPO_ROOT / "datasets"
 
 DISTRICTS_FILE = "ordos_districts.geojson"
 POPULATION_FILE = "ordos_population_2020.csv"
