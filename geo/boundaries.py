@@ -37,6 +37,7 @@ from geo.demand import (
 from geo.demand_build import check_polygon, find_column, fold_name, vector_to_wgs84, zip_limits
 from geo.errors import DataError
 from geo.options import BOUNDARY_LEVELS as BOUNDARY_LEVELS
+from geo.schema import BOUNDARY_COLUMNS as BOUNDARY_COLUMNS
 
 __all__ = [
     "BOUNDARY_COLUMNS",
@@ -46,7 +47,6 @@ __all__ = [
     "validate_boundaries",
 ]
 
-BOUNDARY_COLUMNS: Final[tuple[str, ...]] = ("code", "name", "adcode", "area_km2", "geometry")
 
 NAME_NAMES: Final[tuple[str, ...]] = (
     "name",

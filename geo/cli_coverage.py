@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from geo.demand_store import DemandLayers
+    from geo.store import FacilityStore
     from geo.travel import TravelModel
 
 
@@ -117,10 +118,22 @@ def _describe_text(model: TravelModel) -> str:
     return ", ".join(f"{k}={v}" for k, v in model.describe().items() if k != "fallback")
 
 
-def _facilities(args: argparse.Namespace) -> pd.DataFrame:
+def _store(args: argparse.Namespace | None) -> FacilityStore:
+    """The store of this command run, opened (and its schema checked) once however often it is read."""
     from geo.store import open_store
 
-    store = open_store(getattr(args, "database", None))
+    url = getattr(args, "database", None)
+    if args is None:
+        return open_store(url)
+    store: FacilityStore | None = getattr(args, "_opened_store", None)
+    if store is None:
+        store = open_store(url)
+        args._opened_store = store
+    return store
+
+
+def _facilities(args: argparse.Namespace) -> pd.DataFrame:
+    store = _store(args)
     version = store.current_version()
     facilities = store.facilities(version)
     facilities.attrs["version"] = version
@@ -130,9 +143,8 @@ def _facilities(args: argparse.Namespace) -> pd.DataFrame:
 def _layers(args: argparse.Namespace | None = None) -> DemandLayers:
     """The published demand and boundary layers (the modelled sample and seats while none)."""
     from geo.demand_store import load_layers
-    from geo.store import open_store
 
-    layers = load_layers(open_store(getattr(args, "database", None)).engine)
+    layers = load_layers(_store(args).engine)
     info = layers.demand
     if info.kind == "sample":
         print(
@@ -154,26 +166,34 @@ def _cells(args: argparse.Namespace | None = None) -> pd.DataFrame:
 
 
 def _names(by: str, layers: DemandLayers) -> pd.DataFrame:
-    import pandas as pd
-
     from geo import io as gio
 
     if by == "district":
-        return pd.DataFrame(gio.read_districts().drop(columns="geometry"))
+        return gio.read_district_names()
     return layers.townships
 
 
-def data_block(args: argparse.Namespace, layers: DemandLayers, model: TravelModel) -> dict[str, Any]:
-    """The ``"data"`` block of the outputs: what each layer is and whether it is modelled."""
+def data_block(
+    args: argparse.Namespace,
+    layers: DemandLayers,
+    model: TravelModel,
+    facilities: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """The ``"data"`` block of the outputs: what each layer is and whether it is modelled.
+
+    ``facilities`` is the table the command used (from ``_facilities``, its version in
+    ``attrs["version"]``); without it the newest version is read.
+    """
     from geo import io as gio
     from geo.provenance import data_block as block
-    from geo.store import open_store
 
-    store = open_store(getattr(args, "database", None))
-    version = store.current_version()
+    store = _store(args)
+    if facilities is None or "version" not in facilities.attrs:
+        facilities = _facilities(args)
+    version = facilities.attrs["version"]
     return block(
         facilities_info=store.version_info(version) if version is not None else None,
-        facilities=store.facilities(),
+        facilities=facilities,
         demand_info=layers.demand,
         boundary_info=layers.boundary,
         model=model.describe(),
@@ -207,7 +227,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
             names=_names(args.by, layers),
             target=args.target,
         )
-        report["data"] = data_block(args, layers, model)
+        report["data"] = data_block(args, layers, model, facilities)
         if args.save:
             from geo.cli_analyses import save_coverage
 

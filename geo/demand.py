@@ -40,6 +40,7 @@ from geo.demand_spread import PIECE_COLUMNS, cell_centres, cell_ids
 from geo.errors import DataError
 from geo.options import DEFAULT_RESOLUTION as DEFAULT_RESOLUTION
 from geo.options import RESOLUTIONS as RESOLUTIONS
+from geo.schema import DEMAND_COLUMNS as DEMAND_COLUMNS
 
 __all__ = [
     "DEFAULT_RESOLUTION",
@@ -61,18 +62,6 @@ __all__ = [
 
 DEMAND_KINDS: Final[tuple[str, ...]] = ("raster", "polygons", "points")
 
-DEMAND_COLUMNS: Final[tuple[str, ...]] = (
-    "cell_id",
-    "lon",
-    "lat",
-    "adcode",
-    "township_code",
-    "settlement",
-    "pop_total",
-    "pop_60plus",
-    "pop_0_3",
-)
-"""Columns of a demand layer, as in ``datasets/population_cells.csv``."""
 
 # Children aged 0–3 as a share of the 0–14 group: a uniform 3/15 times 0.83, the 2020 national ratio of
 # births 2018–2020 to the census count aged 0–14 (datasets/MODELLED.md, "Children under 3").

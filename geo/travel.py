@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-import shapely
 from scipy.spatial import cKDTree
 
 from geo.crs import from_metric, to_metric
@@ -298,6 +297,8 @@ class StraightLineModel:
         list of shapely geometries
             One valid (Multi)Polygon per budget (empty when there are no origins or the budget is 0).
         """
+        import shapely
+
         budgets = [check_budget(b) for b in budgets_min]
         xy = _metric_xy(as_lonlat(origins_lonlat, what="origins"))
         points = shapely.points(xy) if len(xy) else np.empty(0, dtype=object)
