@@ -41,6 +41,7 @@ from geo.errors import DataError
 from geo.options import DEFAULT_RESOLUTION as DEFAULT_RESOLUTION
 from geo.options import RESOLUTIONS as RESOLUTIONS
 from geo.schema import DEMAND_COLUMNS as DEMAND_COLUMNS
+from geo.severity import ERROR, WARNING, IssueCounts
 
 __all__ = [
     "DEFAULT_RESOLUTION",
@@ -69,9 +70,6 @@ UNDER3_SHARE_OF_0_14: Final[float] = 3.0 / 15.0 * 0.83
 
 # The file's total and the cells' total (plus what fell outside Ordos) may differ by this share at most.
 TOTAL_TOLERANCE: Final[float] = 0.001
-
-ERROR: Final[str] = "error"
-WARNING: Final[str] = "warning"
 
 
 @dataclass(frozen=True)
@@ -481,7 +479,7 @@ def district_table_columns() -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class DemandResult:
+class DemandResult(IssueCounts):
     """The outcome of reading one demand file.
 
     Attributes
@@ -517,21 +515,6 @@ class DemandResult:
     people_in_file: float = 0.0
     people_outside: float = 0.0
     extent: BaseGeometry | None = None
-
-    @property
-    def has_errors(self) -> bool:
-        """Whether any issue is an error (the file cannot be imported as it is)."""
-        return any(i.severity == ERROR for i in self.issues)
-
-    @property
-    def n_errors(self) -> int:
-        """Number of errors."""
-        return sum(1 for i in self.issues if i.severity == ERROR)
-
-    @property
-    def n_warnings(self) -> int:
-        """Number of warnings."""
-        return sum(1 for i in self.issues if i.severity == WARNING)
 
     def report_frame(self) -> pd.DataFrame:
         """The issues as a table (``where, column, code, severity, value, message_zh, message_en``)."""
