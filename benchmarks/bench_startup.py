@@ -81,7 +81,7 @@ def main() -> int:
 
     import pandas as pd
 
-    from geo.modes import get_mode
+    from geo.travel import get_mode
 
     reach_m = get_mode("walk").reach_m(BUDGET_MIN)
     with tempfile.TemporaryDirectory(prefix="bench_startup_") as tmp:

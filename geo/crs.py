@@ -684,10 +684,17 @@ def _transformer(*, inverse: bool) -> Transformer:
     # pyproj Transformers are thread-safe since pyproj 3.1, so one cached pair serves all threads.
     from pyproj import Transformer
 
-    wgs84, metric = _crs("WGS84_CRS"), _crs("ORDOS_METRIC_CRS")
+    # The operation between WGS84 and ORDOS_METRIC_CRS (same datum) as a PROJ pipeline: the same
+    # arithmetic as ``Transformer.from_crs(..., always_xy=True)``, without building both CRS objects
+    # and looking the operation up in PROJ's database on every start.
+    tmerc = "+proj=tmerc +lat_0=0 +lon_0=109 +k=1 +x_0=500000 +y_0=0 +ellps=WGS84"
     if inverse:
-        return Transformer.from_crs(metric, wgs84, always_xy=True)
-    return Transformer.from_crs(wgs84, metric, always_xy=True)
+        return Transformer.from_pipeline(
+            f"+proj=pipeline +step +inv {tmerc} +step +proj=unitconvert +xy_in=rad +xy_out=deg"
+        )
+    return Transformer.from_pipeline(
+        f"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step {tmerc}"
+    )
 
 
 @overload

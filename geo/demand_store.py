@@ -580,8 +580,10 @@ class DemandLayers:
 def load_layers(engine: Engine) -> DemandLayers:
     """The newest demand and boundary layers of a database, ready for ``geo.coverage``."""
     store = layer_store(engine)
-    cells = store.demand()
-    info = store.demand_info()
+    version = store.demand_version()
+    cells = store.demand(version)
+    # The sample's audit line is counted from the cells just read, not from a second read of the file.
+    info = sample_version(cells) if version is None else store.demand_info(version)
     boundaries = store.boundaries()
     boundary = store.boundary_info() if boundaries is not None else None
     names = gio.read_townships()
