@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from geo.crs import from_metric, to_metric
 from geo.errors import DataError
@@ -149,6 +148,66 @@ def _metric_xy(lonlat: FloatArray) -> FloatArray:
     return np.column_stack([np.atleast_1d(x_m), np.atleast_1d(y_m)])
 
 
+# Pairs of points within a radius by a grid of radius-sized squares (numpy only): every pair within
+# the radius lies in the same or a neighbouring square. Used while the candidate pairs stay few;
+# beyond that, or for a grid too fine to key, the models fall back to SciPy's KD-tree (loaded then):
+# the answers are the same pairs and distances.
+_GRID_MAX_CANDIDATES: Final[int] = 4_000_000
+
+
+def _pairs_within(
+    origins: FloatArray, targets: FloatArray, radius_m: float
+) -> tuple[IntArray, IntArray, FloatArray] | None:
+    """Every (origin, target) pair at most ``radius_m`` apart, with its distance in metres.
+
+    ``None`` when more than ``_GRID_MAX_CANDIDATES`` pairs would have to be compared (then a KD-tree
+    is the better tool).
+    """
+    max_candidates = _GRID_MAX_CANDIDATES
+    cell = float(radius_m)
+    if not cell > 0.0:
+        return None
+    lo = np.minimum(origins.min(axis=0), targets.min(axis=0))
+    o_cell = np.floor((origins - lo) / cell).astype(np.int64)
+    t_cell = np.floor((targets - lo) / cell).astype(np.int64)
+    height = int(max(o_cell[:, 1].max(), t_cell[:, 1].max())) + 3
+    width = int(max(o_cell[:, 0].max(), t_cell[:, 0].max())) + 3
+    if width * height >= 2**62:
+        return None
+    o_key = (o_cell[:, 0] + 1) * height + (o_cell[:, 1] + 1)
+    order = np.argsort(o_key, kind="stable")
+    sorted_keys = o_key[order]
+    t_key = (t_cell[:, 0] + 1) * height + (t_cell[:, 1] + 1)
+    spans = []
+    total = 0
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            key = t_key + dx * height + dy
+            start = np.searchsorted(sorted_keys, key, side="left")
+            count = np.searchsorted(sorted_keys, key, side="right") - start
+            total += int(count.sum())
+            if total > max_candidates:
+                return None
+            spans.append((start, count))
+    parts_i, parts_j, parts_d = [], [], []
+    for start, count in spans:
+        n = int(count.sum())
+        if n == 0:
+            continue
+        j = np.repeat(np.arange(len(targets), dtype=np.int64), count)
+        offset = np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+        i = order[np.repeat(start, count) + offset]
+        dx, dy = origins[i, 0] - targets[j, 0], origins[i, 1] - targets[j, 1]
+        d = np.sqrt(dx * dx + dy * dy)  # as the KD-tree computes it, so both agree to the last bit
+        keep = d <= radius_m
+        parts_i.append(i[keep])
+        parts_j.append(j[keep])
+        parts_d.append(d[keep])
+    if not parts_i:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
+    return np.concatenate(parts_i), np.concatenate(parts_j), np.concatenate(parts_d)
+
+
 @dataclass(frozen=True)
 class ModelFallback:
     """Why an imported road network was not used, so straight lines were.
@@ -240,9 +299,23 @@ class StraightLineModel:
         origin = np.full(len(targets), -1, dtype=np.int64)
         if len(origins) == 0 or len(targets) == 0:
             return NearestResult(minutes, origin)
-        # Query a hair beyond the radius (cKDTree's bound is strict), then apply the budget on minutes.
-        radius_m = self.mode.reach_m(budget)
-        dist_m, idx = cKDTree(origins).query(targets, k=1, distance_upper_bound=radius_m * (1 + 1e-9) + 1e-9)
+        # Search a hair beyond the radius (cKDTree's bound is strict), then apply the budget on minutes.
+        radius_m = self.mode.reach_m(budget) * (1 + 1e-9) + 1e-9
+        pairs = _pairs_within(origins, targets, radius_m)
+        if pairs is None:
+            from scipy.spatial import cKDTree
+
+            dist_m, idx = cKDTree(origins).query(targets, k=1, distance_upper_bound=radius_m)
+        else:
+            # The nearest origin of each target (the lowest index among equally near ones).
+            i, j, d = pairs
+            first = np.lexsort((i, d, j))
+            j_sorted = j[first]
+            head = first[np.flatnonzero(np.r_[True, j_sorted[1:] != j_sorted[:-1]])] if len(first) else first
+            dist_m = np.full(len(targets), np.inf)
+            idx = np.full(len(targets), len(origins), dtype=np.int64)
+            dist_m[j[head]] = d[head]
+            idx[j[head]] = i[head]
         found = np.isfinite(dist_m)
         mins = self.minutes_for_m(dist_m[found])
         ok = mins <= budget
@@ -264,14 +337,20 @@ class StraightLineModel:
         shape = (len(origins), len(targets))
         if len(origins) == 0 or len(targets) == 0:
             return sp.csr_matrix(shape, dtype=np.float64)
-        radius_m = self.mode.reach_m(budget)
-        pairs = cKDTree(origins).sparse_distance_matrix(
-            cKDTree(targets), max_distance=radius_m * (1 + 1e-9) + 1e-9, output_type="ndarray"
-        )
-        mins = self.minutes_for_m(pairs["v"])
+        radius_m = self.mode.reach_m(budget) * (1 + 1e-9) + 1e-9
+        found = _pairs_within(origins, targets, radius_m)
+        if found is None:
+            from scipy.spatial import cKDTree
+
+            pairs = cKDTree(origins).sparse_distance_matrix(
+                cKDTree(targets), max_distance=radius_m, output_type="ndarray"
+            )
+            found = (pairs["i"].astype(np.int64), pairs["j"].astype(np.int64), pairs["v"])
+        i, j, dist_m = found
+        mins = self.minutes_for_m(dist_m)
         keep = mins <= budget
         data = np.maximum(mins[keep], OD_ZERO_MIN)
-        matrix = sp.csr_matrix((data, (pairs["i"][keep], pairs["j"][keep])), shape=shape)
+        matrix = sp.csr_matrix((data, (i[keep], j[keep])), shape=shape)
         matrix.sort_indices()
         return matrix
 

@@ -39,8 +39,8 @@ HEAVY = (
 
 
 def _loaded_after(code: str, *, env: dict[str, str] | None = None) -> set[str]:
-    """Run ``code`` in a fresh interpreter; the top-level packages it left in ``sys.modules``."""
-    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    """Run ``code`` in a fresh interpreter; the modules it left in ``sys.modules`` and their packages."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
     done = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=REPO,
@@ -49,7 +49,8 @@ def _loaded_after(code: str, *, env: dict[str, str] | None = None) -> set[str]:
         text=True,
         check=True,
     )
-    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+    names = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    return names | {name.split(".")[0] for name in names}
 
 
 def test_building_the_parser_loads_no_heavy_module() -> None:
