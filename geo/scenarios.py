@@ -46,6 +46,7 @@ __all__ = [
     "parse_scenario",
     "save_scenario",
     "scenario_file_name",
+    "why_no_effect",
 ]
 
 SCENARIOS_DIR: Final[Path] = REPO_ROOT / "data" / "scenarios"
@@ -585,6 +586,71 @@ def compare(base: ScenarioSummary, scenarios: Sequence[ScenarioSummary]) -> pd.D
         frame[f"{label}: net"] = frame[f"{label}: gained"] - frame[f"{label}: lost"]
     frame.attrs = {"scenarios": labels, "metrics": list(COMPARE_METRICS), "target": base.target}
     return frame
+
+
+NO_EFFECT_REASONS: Final[tuple[str, ...]] = (
+    "other_type",
+    "nobody_in_reach",
+    "already_covered",
+    "still_covered",
+)
+"""Why an edit changes no covered share (see :func:`why_no_effect`)."""
+
+
+def why_no_effect(
+    edit: Edit,
+    facilities_before: pd.DataFrame,
+    cells: pd.DataFrame,
+    model: TravelModel,
+    *,
+    types: str | Sequence[str],
+    budget_min: float,
+    target: str = "pop_total",
+) -> str:
+    """Why an edit that changed no covered share had no effect, for the planner to read.
+
+    Parameters
+    ----------
+    edit : Edit
+        The edit (usually the last one of a scenario).
+    facilities_before : pandas.DataFrame
+        The facility table before the edit (the base with the earlier edits applied).
+    cells, model, types, budget_min, target
+        As in :func:`evaluate`.
+
+    Returns
+    -------
+    str
+        ``other_type`` — the facility is not of the types analysed; ``nobody_in_reach`` — no target
+        people live within the budget of it; ``already_covered`` — everyone within reach of an added
+        or moved facility was covered already; ``still_covered`` — everyone a closed facility reached
+        still reaches another one; ``""`` when none of these holds (the edit did change coverage).
+    """
+    codes = cov.parse_types(list(types) if not isinstance(types, str) else types)
+    column = cov.parse_target(target)
+    ids = facilities_before["facility_id"].astype(str)
+    row = facilities_before.loc[ids == edit.facility_id]
+    ftype = edit.facility_type if edit.action == "add" else (str(row["type"].iloc[0]) if len(row) else "")
+    if ftype not in codes:
+        return "other_type"
+    if edit.action == "close":
+        if row.empty:
+            return ""
+        lon, lat = float(row["lon"].iloc[0]), float(row["lat"].iloc[0])
+    else:
+        lon, lat = float(edit.lon), float(edit.lat)  # type: ignore[arg-type]
+    alone = pd.DataFrame(
+        {"facility_id": ["x"], "type": [ftype], "lon": [lon], "lat": [lat], "status": ["open"]}
+    )
+    reach = cov.cell_access(cells, alone, model, types=codes, budget_min=budget_min, tiers_min=())
+    reached = reach["covered"].to_numpy(bool) & (cells[column].to_numpy(float) > 0)
+    if not reached.any():
+        return "nobody_in_reach"
+    others = facilities_before if edit.action == "add" else facilities_before.loc[ids != edit.facility_id]
+    access = cov.cell_access(cells, others, model, types=codes, budget_min=budget_min, tiers_min=())
+    if access["covered"].to_numpy(bool)[reached].all():
+        return "already_covered" if edit.action != "close" else "still_covered"
+    return ""
 
 
 # ---------------------------------------------------------------------------------------------------

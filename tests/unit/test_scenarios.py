@@ -188,8 +188,12 @@ def test_json_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("document", "zh", "en"),
     [
-        ('{"format": "carecircle-scenario",\n "name": "x",\n "edits": [}', "第 3 行第 12 列", "line 3, column 12"),
-        ('[1, 2]', "不是情景文件", "not a scenario file"),
+        (
+            '{"format": "carecircle-scenario",\n "name": "x",\n "edits": [}',
+            "第 3 行第 12 列",
+            "line 3, column 12",
+        ),
+        ("[1, 2]", "不是情景文件", "not a scenario file"),
         ('{"format": "carecircle-scenario", "name": "x", "edits": {}}', "edits 应为列表", "must be a list"),
         (
             '{"format": "carecircle-scenario", "name": "x", "edits": [{"action": "close", "facility_id": "A"},'
@@ -241,3 +245,33 @@ def test_evaluate_matches_the_coverage_tables(
     assert np.array_equal(summary_base.covered, access["covered"].to_numpy(bool))
     people = cells["pop_60plus"].to_numpy(float)
     assert summary_base.totals["pop_60plus_covered"] == pytest.approx(people[summary_base.covered].sum())
+
+
+def test_an_edit_that_changes_nothing_says_why(cells: pd.DataFrame, base: pd.DataFrame) -> None:
+    kwargs = {"types": ["community_station"], "budget_min": 15, "target": "pop_60plus"}
+    station = base[(base["type"] == "community_station") & (base["status"] == "open")].iloc[0]
+    # another type than the one analysed
+    other = sc.Edit("add", lon=109.93, lat=39.79, facility_type="regional_center")
+    assert sc.why_no_effect(other, base, cells, MODEL, **kwargs) == "other_type"
+    # on top of an existing station: everyone within reach is covered already
+    twin = sc.Edit(
+        "add", lon=float(station["lon"]), lat=float(station["lat"]), facility_type="community_station"
+    )
+    assert sc.why_no_effect(twin, base, cells, MODEL, **kwargs) == "already_covered"
+    # in the empty desert (west of Otog Front, no cell within 15 minutes on foot)
+    far = cells.loc[cells["lon"].idxmin()]
+    empty = sc.Edit(
+        "add", lon=float(far["lon"]) - 0.2, lat=float(far["lat"]), facility_type="community_station"
+    )
+    assert sc.why_no_effect(empty, base, cells, MODEL, **kwargs) == "nobody_in_reach"
+    # closing a station next to its twin: its people still reach the twin
+    twinned = sc.apply(
+        base,
+        sc.Scenario("t").add(
+            lon=float(station["lon"]), lat=float(station["lat"]), facility_type="community_station"
+        ),
+    )
+    close = sc.Edit("close", facility_id=str(station["facility_id"]))
+    assert sc.why_no_effect(close, twinned, cells, MODEL, **kwargs) == "still_covered"
+    # an edit that does change coverage has no excuse
+    assert sc.why_no_effect(close, base, cells, MODEL, **kwargs) == ""
