@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -22,14 +20,6 @@ def test_md_escape_leaves_no_live_markup(text: str) -> None:
     out = widgets.md_escape(text)
     for ch in "<>[]()*`$:":
         assert ch not in out.replace("\\" + ch, "")
-
-
-def test_xlsx_bytes_round_trip() -> None:
-    frame = pd.DataFrame({"name": ["东胜区"], "share": [0.5]})
-    data = widgets.xlsx_bytes({"districts": frame, "a" * 40: frame})
-    sheets = pd.read_excel(io.BytesIO(data), sheet_name=None)
-    assert list(sheets) == ["districts", "a" * 31]
-    assert sheets["districts"].iloc[0]["name"] == "东胜区"
 
 
 def test_html_export_is_offline_and_in_the_fixed_language(db_url: str) -> None:
