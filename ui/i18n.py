@@ -639,32 +639,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "download_xlsx": {"zh": "下载表格(XLSX)", "en": "Download tables (XLSX)"},
     "city_total": {"zh": "全市合计", "en": "City total"},
-    # --- coverage table columns
-    "col_covered": {"zh": "已覆盖", "en": "covered"},
-    "col_covered_share": {"zh": "覆盖率", "en": "covered share"},
-    "col_oversubscribed": {"zh": "覆盖但超负荷", "en": "covered but oversubscribed"},
-    "col_access_per_1000": {"zh": "每千人可及容量(2SFCA)", "en": "capacity within reach per 1,000 (2SFCA)"},
+    # --- coverage table columns (data columns are named by geo.texts.column_label)
     "col_adcode": {"zh": "区划代码", "en": "Adcode"},
     "col_name": {"zh": "名称", "en": "Name"},
-    "col_township_code": {"zh": "乡镇代码", "en": "Township code"},
-    "col_township": {"zh": "乡镇", "en": "Township"},
     "col_district": {"zh": "旗区", "en": "District"},
-    "col_facilities": {"zh": "设施数", "en": "Facilities"},
-    "col_capacity": {"zh": "容量", "en": "Capacity"},
-    "col_beds_per_1000_60plus": {"zh": "每千名老人床位", "en": "Beds per 1,000 aged 60+"},
-    "col_places_per_1000_residents": {"zh": "每千人托位", "en": "Places per 1,000 residents"},
-    "col_places_per_1000_target_national": {"zh": "国家目标(每千人)", "en": "National target per 1,000"},
-    "col_places_per_1000_ordos_2024": {"zh": "鄂尔多斯2024(每千人)", "en": "Ordos 2024 per 1,000"},
-    "col_rank": {"zh": "排名", "en": "Rank"},
-    "col_cell_id": {"zh": "单元编号", "en": "Cell"},
     "col_lon": {"zh": "经度", "en": "Longitude"},
     "col_lat": {"zh": "纬度", "en": "Latitude"},
-    "col_settlement": {"zh": "聚落类型", "en": "Settlement"},
-    "settlement_urban": {"zh": "城区", "en": "urban"},
-    "settlement_town": {"zh": "镇区", "en": "town"},
-    "settlement_village": {"zh": "乡村", "en": "village"},
-    "col_minutes": {"zh": "最近设施(分钟)", "en": "Nearest (minutes)"},
-    "col_facility_id": {"zh": "最近设施编号", "en": "Nearest facility"},
 }
 
 

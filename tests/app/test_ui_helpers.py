@@ -25,11 +25,15 @@ def test_md_escape_leaves_no_live_markup(text: str) -> None:
 def test_html_export_is_offline_and_in_the_fixed_language(db_url: str) -> None:
     facilities = open_store(db_url).facilities().head(30)
     with fixed_lang("en"):
-        make = mapbuild.html_export(lambda: mapbuild.facility_map(facilities, basemap="none", lang="en"))
+        make = mapbuild.html_export(
+            lambda: mapbuild.facility_map(facilities, basemap="none", lang="en"),
+            lambda: "published facility version 1 · Note: facilities are modelled",
+        )
     page = make().decode("utf-8")  # runs like a download: outside the script, language fixed before
     assert maps.external_urls(page) == []
     assert "<script src=" not in page
     assert "Facility types" in page
+    assert "carecircle-note" in page and "published facility version 1" in page  # the file says what it shows
 
 
 def test_larger_text_option(app: Callable[[str], AppTest]) -> None:
