@@ -189,6 +189,7 @@ def text_width_in(text: str, size_pt: float) -> float:
 _TOKENS = re.compile(
     r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]|[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+\s*|\s+"
 )
+_NO_LINE_END = set("（“《「『(")
 _NO_LINE_START = set("，。、;:)」』”’》%,.;:!?)）；：！？")
 
 
@@ -213,6 +214,11 @@ def wrap(text: str, width_in: float, size_pt: float) -> list[str]:
             else:
                 line = candidate
         lines.append(line.rstrip())
+    # an opening bracket or quote never ends a line: it goes down with what it opens
+    for k in range(len(lines) - 1):
+        while lines[k] and lines[k][-1] in _NO_LINE_END:
+            lines[k + 1] = lines[k][-1] + lines[k + 1]
+            lines[k] = lines[k][:-1]
     return lines
 
 

@@ -511,8 +511,12 @@ _FULL: Final[dict[str, str]] = {",": "，", ":": "：", ";": "；", "!": "！", 
 
 
 def _is_cjk(ch: str) -> bool:
+    """A Chinese character or Chinese punctuation (full-width marks, 、。 and the curly quotes “”)."""
     return bool(ch) and (
-        "\u3400" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
+        "\u3400" <= ch <= "\u9fff"
+        or "\u3000" <= ch <= "\u303f"
+        or "\uff00" <= ch <= "\uffef"
+        or ch in "\u201c\u201d"
     )
 
 
