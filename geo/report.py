@@ -24,22 +24,17 @@ Nothing here reads files: the caller passes the tables (the CLI and the app read
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure, FigureBase
-from scipy.spatial import cKDTree
 
 from geo import coverage as cov
 from geo import fmt
 from geo import scenarios as sc
-from geo.context import Context, data_block, layer_rows, model_text, modelled_note
-from geo.crs import to_metric
+from geo.context import Context, layer_rows, model_text, modelled_note
 from geo.errors import CareCircleError, DataError
 from geo.places import cell_places, township_centres
 from geo.report_figures import cjk_font_path, draw_area_map, draw_share_chart, font_family, fonts
@@ -54,10 +49,21 @@ from geo.report_model import (
     Section,
     Table,
 )
+from geo.report_numbers import (
+    GAP_HORIZON_FACTOR,
+    GAP_HORIZON_MAX_MIN,
+    GOAL_MIN,
+    Numbers,
+    ReportData,
+    ReportSettings,
+    check_district,
+    compute,
+    edit_extent,
+    nearest_cells,
+)
 from geo.schema import FACILITY_TYPES
-from geo.siting import suggest_sites
 from geo.texts import column_label, group_label, mode_label, text, type_label
-from geo.travel import MODES, TravelModel, check_budget
+from geo.travel import MODES
 
 __all__ = [
     "FORMATS",
@@ -65,359 +71,18 @@ __all__ = [
     "ReportData",
     "ReportSettings",
     "build_content",
+    "check_district",
     "cjk_font_path",
     "render",
 ]
 
 FORMATS: Final[tuple[str, ...]] = ("pdf", "docx", "html")
-GOAL_MIN: Final[float] = 15.0
-"""The 一刻钟 (15-minute) service circle: the goal every figure is set against."""
-GAP_HORIZON_FACTOR: Final[float] = 4.0
-GAP_HORIZON_MAX_MIN: Final[float] = 120.0
-"""How far the nearest facility of a gap cell is searched: 4 × the budget, at most 2 hours."""
-
 NO_FONT_MESSAGE: Final[str] = (
     "未找到中文字体,无法生成 PDF。请安装 fonts-noto-cjk(apt-get install fonts-noto-cjk),"
     "或用环境变量 CARECIRCLE_CJK_FONT 指定字体文件。 / No CJK font found, so the PDF cannot show "
     "Chinese: install fonts-noto-cjk (apt-get install fonts-noto-cjk) or point $CARECIRCLE_CJK_FONT "
     "at a .ttf/.otf/.ttc font file. The HTML and DOCX reports do not need it."
 )
-
-
-# ---------------------------------------------------------------------------------------------------
-# Settings and inputs
-
-
-@dataclass(frozen=True)
-class ReportSettings:
-    """What the report covers.
-
-    Parameters
-    ----------
-    types : tuple of str
-        Facility type codes (or Chinese labels) whose coverage is reported.
-    budget_min : float
-        Time budget (minutes).
-    lang : {"zh", "en"}
-        The report's one language.
-    target : str, optional
-        ``total``, ``60plus``, ``0_3`` or a population column: whose gaps are listed and mapped and
-        whom the suggestions serve (default: 60+ for elderly types, 0–3 for child types).
-    district : int, optional
-        Adcode of one district (banner); None for the whole city.
-    n_suggestions : int
-        New sites to suggest (0: none).
-    suggest_type : str, optional
-        Type the suggestions are for (default: the first of ``types``).
-    solver : {"greedy", "exact"}
-        Siting solver.
-    time_limit_s : float
-        Time limit of the exact solver (seconds).
-    min_separation_m : float
-        Candidates closer than this to an open facility of the type are left out (metres).
-    n_gaps : int
-        Gap cells listed.
-    title : str, optional
-        Report title (default: built from the scope and the types).
-    """
-
-    types: tuple[str, ...]
-    budget_min: float = GOAL_MIN
-    lang: str = "zh"
-    target: str | None = None
-    district: int | None = None
-    n_suggestions: int = 5
-    suggest_type: str | None = None
-    solver: str = "greedy"
-    time_limit_s: float = 30.0
-    min_separation_m: float = 0.0
-    n_gaps: int = 20
-    title: str | None = None
-
-    def __post_init__(self) -> None:
-        types = tuple(cov.parse_types(list(self.types)))
-        object.__setattr__(self, "types", types)
-        object.__setattr__(self, "lang", fmt.check_lang(self.lang))
-        target = cov.default_target(types) if self.target is None else cov.parse_target(self.target)
-        object.__setattr__(self, "target", target)
-        object.__setattr__(self, "budget_min", check_budget(self.budget_min))
-        if self.suggest_type is not None:
-            object.__setattr__(self, "suggest_type", cov.parse_types(self.suggest_type)[0])
-        if self.n_suggestions < 0 or self.n_gaps < 0:
-            msg = (
-                f"建议数和缺口数不能为负(收到 {self.n_suggestions}、{self.n_gaps})。 / "
-                f"n_suggestions and n_gaps must be 0 or more, got {self.n_suggestions} and {self.n_gaps}."
-            )
-            raise DataError(msg)
-        if self.solver not in ("greedy", "exact"):
-            msg = f"求解方法应为 greedy 或 exact,收到 {self.solver!r}。 / solver: expected greedy or exact, got {self.solver!r}."
-            raise DataError(msg)
-
-    @property
-    def target_col(self) -> str:
-        """The target population column (``pop_60plus`` …)."""
-        return str(self.target)
-
-
-@dataclass(frozen=True)
-class ReportData:
-    """The tables a report is computed from (read by the caller; nothing here touches files).
-
-    Parameters
-    ----------
-    cells : pandas.DataFrame
-        Demand cells (``cell_id, lon, lat, adcode, township_code, settlement`` and the groups).
-    facilities : pandas.DataFrame
-        The published facility table (the state the report describes).
-    model : TravelModel
-        The travel model.
-    districts : geopandas.GeoDataFrame
-        ``adcode, name, name_en, geometry`` (WGS84).
-    townships : pandas.DataFrame
-        ``code, name, adcode``.
-    township_seats : pandas.DataFrame, optional
-        ``code, lon, lat`` of township seats (to say where a gap is).
-    version : int, optional
-        The published facility version.
-    data : dict, optional
-        The ``data`` provenance block (default: :func:`geo.context.data_block`).
-    """
-
-    cells: pd.DataFrame
-    facilities: pd.DataFrame
-    model: TravelModel
-    districts: gpd.GeoDataFrame
-    townships: pd.DataFrame
-    township_seats: pd.DataFrame | None = None
-    version: int | None = None
-    data: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
-
-    def data_block(self) -> dict[str, dict[str, Any]]:
-        """The provenance block (given, or made from the facilities, cells and model)."""
-        if self.data is not None:
-            return self.data
-        return data_block(
-            self.facilities, version=self.version, model_description=self.model.describe(), cells=self.cells
-        )
-
-
-def check_district(districts: pd.DataFrame, district: int | None) -> None:
-    """A bilingual :class:`DataError` listing the adcodes when ``district`` is not one of them."""
-    if district is None:
-        return
-    known = {int(a): str(n) for a, n in zip(districts["adcode"], districts["name"], strict=True)}
-    if int(district) not in known:
-        listing = "、".join(f"{a} {n}" for a, n in sorted(known.items()))
-        msg = (
-            f"未知的行政区划代码 {district};可用 city(全市)或:{listing}。 / "
-            f"Unknown adcode {district}; use city or one of: {', '.join(map(str, sorted(known)))}."
-        )
-        raise DataError(msg)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Numbers
-
-
-@dataclass
-class _Numbers:
-    """Everything computed for the report (raw numbers; text comes later)."""
-
-    access: pd.DataFrame
-    districts: pd.DataFrame
-    townships: pd.DataFrame
-    totals: dict[str, Any]
-    goal_totals: dict[str, float]
-    in_scope: np.ndarray
-    gaps: pd.DataFrame
-    uncovered: pd.DataFrame
-    nursery: dict[str, float]
-    suggestions: pd.DataFrame | None
-    siting: dict[str, Any]
-    scenario_compare: pd.DataFrame | None
-    scenario_totals: dict[str, Any] | None
-    applied: pd.DataFrame | None
-    changed: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-
-def _scope_mask(cells: pd.DataFrame, district: int | None) -> np.ndarray:
-    if district is None:
-        return np.ones(len(cells), dtype=bool)
-    return (cells["adcode"].to_numpy() == int(district)).astype(bool)
-
-
-def _goal_shares(cells: pd.DataFrame, access: pd.DataFrame, in_scope: np.ndarray) -> dict[str, float]:
-    column = f"covered_{GOAL_MIN:g}"
-    covered = access[column].to_numpy(bool) if column in access.columns else access["covered"].to_numpy(bool)
-    out = {}
-    for g in cov.GROUPS:
-        people = cells[g].to_numpy(float)[in_scope]
-        total = people.sum()
-        out[g] = float(people[covered[in_scope]].sum() / total) if total > 0 else float("nan")
-    return out
-
-
-def _nursery(
-    cells: pd.DataFrame, facilities: pd.DataFrame, in_scope: np.ndarray, district: int | None
-) -> dict[str, float]:
-    """Children's places (open child-care facilities counted in places) per 1,000 residents in scope."""
-    child_types = [code for code, ftype in FACILITY_TYPES.items() if ftype.category == "child"]
-    chosen = cov.select_facilities(facilities, child_types)
-    units = chosen["capacity_unit"].fillna("").astype(str) if "capacity_unit" in chosen.columns else None
-    places = (
-        pd.to_numeric(chosen["capacity"], errors="coerce").fillna(0.0)
-        if "capacity" in chosen.columns
-        else None
-    )
-    if places is None:
-        total_places = 0.0
-    else:
-        keep = np.ones(len(chosen), dtype=bool) if units is None else (units.isin(["places", ""])).to_numpy()
-        if district is not None:
-            keep = keep & (
-                pd.to_numeric(chosen["district_adcode"], errors="coerce").to_numpy() == int(district)
-            )
-        total_places = float(places.to_numpy()[keep].sum())
-    residents = float(cells["pop_total"].to_numpy(float)[in_scope].sum())
-    per_1000 = 1000.0 * total_places / residents if residents > 0 else float("nan")
-    return {
-        "places": total_places,
-        "per_1000": per_1000,
-        "national": cov.NATIONAL_NURSERY_PLACES_PER_1000,
-        "ordos_2024": cov.ORDOS_NURSERY_PLACES_PER_1000,
-    }
-
-
-def _nearest_cells(cells: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    cx, cy = to_metric(cells["lon"].to_numpy(float), cells["lat"].to_numpy(float))
-    px, py = to_metric(np.asarray(lon, float), np.asarray(lat, float))
-    _, idx = cKDTree(np.column_stack([np.atleast_1d(cx), np.atleast_1d(cy)])).query(
-        np.column_stack([np.atleast_1d(px), np.atleast_1d(py)])
-    )
-    return np.atleast_1d(idx)
-
-
-def _compute(
-    data: ReportData,
-    settings: ReportSettings,
-    *,
-    scenario: sc.Scenario | None,
-    suggestions: pd.DataFrame | None,
-) -> _Numbers:
-    cells, facilities, model = data.cells, data.facilities, data.model
-    types, budget, target = list(settings.types), settings.budget_min, settings.target_col
-    names = pd.DataFrame(
-        {"adcode": data.districts["adcode"].astype(int), "name": data.districts["name"].astype(str)}
-    )
-    tiers = () if budget == GOAL_MIN else (GOAL_MIN,)
-    # Search beyond the budget so the gap list can say how far the nearest facility is.
-    horizon = min(GAP_HORIZON_FACTOR * budget, GAP_HORIZON_MAX_MIN)
-    access = cov.cell_access(
-        cells, facilities, model, types=types, budget_min=budget, tiers_min=tiers, horizon_min=horizon
-    )
-    fca = cov.two_step_fca(cells, facilities, model, types=types, budget_min=budget, demand_col=target)
-    by_district = cov.area_table(cells, access, facilities, by="district", types=types, names=names, fca=fca)
-    by_township = cov.area_table(
-        cells, access, facilities, by="township", types=types, names=data.townships, fca=fca
-    )
-    district = settings.district
-    in_scope = _scope_mask(cells, district)
-    if district is None:
-        totals = cov.area_totals(by_district)
-    else:
-        totals = cov.area_totals(by_district[by_district["adcode"] == int(district)])
-        by_township = by_township[by_township["adcode"] == int(district)]
-    by_township = by_township[(by_township["pop_total"] > 0) | (by_township["facilities"] > 0)]
-
-    scoped_cells = cells.loc[in_scope]
-    gaps = cov.gap_list(
-        scoped_cells,
-        access.loc[in_scope],
-        target=target,
-        top=settings.n_gaps,
-        districts=names,
-        townships=data.townships,
-    )
-    people = cells[target].to_numpy(float)
-    uncovered_mask = in_scope & ~access["covered"].to_numpy(bool) & (people > 0)
-    uncovered = pd.DataFrame(
-        {"cell_id": cells["cell_id"].to_numpy()[uncovered_mask], "people": people[uncovered_mask]}
-    )
-
-    applied = None
-    scenario_compare = scenario_totals = None
-    changed: dict[str, pd.DataFrame] = {}
-    if scenario is not None:
-        applied = sc.apply(facilities, scenario)
-        base_sum = sc.evaluate(
-            cells, facilities, model, types=types, budget_min=budget, target=target, name="base", names=names
-        )
-        scn_sum = sc.evaluate(
-            cells, applied, model, types=types, budget_min=budget, target=target, name="scenario", names=names
-        )
-        scenario_compare = sc.compare(base_sum, [scn_sum])
-        for key, mask in (
-            ("gained", scn_sum.covered & ~base_sum.covered),
-            ("lost", base_sum.covered & ~scn_sum.covered),
-        ):
-            keep = mask & in_scope & (people > 0)
-            changed[key] = pd.DataFrame(
-                {"cell_id": cells["cell_id"].to_numpy()[keep], "people": people[keep]}
-            )
-        scenario_totals = (
-            scn_sum.totals
-            if district is None
-            else cov.area_totals(scn_sum.districts[scn_sum.districts["adcode"] == int(district)])
-        )
-
-    siting: dict[str, Any] = {}
-    if suggestions is None and settings.n_suggestions > 0:
-        found = suggest_sites(
-            scoped_cells,
-            applied if applied is not None else facilities,
-            model,
-            facility_type=settings.suggest_type or types[0],
-            n_new=settings.n_suggestions,
-            budget_min=budget,
-            target=target,
-            solver=settings.solver,  # type: ignore[arg-type]
-            time_limit_s=settings.time_limit_s,
-            min_separation_m=settings.min_separation_m,
-            townships=data.townships,
-        )
-        suggestions = found.table
-        res = found.result
-        siting = {
-            "method": res.method,
-            "status": res.status,
-            "gap": res.optimality_gap,
-            "candidates": found.settings.get("n_candidates"),
-            "baseline": res.baseline_covered,
-            "total": res.total_demand,
-        }
-    if suggestions is not None and not suggestions.empty:
-        idx = _nearest_cells(cells, suggestions["lon"].to_numpy(float), suggestions["lat"].to_numpy(float))
-        near = cells.iloc[idx].reset_index(drop=True)
-        suggestions = suggestions.reset_index(drop=True).assign(
-            township_code=near.get("township_code"), settlement=near.get("settlement"), adcode=near["adcode"]
-        )
-    return _Numbers(
-        access=access,
-        districts=by_district,
-        townships=by_township,
-        totals=totals,
-        goal_totals=_goal_shares(cells, access, in_scope),
-        in_scope=in_scope,
-        gaps=gaps,
-        uncovered=uncovered,
-        nursery=_nursery(cells, facilities, in_scope, district),
-        suggestions=suggestions if suggestions is not None and not suggestions.empty else None,
-        siting=siting,
-        scenario_compare=scenario_compare,
-        scenario_totals=scenario_totals,
-        applied=applied,
-        changed=changed,
-    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -558,7 +223,7 @@ def _cover(content_title: str, w: _Words, ctx: Context, settings: ReportSettings
 
 
 def _findings(
-    w: _Words, n: _Numbers, settings: ReportSettings, scope: str, district_names: dict[int, str]
+    w: _Words, n: Numbers, settings: ReportSettings, scope: str, district_names: dict[int, str]
 ) -> list[str]:
     lang, budget = w.lang, settings.budget_min
     items = []
@@ -665,7 +330,7 @@ def _edits_table(
     if points:
         lon = np.array([p[0] for p in points], float)
         lat = np.array([p[1] for p in points], float)
-        near = cells.iloc[_nearest_cells(cells, lon, lat)].reset_index(drop=True)
+        near = cells.iloc[nearest_cells(cells, lon, lat)].reset_index(drop=True)
         near = near.assign(lon=lon, lat=lat)
         centres = township_centres(cells, data.township_seats)
         where = cell_places(
@@ -678,7 +343,7 @@ def _edits_table(
     if closed:
         rows_c = located.loc[closed]
         near_c = cells.iloc[
-            _nearest_cells(cells, rows_c["lon"].to_numpy(float), rows_c["lat"].to_numpy(float))
+            nearest_cells(cells, rows_c["lon"].to_numpy(float), rows_c["lat"].to_numpy(float))
         ].reset_index(drop=True)
         labels_c = cell_places(
             near_c,
@@ -715,7 +380,7 @@ def _edits_table(
 
 
 def _scenario_tables(
-    n: _Numbers, settings: ReportSettings, district_names: dict[int, str], lang: str
+    n: Numbers, settings: ReportSettings, district_names: dict[int, str], lang: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     comp = n.scenario_compare
     if comp is None:
@@ -802,264 +467,299 @@ def _modes_table(model_mode: str, lang: str) -> pd.DataFrame:
 # The report
 
 
-def build_content(
-    data: ReportData,
-    settings: ReportSettings,
-    *,
-    scenario: sc.Scenario | None = None,
-    suggestions: pd.DataFrame | None = None,
-    generated_at: datetime | None = None,
-) -> ReportContent:
-    """Compute and write the planning report in ``settings.lang``.
+class _Writer:
+    """Writes the sections of one report from its numbers, in its one language."""
 
-    Parameters
-    ----------
-    data : ReportData
-        Cells, published facilities, travel model, boundaries (and provenance).
-    settings : ReportSettings
-        Types, budget, language, scope, target, suggestions.
-    scenario : Scenario, optional
-        A scenario (:mod:`geo.scenarios`): its edits and before/after figures get a section, and the
-        suggestions are made for the state after it.
-    suggestions : pandas.DataFrame, optional
-        A ``suggest`` table already computed (default: computed here).
-    generated_at : datetime, optional
-        Date printed (default now).
+    def __init__(
+        self,
+        data: ReportData,
+        settings: ReportSettings,
+        n: Numbers,
+        *,
+        scenario: sc.Scenario | None,
+        when: datetime,
+    ) -> None:
+        lang = settings.lang
+        self.data, self.settings, self.n, self.scenario, self.lang = data, settings, n, scenario, lang
+        self.w = w = _Words(lang)
+        self.district_names = _district_names(data, lang)
+        self.scope = w("city") if settings.district is None else self.district_names[int(settings.district)]
+        self.ctx = Context(
+            data=data.data_block(),
+            model=data.model.describe(),
+            budget_min=settings.budget_min,
+            types=settings.types,
+            scope=self.scope,
+            target=settings.target_col,
+            scenario=None if scenario is None else (scenario.name, len(scenario.edits)),
+            generated_at=when,
+        )
+        self.target = target = settings.target_col
+        self.types_text = w.join([type_label(t, lang) for t in settings.types])
+        self.note = modelled_note(self.ctx.data, lang)
+        self.words = {
+            "legend_share": w("legend_share", group=group_label(target, lang)),
+            "legend_gaps": w("legend_gaps", group=group_label(target, lang)),
+            "density_unit": w("density_unit"),
+            "km": w("km"),
+            "north": w("north"),
+            "facilities": w("legend_facilities"),
+            "sites": w("legend_sites"),
+            "attribution": w("map_attribution"),
+        }
+        self.type_labels = {code: type_label(code, lang) for code in FACILITY_TYPES}
 
-    Returns
-    -------
-    ReportContent
-
-    Raises
-    ------
-    DataError
-        For an unknown district adcode.
-    NotFoundError
-        When a scenario edit names a facility that is not published.
-    """
-    check_district(data.districts, settings.district)
-    lang = settings.lang
-    w = _Words(lang)
-    when = (generated_at or datetime.now()).replace(microsecond=0)
-    n = _compute(data, settings, scenario=scenario, suggestions=suggestions)
-    district_names = _district_names(data, lang)
-    scope = w("city") if settings.district is None else district_names[int(settings.district)]
-    ctx = Context(
-        data=data.data_block(),
-        model=data.model.describe(),
-        budget_min=settings.budget_min,
-        types=settings.types,
-        scope=scope,
-        target=settings.target_col,
-        scenario=None if scenario is None else (scenario.name, len(scenario.edits)),
-        generated_at=when,
-    )
-    types_text = w.join([type_label(t, lang) for t in settings.types])
-    title = settings.title or w("title", scope=scope, types=types_text)
-    note = modelled_note(ctx.data, lang)
-    target = settings.target_col
-    font = cjk_font_path()
-    words = {
-        "legend_share": w("legend_share", group=group_label(target, lang)),
-        "legend_gaps": w("legend_gaps", group=group_label(target, lang)),
-        "density_unit": w("density_unit"),
-        "km": w("km"),
-        "north": w("north"),
-        "facilities": w("legend_facilities"),
-        "sites": w("legend_sites"),
-        "attribution": w("map_attribution"),
-    }
-    type_labels = {code: type_label(code, lang) for code in FACILITY_TYPES}
-    sections: list[Section] = []
-
-    # 1 key findings
-    findings = _findings(w, n, settings, scope, district_names)
-    blocks: list[Block] = [
-        Paragraph(
-            w(
-                "findings_intro",
-                minutes=fmt.minutes(settings.budget_min, lang, unit=False),
-                mode=mode_label(str(ctx.model.get("mode", "")), lang),
-                types=types_text,
-            )
-        ),
-        Bullets(tuple(findings)),
-    ]
-    if note:
-        blocks.append(Note(note, "warning"))
-    sections.append(Section(w("sec_findings"), tuple(blocks)))
-
-    # 2 coverage tables
-    blocks = []
-    key_label = w("col_district")
-    if settings.district is None:
-        blocks.append(
-            Table(
-                w.table("tab_districts"),
-                _coverage_table(n.districts, n.totals, key_label=key_label, lang=lang, names=district_names),
-                total_row=True,
-                groups=_group_header(lang, before=1, span=3),
-            )
+    def findings_section(self) -> Section:
+        """Key findings against the 15-minute goal and the nursery target."""
+        w, n, settings, lang, ctx, scope, district_names = (
+            self.w,
+            self.n,
+            self.settings,
+            self.lang,
+            self.ctx,
+            self.scope,
+            self.district_names,
         )
-        chart_rows = n.districts
-        chart_names = [district_names.get(int(a), "") for a in n.districts["adcode"]]
-        blocks.append(
-            Figure_(
-                w.figure("fig_chart"),
-                _chart_drawer(chart_rows, chart_names, lang),
-                size_in=(6.3, max(2.6, 0.32 * len(chart_rows) + 1.2)),
-            )
-        )
-        blocks.append(
-            Table(
-                w.table("tab_capacity"),
-                _capacity_table(
-                    n.districts, n.totals, target=target, key_label=key_label, lang=lang, names=district_names
-                ),
-                total_row=True,
-                note=w("capacity_note"),
-            )
-        )
-    else:
-        blocks.append(
-            Table(
-                w.table("tab_district_one", district=scope),
-                _coverage_table(
-                    n.districts[n.districts["adcode"] == settings.district],
-                    None,
-                    key_label=key_label,
-                    lang=lang,
-                    names=district_names,
-                ),
-                groups=_group_header(lang, before=1, span=3),
-            )
-        )
-        blocks.append(
-            Table(
-                w.table("tab_capacity"),
-                _capacity_table(
-                    n.districts[n.districts["adcode"] == settings.district],
-                    None,
-                    target=target,
-                    key_label=key_label,
-                    lang=lang,
-                    names=district_names,
-                ),
-                note=w("capacity_note"),
-            )
-        )
-    blocks.append(
-        Table(
-            w.table("tab_townships"),
-            _township_table(
-                n.townships, with_district=settings.district is None, district_names=district_names, lang=lang
+        findings = _findings(w, n, settings, scope, district_names)
+        blocks: list[Block] = [
+            Paragraph(
+                w(
+                    "findings_intro",
+                    minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+                    mode=mode_label(str(ctx.model.get("mode", "")), lang),
+                    types=self.types_text,
+                )
             ),
-            align=("l", "l", *("r",) * 7) if settings.district is None else (),
-            groups=_group_header(lang, before=2 if settings.district is None else 1, span=2, after=1),
-        )
-    )
-    sections.append(Section(w("sec_coverage"), tuple(blocks)))
-
-    # 3 maps
-    shares = {
-        int(a): float(s)
-        for a, s in zip(n.districts["adcode"], n.districts[f"{target}_covered_share"], strict=True)
-        if pd.notna(s)
-    }
-    labels = {a: f"{district_names.get(a, '')}\n{fmt.share(s)}" for a, s in shares.items()}
-    facilities_shown = cov.select_facilities(data.facilities, list(settings.types))
-    if settings.district is not None:
-        facilities_shown = facilities_shown[
-            pd.to_numeric(facilities_shown["district_adcode"], errors="coerce") == settings.district
+            Bullets(tuple(findings)),
         ]
-    indicator = f"uncovered_density_{target}"
-    blocks = []
-    if settings.district is None:
-        blocks.append(
-            Figure_(
-                w.figure("fig_choropleth", group=group_label(target, lang)),
-                _map_drawer(data, district=None, labels=labels, words=words, shares=shares),
-            )
-        )
-    sites = None if n.suggestions is None else n.suggestions[["lon", "lat", "rank"]]
-    blocks.append(
-        Figure_(
-            w.figure("fig_gaps", group=group_label(target, lang)),
-            _map_drawer(
-                data,
-                district=settings.district,
-                labels={a: district_names.get(a, "") for a in shares} if settings.district is None else {},
-                words=words,
-                uncovered=n.uncovered,
-                indicator=indicator,
-                facilities=facilities_shown,
-                type_labels=type_labels,
-                sites=sites,
-            ),
-        )
-    )
-    blocks.append(Paragraph(w("maps_note")))
-    sections.append(Section(w("sec_maps"), tuple(blocks)))
+        if self.note:
+            blocks.append(Note(self.note, "warning"))
+        return Section(w("sec_findings"), tuple(blocks))
 
-    # 4 gaps
-    blocks = [
-        Paragraph(
-            w(
-                "gaps_intro",
-                n=len(n.gaps),
-                group=group_label(target, lang),
-                minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+    def coverage_section(self) -> Section:
+        """Coverage per district (with totals and a chart), capacity, and per township."""
+        w, n, settings, lang, target, scope, district_names = (
+            self.w,
+            self.n,
+            self.settings,
+            self.lang,
+            self.target,
+            self.scope,
+            self.district_names,
+        )
+        blocks: list[Block] = []
+        key_label = w("col_district")
+        if settings.district is None:
+            blocks.append(
+                Table(
+                    w.table("tab_districts"),
+                    _coverage_table(
+                        n.districts, n.totals, key_label=key_label, lang=lang, names=district_names
+                    ),
+                    total_row=True,
+                    groups=_group_header(lang, before=1, span=3),
+                )
             )
-        )
-    ]
-    if n.gaps.empty:
-        blocks = [Paragraph(w("gaps_none", group=group_label(target, lang)))]
-    else:
-        centres = township_centres(data.cells, data.township_seats)
-        places = cell_places(
-            n.gaps, lang=lang, townships=data.townships, centres=centres, districts=data.districts
-        )
-        gap_frame = pd.DataFrame(
-            {
-                "rank": n.gaps["rank"],
-                "place": places,
-                target: n.gaps[target],
-                "pop_total": n.gaps["pop_total"],
-                "minutes": n.gaps["minutes"].where(np.isfinite(n.gaps["minutes"])),
-            }
-        )
+            chart_rows = n.districts
+            chart_names = [district_names.get(int(a), "") for a in n.districts["adcode"]]
+            blocks.append(
+                Figure_(
+                    w.figure("fig_chart"),
+                    _chart_drawer(chart_rows, chart_names, lang),
+                    size_in=(6.3, max(2.6, 0.32 * len(chart_rows) + 1.2)),
+                )
+            )
+            blocks.append(
+                Table(
+                    w.table("tab_capacity"),
+                    _capacity_table(
+                        n.districts,
+                        n.totals,
+                        target=target,
+                        key_label=key_label,
+                        lang=lang,
+                        names=district_names,
+                    ),
+                    total_row=True,
+                    note=w("capacity_note"),
+                )
+            )
+        else:
+            blocks.append(
+                Table(
+                    w.table("tab_district_one", district=scope),
+                    _coverage_table(
+                        n.districts[n.districts["adcode"] == settings.district],
+                        None,
+                        key_label=key_label,
+                        lang=lang,
+                        names=district_names,
+                    ),
+                    groups=_group_header(lang, before=1, span=3),
+                )
+            )
+            blocks.append(
+                Table(
+                    w.table("tab_capacity"),
+                    _capacity_table(
+                        n.districts[n.districts["adcode"] == settings.district],
+                        None,
+                        target=target,
+                        key_label=key_label,
+                        lang=lang,
+                        names=district_names,
+                    ),
+                    note=w("capacity_note"),
+                )
+            )
         blocks.append(
             Table(
-                w.table("tab_gaps", group=group_label(target, lang)),
-                _format(
-                    gap_frame,
-                    lang,
-                    {
-                        target: w("col_gap_people", group=group_label(target, lang)),
-                        "pop_total": w("col_residents"),
-                    },
+                w.table("tab_townships"),
+                _township_table(
+                    n.townships,
+                    with_district=settings.district is None,
+                    district_names=district_names,
+                    lang=lang,
                 ),
-                align=("r", "l", "r", "r", "r"),
-                widths=(0.6, 5.0, 1.3, 1.1, 1.3),
-                note=w(
-                    "gaps_note",
-                    horizon=fmt.minutes(
-                        min(GAP_HORIZON_FACTOR * settings.budget_min, GAP_HORIZON_MAX_MIN), lang, unit=False
-                    ),
+                align=("l", "l", *("r",) * 7) if settings.district is None else (),
+                groups=_group_header(lang, before=2 if settings.district is None else 1, span=2, after=1),
+            )
+        )
+        return Section(w("sec_coverage"), tuple(blocks))
+
+    def maps_section(self) -> Section:
+        """The maps in the fixed classes."""
+        w, n, data, settings, lang, target, district_names, words, type_labels = (
+            self.w,
+            self.n,
+            self.data,
+            self.settings,
+            self.lang,
+            self.target,
+            self.district_names,
+            self.words,
+            self.type_labels,
+        )
+        shares = {
+            int(a): float(s)
+            for a, s in zip(n.districts["adcode"], n.districts[f"{target}_covered_share"], strict=True)
+            if pd.notna(s)
+        }
+        labels = {a: f"{district_names.get(a, '')}\n{fmt.share(s)}" for a, s in shares.items()}
+        facilities_shown = cov.select_facilities(data.facilities, list(settings.types))
+        if settings.district is not None:
+            facilities_shown = facilities_shown[
+                pd.to_numeric(facilities_shown["district_adcode"], errors="coerce") == settings.district
+            ]
+        indicator = f"uncovered_density_{target}"
+        blocks: list[Block] = []
+        if settings.district is None:
+            blocks.append(
+                Figure_(
+                    w.figure("fig_choropleth", group=group_label(target, lang)),
+                    _map_drawer(data, district=None, labels=labels, words=words, shares=shares),
+                )
+            )
+        sites = None if n.suggestions is None else n.suggestions[["lon", "lat", "rank"]]
+        blocks.append(
+            Figure_(
+                w.figure("fig_gaps", group=group_label(target, lang)),
+                _map_drawer(
+                    data,
+                    district=settings.district,
+                    labels={a: district_names.get(a, "") for a in shares}
+                    if settings.district is None
+                    else {},
+                    words=words,
+                    uncovered=n.uncovered,
+                    indicator=indicator,
+                    facilities=facilities_shown,
+                    type_labels=type_labels,
+                    sites=sites,
                 ),
             )
         )
-    sections.append(Section(w("sec_gaps"), tuple(blocks)))
+        blocks.append(Paragraph(w("maps_note")))
+        return Section(w("sec_maps"), tuple(blocks))
 
-    # 5 suggestions
-    if settings.n_suggestions > 0:
-        blocks = []
+    def gaps_section(self) -> Section:
+        """The populated cells with most target people not covered, named by place."""
+        w, n, data, settings, lang, target = self.w, self.n, self.data, self.settings, self.lang, self.target
+        blocks: list[Block] = [
+            Paragraph(
+                w(
+                    "gaps_intro",
+                    n=len(n.gaps),
+                    group=group_label(target, lang),
+                    minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+                )
+            )
+        ]
+        if n.gaps.empty:
+            blocks = [Paragraph(w("gaps_none", group=group_label(target, lang)))]
+        else:
+            centres = township_centres(data.cells, data.township_seats)
+            places = cell_places(
+                n.gaps, lang=lang, townships=data.townships, centres=centres, districts=data.districts
+            )
+            gap_frame = pd.DataFrame(
+                {
+                    "rank": n.gaps["rank"],
+                    "place": places,
+                    target: n.gaps[target],
+                    "pop_total": n.gaps["pop_total"],
+                    "minutes": n.gaps["minutes"].where(np.isfinite(n.gaps["minutes"])),
+                }
+            )
+            blocks.append(
+                Table(
+                    w.table("tab_gaps", group=group_label(target, lang)),
+                    _format(
+                        gap_frame,
+                        lang,
+                        {
+                            target: w("col_gap_people", group=group_label(target, lang)),
+                            "pop_total": w("col_residents"),
+                        },
+                    ),
+                    align=("r", "l", "r", "r", "r"),
+                    widths=(0.6, 5.0, 1.3, 1.1, 1.3),
+                    note=w(
+                        "gaps_note",
+                        horizon=fmt.minutes(
+                            min(GAP_HORIZON_FACTOR * settings.budget_min, GAP_HORIZON_MAX_MIN),
+                            lang,
+                            unit=False,
+                        ),
+                    ),
+                )
+            )
+        return Section(w("sec_gaps"), tuple(blocks))
+
+    def suggestions_section(self) -> Section | None:
+        """Suggested sites (None when none were asked for)."""
+        w, n, data, settings, lang, scenario, target = (
+            self.w,
+            self.n,
+            self.data,
+            self.settings,
+            self.lang,
+            self.scenario,
+            self.target,
+        )
+        if settings.n_suggestions <= 0:
+            return None
+        blocks: list[Block] = []
         if n.suggestions is None:
             blocks.append(Paragraph(w("suggest_none")))
         else:
             centres = township_centres(data.cells, data.township_seats)
             places = cell_places(
-                n.suggestions, lang=lang, townships=data.townships, centres=centres, districts=data.districts
+                n.suggestions,
+                lang=lang,
+                townships=data.townships,
+                centres=centres,
+                districts=data.districts,
             )
             frame = pd.DataFrame(
                 {
@@ -1111,12 +811,27 @@ def build_content(
                         )
                     )
                 )
-        sections.append(Section(w("sec_suggestions"), tuple(blocks)))
+        return Section(w("sec_suggestions"), tuple(blocks))
 
-    # 6 scenario
-    if scenario is not None and n.applied is not None:
+    def scenario_section(self) -> Section | None:
+        """The scenario: edits, before/after figures and a map (None without one)."""
+        w, n, data, settings, lang, scenario, ctx, target, district_names, words, type_labels = (
+            self.w,
+            self.n,
+            self.data,
+            self.settings,
+            self.lang,
+            self.scenario,
+            self.ctx,
+            self.target,
+            self.district_names,
+            self.words,
+            self.type_labels,
+        )
+        if scenario is None or n.applied is None:
+            return None
         summary, per_district = _scenario_tables(n, settings, district_names, lang)
-        blocks = [
+        blocks: list[Block] = [
             Paragraph(
                 w(
                     "scenario_intro",
@@ -1183,45 +898,103 @@ def build_content(
                     type_labels=type_labels,
                     marks=marks,
                     changed=changed,
-                    extent=_edit_extent(scenario, n.changed),
+                    extent=edit_extent(scenario, n.changed),
                 ),
             )
         )
-        sections.append(Section(w("sec_scenario"), tuple(blocks)))
+        return Section(w("sec_scenario"), tuple(blocks))
 
-    # appendix: methods
+    def methods_section(self) -> Section:
+        """The methods appendix."""
+        w, settings, lang, ctx = self.w, self.settings, self.lang, self.ctx
+        model = ctx.model
+        blocks: list[Block] = [
+            Paragraph(w("method_model_title"), bold=True),
+            Paragraph(
+                w(
+                    "method_model_straight" if "network_sha256" not in model else "method_model_network",
+                    model=model_text(model, lang),
+                )
+            ),
+            Table(
+                w.table("tab_modes"),
+                _modes_table(str(model.get("mode", "")), lang),
+                align=("l", "r", "r", "l"),
+                widths=(2.0, 2.6, 1.0, 5.0),
+            ),
+            Paragraph(w("method_standard_title"), bold=True),
+            Paragraph(w("method_standard")),
+            Paragraph(w("method_coverage_title"), bold=True),
+            Paragraph(w("method_coverage", minutes=fmt.minutes(settings.budget_min, lang, unit=False))),
+            Paragraph(w("method_fca_title"), bold=True),
+            Paragraph(w("method_fca")),
+            Paragraph(w("method_mclp_title"), bold=True),
+            Paragraph(w("method_mclp")),
+            Paragraph(w("method_sources_title"), bold=True),
+            Table(
+                w.table("tab_sources"),
+                _sources_table(ctx, lang),
+                align=("l", "l", "l"),
+                widths=(1.4, 1.0, 7.0),
+            ),
+        ]
+        if self.note:
+            blocks.append(Note(self.note, "warning"))
+        return Section(w("sec_methods"), tuple(blocks))
+
+
+def build_content(
+    data: ReportData,
+    settings: ReportSettings,
+    *,
+    scenario: sc.Scenario | None = None,
+    suggestions: pd.DataFrame | None = None,
+    generated_at: datetime | None = None,
+) -> ReportContent:
+    """Compute and write the planning report in ``settings.lang``.
+
+    Parameters
+    ----------
+    data : ReportData
+        Cells, published facilities, travel model, boundaries (and provenance).
+    settings : ReportSettings
+        Types, budget, language, scope, target, suggestions.
+    scenario : Scenario, optional
+        A scenario (:mod:`geo.scenarios`): its edits and before/after figures get a section, and the
+        suggestions are made for the state after it.
+    suggestions : pandas.DataFrame, optional
+        A ``suggest`` table already computed (default: computed here).
+    generated_at : datetime, optional
+        Date printed (default now).
+
+    Returns
+    -------
+    ReportContent
+
+    Raises
+    ------
+    DataError
+        For an unknown district adcode.
+    NotFoundError
+        When a scenario edit names a facility that is not published.
+    """
+    check_district(data.districts, settings.district)
+    when = (generated_at or datetime.now()).replace(microsecond=0)
+    n = compute(data, settings, scenario=scenario, suggestions=suggestions)
+    writer = _Writer(data, settings, n, scenario=scenario, when=when)
+    w, lang, ctx, target, scope = writer.w, settings.lang, writer.ctx, writer.target, writer.scope
+    title = settings.title or w("title", scope=scope, types=writer.types_text)
+    font = cjk_font_path()
     model = ctx.model
-    blocks = [
-        Paragraph(w("method_model_title"), bold=True),
-        Paragraph(
-            w(
-                "method_model_straight" if "network_sha256" not in model else "method_model_network",
-                model=model_text(model, lang),
-            )
-        ),
-        Table(
-            w.table("tab_modes"),
-            _modes_table(str(model.get("mode", "")), lang),
-            align=("l", "r", "r", "l"),
-            widths=(2.0, 2.6, 1.0, 5.0),
-        ),
-        Paragraph(w("method_standard_title"), bold=True),
-        Paragraph(w("method_standard")),
-        Paragraph(w("method_coverage_title"), bold=True),
-        Paragraph(w("method_coverage", minutes=fmt.minutes(settings.budget_min, lang, unit=False))),
-        Paragraph(w("method_fca_title"), bold=True),
-        Paragraph(w("method_fca")),
-        Paragraph(w("method_mclp_title"), bold=True),
-        Paragraph(w("method_mclp")),
-        Paragraph(w("method_sources_title"), bold=True),
-        Table(
-            w.table("tab_sources"), _sources_table(ctx, lang), align=("l", "l", "l"), widths=(1.4, 1.0, 7.0)
-        ),
+    parts = [
+        writer.findings_section(),
+        writer.coverage_section(),
+        writer.maps_section(),
+        writer.gaps_section(),
+        writer.suggestions_section(),
     ]
-    if note:
-        blocks.append(Note(note, "warning"))
-    sections.append(Section(w("sec_methods"), tuple(blocks)))
-
+    parts += [writer.scenario_section(), writer.methods_section()]
+    sections = [part for part in parts if part is not None]
     numbered = tuple(
         Section(
             w("section_number", n=k, heading=s.heading)
@@ -1235,7 +1008,7 @@ def build_content(
     date_text = when.strftime(w("date_format"))
     return ReportContent(
         lang=lang,
-        cover=_cover(title, w, ctx, settings, note),
+        cover=_cover(title, w, ctx, settings, writer.note),
         sections=numbered,
         header=title,
         footer=w("footer", date=date_text, version=ctx.version_text(lang)),
@@ -1264,26 +1037,6 @@ def build_content(
             "creator": w("cover_issuer"),
         },
     )
-
-
-def _edit_extent(
-    scenario: sc.Scenario, changed: dict[str, pd.DataFrame]
-) -> tuple[float, float, float, float] | None:
-    """WGS84 box around the scenario's points and the cells it changes, at least 20 km across."""
-    lon = [float(e.lon) for e in scenario.edits if e.lon is not None]
-    lat = [float(e.lat) for e in scenario.edits if e.lat is not None]
-    for frame in changed.values():
-        for cell_id in frame.get("cell_id", pd.Series(dtype=object)):
-            cell_lat, cell_lon = h3.cell_to_latlng(str(cell_id))
-            lon.append(cell_lon)
-            lat.append(cell_lat)
-    if not lon:
-        return None
-    half_lon, half_lat = 0.12, 0.09  # about 10 km each way at Ordos' latitude
-    cx, cy = (min(lon) + max(lon)) / 2, (min(lat) + max(lat)) / 2
-    half_lon = max(half_lon, (max(lon) - min(lon)) / 2 * 1.15)
-    half_lat = max(half_lat, (max(lat) - min(lat)) / 2 * 1.15)
-    return (cx - half_lon, cy - half_lat, cx + half_lon, cy + half_lat)
 
 
 def _chart_drawer(rows: pd.DataFrame, names: list[str], lang: str) -> Callable[[FigureBase], None]:

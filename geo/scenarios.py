@@ -29,6 +29,7 @@ from geo import coverage as cov
 from geo.crs import in_ordos_bounds, to_metric
 from geo.errors import DataError, NotFoundError
 from geo.io import REPO_ROOT, write_json
+from geo.safeio import read_limited
 from geo.schema import FACILITY_TYPES
 from geo.travel import TravelModel, check_budget
 
@@ -55,7 +56,7 @@ SCENARIOS_DIR: Final[Path] = REPO_ROOT / "data" / "scenarios"
 MAX_COMPARED: Final[int] = 3
 """How many scenarios :func:`compare` puts next to the base."""
 
-MAX_FILE_BYTES: Final[int] = 2_000_000
+MAX_FILE_BYTES: Final[int] = 2 * 1024 * 1024
 """Largest scenario file read (a scenario of 1,000 edits is about 150 kB)."""
 MAX_EDITS: Final[int] = 5_000
 """Most edits a scenario file may hold."""
@@ -714,17 +715,7 @@ def load_scenario(path: Path) -> Scenario:
         When the file is not a regular file, too large, not valid JSON or not a scenario.
     """
     path = Path(path)
-    if not path.is_file():
-        msg = f"{path.name}:不是可读的文件。 / {path.name}: not a readable file."
-        raise DataError(msg)
-    with path.open("rb") as handle:
-        data = handle.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        msg = (
-            f"{path.name} 超过 {MAX_FILE_BYTES // 1_000_000} MB,不像情景文件。 / "
-            f"{path.name} is larger than {MAX_FILE_BYTES // 1_000_000} MB; not a scenario file."
-        )
-        raise DataError(msg)
+    data = read_limited(path, max_bytes=MAX_FILE_BYTES, what=f"情景文件 scenario file {path.name}")
     return parse_scenario(data, name=path.name)
 
 

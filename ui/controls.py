@@ -72,7 +72,11 @@ def mode_and_budget(keys: TravelKeys, types: Sequence[str], *, container: Any) -
     ensure(keys, types)
     modes = list(MODES)
     mode = container.selectbox(
-        t("mode"), modes, format_func=labels_for(modes, lambda m: t(f"mode_{m}")), key=keys.mode
+        t("mode"),
+        modes,
+        format_func=labels_for(modes, lambda m: t(f"mode_{m}")),
+        key=keys.mode,
+        placeholder=t("choose_one"),
     )
     budget = float(
         container.select_slider(

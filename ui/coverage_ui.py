@@ -73,6 +73,7 @@ def sidebar(district_names: dict[int, str]) -> CoverageControls:
         options,
         format_func=labels_for(options, lambda a: district_names.get(a, t("all_districts"))),
         key=state.COV_DISTRICT,
+        placeholder=t("choose_one"),
     )
     layers = sb.multiselect(
         t("cov_layers"),

@@ -86,6 +86,7 @@ def sidebar(version: str) -> PlanControls:
         format_func=labels_for(types, type_name),
         key=PLAN_TYPE,
         on_change=_follow_type,
+        placeholder=t("choose_one"),
     )
     target = sb.radio(
         t("cov_target"), GROUPS, format_func=labels_for(GROUPS, lambda g: t(f"target_{g}")), key=PLAN_TARGET

@@ -105,6 +105,7 @@ def section(
         scopes,
         format_func=labels_for(scopes, lambda a: names.get(a, t("all_districts"))),
         key=REPORT_SCOPE,
+        placeholder=t("choose_one"),
     )
     fmt = c2.radio(
         t("plan_report_format"),

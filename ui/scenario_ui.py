@@ -163,7 +163,11 @@ def edit_controls(scenario: sc.Scenario, options: dict[str, str], facility_type:
     types = list(FACILITY_TYPES)
     st.session_state.setdefault(PLAN_ADD_TYPE, facility_type)  # follows the page's type (ui.plan_ui)
     add_type = st.selectbox(
-        t("plan_add_type"), types, format_func=labels_for(types, type_name), key=PLAN_ADD_TYPE
+        t("plan_add_type"),
+        types,
+        format_func=labels_for(types, type_name),
+        key=PLAN_ADD_TYPE,
+        placeholder=t("choose_one"),
     )
     if add_type != facility_type:
         st.caption(

@@ -92,6 +92,8 @@ def test_empty_choice_widgets_prompt_in_the_page_language(app: Callable[[str], A
         for lang, script in (("zh", re.compile(r"[\u4e00-\u9fff]")), ("en", re.compile(r"^[ -~]+$"))):
             at = app(page)
             at.session_state[state.LANG] = lang
+            if page == "app_pages/plan.py":  # the empty choices are in the scenario section
+                at.session_state["plan_section"] = "scenarios"
             at.run()
             widgets = list(at.multiselect) + [s for s in at.selectbox if not s.proto.HasField("default")]
             assert widgets, page

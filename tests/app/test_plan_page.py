@@ -31,6 +31,12 @@ def _ok(at: AppTest) -> None:
     assert not at.exception, [e.message for e in at.exception]
 
 
+def _section(at: AppTest, name: str) -> None:
+    """Show a section of the page (suggestions, scenarios, report), as the segmented control does."""
+    at.session_state[plan_ui.PLAN_SECTION] = name
+    at.run()
+
+
 def _note(at: AppTest) -> str:
     return next(i.value for i in at.info if "出行模型" in i.value or "Travel model" in i.value)
 
@@ -54,9 +60,11 @@ def test_mode_budget_target_and_added_type_follow_the_facility_type(app: Callabl
     assert mode.value == "walk" and mode.proto.set_value, "the browser would keep showing 驾车"
     assert at.sidebar.select_slider(key=plan_ui.PLAN_BUDGET).value == 15.0
     assert at.sidebar.radio(key=plan_ui.PLAN_TARGET).value == "pop_60plus"
+    _section(at, "scenarios")
     added = at.selectbox(key=plan_ui.PLAN_ADD_TYPE)
-    assert added.value == "community_station" and added.proto.set_value
+    assert added.value == "community_station"
     assert "60 米/分钟" in _note(at)
+    _section(at, "suggest")
     # and the suggestions compute with walking 15 minutes, run after run
     at.number_input(key=plan_ui.PLAN_N).set_value(2).run()
     at.button(key=plan_ui.PLAN_RUN).click().run()
@@ -78,8 +86,11 @@ def test_mode_budget_target_and_added_type_follow_the_facility_type(app: Callabl
 
 def test_adding_a_station_of_the_planned_type_counts(app: Callable[[str], AppTest]) -> None:
     at = app(PAGE)
+    _section(at, "scenarios")
     at.sidebar.selectbox(key=plan_ui.PLAN_TYPE).set_value("regional_center").run()
     at.sidebar.selectbox(key=plan_ui.PLAN_TYPE).set_value("community_station").run()
+    added = at.selectbox(key=plan_ui.PLAN_ADD_TYPE)
+    assert added.value == "community_station" and added.proto.set_value  # the browser shows it too
     at.number_input(key=scenario_ui.PLAN_LON).set_value(109.93).run()
     at.number_input(key=scenario_ui.PLAN_LAT).set_value(39.79).run()
     at.button(key=scenario_ui.PLAN_ADD).click().run()
@@ -93,6 +104,7 @@ def test_adding_a_station_of_the_planned_type_counts(app: Callable[[str], AppTes
 
 def test_an_edit_with_no_effect_says_why(app: Callable[[str], AppTest]) -> None:
     at = app(PAGE)
+    _section(at, "scenarios")
     # another type than the one analysed
     at.selectbox(key=plan_ui.PLAN_ADD_TYPE).set_value("regional_center").run()
     assert any("不会计入覆盖率" in c.value for c in at.caption)
@@ -146,6 +158,7 @@ def test_suggestion_downloads_carry_their_context(app: Callable[[str], AppTest])
 
 def test_scenario_edit_save_reopen_compare(app: Callable[[str], AppTest], db_url: str) -> None:
     at = app(PAGE)
+    _section(at, "scenarios")
     at.text_input(key=scenario_ui.PLAN_SCENARIO_NAME).set_value("东胜加密").run()
     at.number_input(key=scenario_ui.PLAN_LON).set_value(109.93).run()
     at.number_input(key=scenario_ui.PLAN_LAT).set_value(39.79).run()
@@ -179,11 +192,12 @@ def test_scenario_edit_save_reopen_compare(app: Callable[[str], AppTest], db_url
 
 def test_report_in_the_page_language_with_the_scenario(app: Callable[[str], AppTest]) -> None:
     at = app(PAGE)
+    _section(at, "scenarios")
     at.number_input(key=scenario_ui.PLAN_LON).set_value(109.93).run()
     at.number_input(key=scenario_ui.PLAN_LAT).set_value(39.79).run()
     at.button(key=scenario_ui.PLAN_ADD).click().run()
     at.session_state["lang"] = "en"
-    at.run()
+    _section(at, "report")
     at.selectbox(key=report_ui.REPORT_SCOPE).set_value(150602).run()
     at.radio(key=report_ui.REPORT_FORMAT).set_value("html").run()
     at.toggle(key=report_ui.REPORT_SCENARIO).set_value(True).run()

@@ -90,7 +90,7 @@ def test_scenario_file_goes_into_the_report(published: str, tmp_path: Path) -> N
         (["--scope", "dongsheng"], "6 位行政区划代码", "6-digit adcode"),
         (["--type", "spa"], "未知设施类型", "unknown facility type 'spa'"),
         (["--scenario", "BAD_JSON"], "第 2 行第 12 列", "line 2, column 12"),
-        (["--scenario", "MISSING"], "不是可读的文件", "not a readable file"),
+        (["--scenario", "MISSING"], "无法读取", "Cannot read"),
         (["--out", "NO_FOLDER"], "不存在", "does not exist"),
         (["--out", "A_FOLDER"], "是文件夹", "is a folder"),
         (["--out", "UNDER_A_FILE"], "不存在", "does not exist"),
