@@ -31,7 +31,7 @@ import pandas as pd
 
 from geo import fmt
 from geo.schema import MODELLED_SOURCE_PREFIX
-from geo.texts import TEXTS, column_label, group_label, mode_label, text, type_label
+from geo.texts import TEXTS, column_label, group_label, join_words, mode_label, text, type_label
 
 __all__ = [
     "LAYERS",
@@ -129,7 +129,7 @@ def modelled_note(data: Mapping[str, Mapping[str, Any]], lang: str) -> str:
     layers = modelled_layers(data)
     if not layers:
         return ""
-    names = text("list_sep", lang).join(text(f"layer_{layer}", lang) for layer in layers)
+    names = join_words([text(f"layer_word_{layer}", lang) for layer in layers], lang)
     return text("modelled_note", lang, layers=names)
 
 

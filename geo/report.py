@@ -62,7 +62,7 @@ from geo.report_numbers import (
     nearest_cells,
 )
 from geo.schema import FACILITY_TYPES
-from geo.texts import column_label, group_label, mode_label, text, type_label
+from geo.texts import column_label, group_label, group_word, join_words, mode_label, text, type_label
 from geo.travel import MODES
 
 __all__ = [
@@ -109,7 +109,7 @@ class _Words:
         return self("figure_caption", n=self.figures, title=self(key, **kw))
 
     def join(self, items: Sequence[str]) -> str:
-        return self("list_sep").join(items)
+        return join_words(items, self.lang)
 
 
 def _district_names(data: ReportData, lang: str) -> dict[int, str]:
@@ -201,7 +201,7 @@ def _cover(content_title: str, w: _Words, ctx: Context, settings: ReportSettings
         "cover_subtitle",
         mode=mode_label(str(ctx.model.get("mode", "")), lang),
         minutes=fmt.minutes(settings.budget_min, lang, unit=False),
-        group=group_label(settings.target_col, lang),
+        group=group_word(settings.target_col, lang),
     )
     facts: list[tuple[str, str]] = [
         (w("about_scope"), ctx.scope),
@@ -235,7 +235,7 @@ def _findings(
             w(
                 "finding_group",
                 scope=scope,
-                group=group_label(g, lang),
+                group=group_word(g, lang),
                 total=fmt.people(total),
                 covered=fmt.people(covered),
                 share=fmt.share(share),
@@ -275,7 +275,7 @@ def _findings(
             items.append(
                 w(
                     "finding_districts",
-                    group=group_label(target, lang),
+                    group=group_word(target, lang),
                     high=district_names.get(int(high["adcode"]), str(high["name"])),
                     high_share=fmt.share(high[f"{target}_covered_share"]),
                     low=district_names.get(int(low["adcode"]), str(low["name"])),
@@ -291,7 +291,7 @@ def _findings(
                 for _, r in towns.iterrows()
             ]
         )
-        items.append(w("finding_townships", group=group_label(target, lang), listing=listing))
+        items.append(w("finding_townships", group=group_word(target, lang), listing=listing))
     if n.suggestions is not None:
         last = n.suggestions.iloc[-1]
         items.append(
@@ -300,7 +300,7 @@ def _findings(
                 n=len(n.suggestions),
                 type=type_label(settings.suggest_type or settings.types[0], lang),
                 gain=fmt.people(n.suggestions["gain"].sum()),
-                group=group_label(target, lang),
+                group=group_word(target, lang),
                 share=fmt.share(last["cumulative_share"]),
             )
         )
@@ -310,7 +310,7 @@ def _findings(
         items.append(
             w(
                 "finding_scenario",
-                group=group_label(target, lang),
+                group=group_word(target, lang),
                 before=fmt.share(before),
                 after=fmt.share(after),
                 change=fmt.pp((after or 0) - (before or 0), lang),
@@ -498,8 +498,8 @@ class _Writer:
         self.types_text = w.join([type_label(t, lang) for t in settings.types])
         self.note = modelled_note(self.ctx.data, lang)
         self.words = {
-            "legend_share": w("legend_share", group=group_label(target, lang)),
-            "legend_gaps": w("legend_gaps", group=group_label(target, lang)),
+            "legend_share": w("legend_share", group=group_word(target, lang)),
+            "legend_gaps": w("legend_gaps", group=group_word(target, lang)),
             "density_unit": w("density_unit"),
             "km": w("km"),
             "north": w("north"),
@@ -656,14 +656,14 @@ class _Writer:
         if settings.district is None:
             blocks.append(
                 Figure_(
-                    w.figure("fig_choropleth", group=group_label(target, lang)),
+                    w.figure("fig_choropleth", group=group_word(target, lang)),
                     _map_drawer(data, district=None, labels=labels, words=words, shares=shares),
                 )
             )
         sites = None if n.suggestions is None else n.suggestions[["lon", "lat", "rank"]]
         blocks.append(
             Figure_(
-                w.figure("fig_gaps", group=group_label(target, lang)),
+                w.figure("fig_gaps", group=group_word(target, lang)),
                 _map_drawer(
                     data,
                     district=settings.district,
@@ -690,13 +690,13 @@ class _Writer:
                 w(
                     "gaps_intro",
                     n=len(n.gaps),
-                    group=group_label(target, lang),
+                    group=group_word(target, lang),
                     minutes=fmt.minutes(settings.budget_min, lang, unit=False),
                 )
             )
         ]
         if n.gaps.empty:
-            blocks = [Paragraph(w("gaps_none", group=group_label(target, lang)))]
+            blocks = [Paragraph(w("gaps_none", group=group_word(target, lang)))]
         else:
             centres = township_centres(data.cells, data.township_seats)
             places = cell_places(
@@ -713,12 +713,12 @@ class _Writer:
             )
             blocks.append(
                 Table(
-                    w.table("tab_gaps", group=group_label(target, lang)),
+                    w.table("tab_gaps", group=group_word(target, lang)),
                     _format(
                         gap_frame,
                         lang,
                         {
-                            target: w("col_gap_people", group=group_label(target, lang)),
+                            target: w("col_gap_people", group=group_word(target, lang)),
                             "pop_total": w("col_residents"),
                         },
                     ),
@@ -779,7 +779,7 @@ class _Writer:
                         intro_key,
                         n=len(frame),
                         type=type_label(settings.suggest_type or settings.types[0], lang),
-                        group=group_label(target, lang),
+                        group=group_word(target, lang),
                         minutes=fmt.minutes(settings.budget_min, lang, unit=False),
                     )
                 )
@@ -857,10 +857,10 @@ class _Writer:
         blocks.append(Table(w.table("tab_scenario_summary"), summary))
         blocks.append(
             Table(
-                w.table("tab_scenario_districts", group=group_label(target, lang)),
+                w.table("tab_scenario_districts", group=group_word(target, lang)),
                 per_district,
                 total_row=True,
-                note=w("scenario_table_note", group=group_label(target, lang)),
+                note=w("scenario_table_note", group=group_word(target, lang)),
             )
         )
         applied = n.applied
@@ -877,12 +877,12 @@ class _Writer:
             (
                 n.changed.get("gained", pd.DataFrame()),
                 "#1a9641",
-                w("legend_gained", group=group_label(target, lang)),
+                w("legend_gained", group=group_word(target, lang)),
             ),
             (
                 n.changed.get("lost", pd.DataFrame()),
                 "#d7191c",
-                w("legend_lost", group=group_label(target, lang)),
+                w("legend_lost", group=group_word(target, lang)),
             ),
         ]
         unchanged = cov.select_facilities(applied[applied[sc.EDIT_COLUMN] == ""], list(settings.types))
@@ -1032,7 +1032,7 @@ def build_content(
                 "cover_subtitle",
                 mode=mode_label(str(model.get("mode", "")), lang),
                 minutes=fmt.minutes(settings.budget_min, lang, unit=False),
-                group=group_label(target, lang),
+                group=group_word(target, lang),
             ),
             "creator": w("cover_issuer"),
         },

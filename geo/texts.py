@@ -9,6 +9,7 @@ app's tables use it too, so a column is called the same on the page, in a downlo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from geo.fmt import check_lang
@@ -18,6 +19,8 @@ __all__ = [
     "TEXTS",
     "column_label",
     "group_label",
+    "group_word",
+    "join_words",
     "mode_label",
     "settlement_label",
     "text",
@@ -448,6 +451,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "layer_demand": {"zh": "人口(需求)", "en": "Population (demand)"},
     "layer_boundaries": {"zh": "边界", "en": "Boundaries"},
     "layer_network": {"zh": "路网", "en": "Road network"},
+    "layer_word_facilities": {"zh": "设施", "en": "facilities"},
+    "layer_word_demand": {"zh": "人口(需求)", "en": "population (demand)"},
+    "layer_word_boundaries": {"zh": "边界", "en": "boundaries"},
+    "layer_word_network": {"zh": "路网", "en": "road network"},
     "status_modelled": {"zh": "模拟", "en": "modelled"},
     "status_real": {"zh": "真实", "en": "real"},
     "status_partly": {"zh": "部分模拟", "en": "partly modelled"},
@@ -478,8 +485,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "network_loaded": {"zh": "路网 {name}(OpenStreetMap)", "en": "road network {name} (OpenStreetMap)"},
     "modelled_note": {
         "zh": "注意:{layers}为模拟数据,并非真实记录;导入真实数据后结果会改变。",
-        "en": "Note: {layers} are modelled, not real records; the results will change once real data "
-        "are loaded.",
+        "en": "Note: the {layers} are modelled, not real records; the results will change once real "
+        "data are loaded.",
     },
     "sheet_districts": {"zh": "旗区", "en": "Districts"},
     "sheet_townships": {"zh": "乡镇街道", "en": "Townships"},
@@ -563,6 +570,26 @@ def zh_punctuation(value: str) -> str:
 def group_label(group: str, lang: str) -> str:
     """Label of a population group (``pop_total``, ``pop_60plus``, ``pop_0_3``)."""
     return text(f"group_{group}", lang)
+
+
+_GROUP_WORDS_EN: Final[dict[str, str]] = {
+    "pop_total": "residents",
+    "pop_60plus": "people aged 60+",
+    "pop_0_3": "children aged 0–3",
+}
+
+
+def group_word(group: str, lang: str) -> str:
+    """A population group as it reads inside a sentence (``people aged 60+``; Chinese as the label)."""
+    return group_label(group, lang) if check_lang(lang) == "zh" else _GROUP_WORDS_EN.get(group, group)
+
+
+def join_words(items: Sequence[str], lang: str) -> str:
+    """``甲、乙、丙`` or ``a, b and c``."""
+    items = [str(i) for i in items]
+    if check_lang(lang) == "zh" or len(items) < 3:
+        return ("、" if lang == "zh" else " and ").join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def mode_label(mode: str, lang: str) -> str:
