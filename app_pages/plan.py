@@ -21,6 +21,7 @@ ctl = plan_ui.sidebar(version)
 st.info(widgets.model_note(loaders.travel_model(ctl.mode).describe()), icon=":material/route:")
 
 # One section at a time (not tabs): a map drawn in a hidden tab has no size, and only what is shown runs.
+plan_ui.keep_state(plan_ui.SECTION_KEYS + scenario_ui.SECTION_KEYS + report_ui.SECTION_KEYS)
 st.session_state.setdefault(plan_ui.PLAN_SECTION, SECTIONS[0])
 section = st.segmented_control(
     t("plan_section"),

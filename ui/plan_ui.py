@@ -59,6 +59,20 @@ class PlanControls:
     lang: str
 
 
+def keep_state(keys: tuple[str, ...]) -> None:
+    """Keep the values of widgets not drawn in this run (another section shows).
+
+    Streamlit forgets a widget's value when a run does not draw it; writing the value back keeps it.
+    The widgets concerned take their values from session state only, so this raises no warning.
+    """
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+SECTION_KEYS: Final[tuple[str, ...]] = (PLAN_N, PLAN_SOLVER, PLAN_TIME_LIMIT, PLAN_SEPARATION, PLAN_ADD_TYPE)
+
+
 def scenarios_dir() -> Path:
     """Where scenarios are saved: ``scenarios/`` next to the SQLite database, else ``data/scenarios``."""
     url = database_url()
@@ -179,15 +193,17 @@ def _status_line(result: dict[str, Any]) -> str:
 def suggest_tab(ctl: PlanControls, facilities: pd.DataFrame) -> int:
     """Solver settings, the run button, the map, the table and the downloads; returns N new sites."""
     c1, c2, c3, c4 = st.columns(4)
-    n_new = int(c1.number_input(t("plan_n"), 1, 50, 5, key=PLAN_N))
+    for key, value in ((PLAN_N, 5), (PLAN_TIME_LIMIT, 30), (PLAN_SEPARATION, 0)):
+        st.session_state.setdefault(key, value)  # values from session state only (kept across sections)
+    n_new = int(c1.number_input(t("plan_n"), 1, 50, key=PLAN_N))
     solver = c2.radio(
         t("plan_solver"),
         SOLVERS,
         format_func=labels_for(SOLVERS, lambda s: t(f"plan_solver_{s}")),
         key=PLAN_SOLVER,
     )
-    limit_s = float(c3.number_input(t("plan_time_limit"), 1, 300, 30, key=PLAN_TIME_LIMIT))
-    sep_m = float(c4.number_input(t("plan_separation"), 0, 5000, 0, step=100, key=PLAN_SEPARATION))
+    limit_s = float(c3.number_input(t("plan_time_limit"), 1, 300, key=PLAN_TIME_LIMIT))
+    sep_m = float(c4.number_input(t("plan_separation"), 0, 5000, step=100, key=PLAN_SEPARATION))
     args = (
         ctl.version,
         ctl.facility_type,

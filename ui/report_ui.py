@@ -23,6 +23,7 @@ REPORT_SCENARIO: Final = "plan_report_scenario"
 REPORT_FORMAT: Final = "plan_report_format"
 REPORT_BUILD: Final = "plan_report_build"
 REPORT: Final = "plan_report"  # the last built report: its arguments, bytes, file name, title or error
+SECTION_KEYS: Final[tuple[str, ...]] = (REPORT_SCOPE, REPORT_SCENARIO, REPORT_FORMAT)
 
 FORMATS: Final[tuple[str, ...]] = ("pdf", "docx", "html")
 MIME: Final[dict[str, str]] = {

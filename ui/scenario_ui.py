@@ -49,18 +49,25 @@ PLAN_OPEN: Final = "plan_open"
 PLAN_COMPARE: Final = "plan_compare"
 
 CURRENT: Final[str] = "__current__"
+SECTION_KEYS: Final[tuple[str, ...]] = (
+    PLAN_SCENARIO_NAME,
+    PLAN_LON,
+    PLAN_LAT,
+    PLAN_ADD_CAPACITY,
+    PLAN_ADD_NAME,
+    PLAN_PICK,
+    PLAN_COMPARE,
+)
 
 
 def current_scenario() -> sc.Scenario:
-    """The scenario being edited (an empty one named by the name box at first)."""
+    """The scenario being edited (an empty one at first), renamed by the name box when it is drawn."""
     scenario = st.session_state.get(PLAN_SCENARIO)
-    name = str(st.session_state.get(PLAN_SCENARIO_NAME) or t("plan_default_name")).strip() or t(
-        "plan_default_name"
-    )
     if not isinstance(scenario, sc.Scenario):
-        scenario = sc.Scenario(name)
-    elif scenario.name != name:
-        scenario = sc.Scenario(name, scenario.edits, scenario.note, scenario.base_version)
+        scenario = sc.Scenario(t("plan_default_name"))
+    typed = str(st.session_state.get(PLAN_SCENARIO_NAME) or "").strip()
+    if typed and typed != scenario.name:
+        scenario = sc.Scenario(typed, scenario.edits, scenario.note, scenario.base_version)
     st.session_state[PLAN_SCENARIO] = scenario
     return scenario
 
@@ -173,7 +180,8 @@ def edit_controls(scenario: sc.Scenario, options: dict[str, str], facility_type:
         st.caption(
             t("plan_add_type_other", added=type_name(str(add_type)), analysed=type_name(facility_type))
         )
-    capacity = st.number_input(t("f_capacity"), 0, 10_000, 30, key=PLAN_ADD_CAPACITY)
+    st.session_state.setdefault(PLAN_ADD_CAPACITY, 30)
+    capacity = st.number_input(t("f_capacity"), 0, 10_000, key=PLAN_ADD_CAPACITY)
     new_name = st.text_input(t("plan_add_name"), key=PLAN_ADD_NAME)
     pick = st.selectbox(
         t("plan_pick"),
@@ -390,7 +398,7 @@ def open_and_compare(ctl: PlanControls, scenario: sc.Scenario, base: sc.Scenario
 
 def scenario_tab(ctl: PlanControls, facilities: pd.DataFrame) -> sc.Scenario:
     """The whole scenario tab; returns the scenario being edited (for the report)."""
-    st.session_state.setdefault(PLAN_SCENARIO_NAME, t("plan_default_name"))
+    st.session_state.setdefault(PLAN_SCENARIO_NAME, current_scenario().name)
     st.text_input(t("plan_scenario_name"), key=PLAN_SCENARIO_NAME)
     scenario = current_scenario()
     applied = sc.apply(facilities, scenario)

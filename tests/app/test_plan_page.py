@@ -213,3 +213,17 @@ def test_report_in_the_page_language_with_the_scenario(app: Callable[[str], AppT
     assert any("make the report again" in i.value for i in at.info)
     if cjk_font_path() is None:
         pytest.skip("no CJK font: the PDF is refused with a message")
+
+
+def test_choices_are_kept_when_another_section_shows(app: Callable[[str], AppTest]) -> None:
+    at = app(PAGE)
+    at.number_input(key=plan_ui.PLAN_N).set_value(3).run()
+    _section(at, "scenarios")
+    at.text_input(key=scenario_ui.PLAN_SCENARIO_NAME).set_value("伊旗加密").run()
+    _section(at, "report")
+    _ok(at)
+    assert any("伊旗加密" in toggle.label for toggle in at.toggle)  # the report offers the named scenario
+    _section(at, "suggest")
+    assert at.number_input(key=plan_ui.PLAN_N).value == 3
+    _section(at, "scenarios")
+    assert at.text_input(key=scenario_ui.PLAN_SCENARIO_NAME).value == "伊旗加密"
