@@ -517,6 +517,10 @@ def text(key: str, lang: str, **fmt: object) -> str:
 _FULL: Final[dict[str, str]] = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
 
 
+# Marks the function may change or strip spaces around; a value with none of them is returned as is.
+_MARKS: Final[frozenset[str]] = frozenset(",:;!?()，：；！？（）")
+
+
 def _is_cjk(ch: str) -> bool:
     """A Chinese character or Chinese punctuation (full-width marks, 、。 and the curly quotes “”)."""
     return bool(ch) and (
@@ -534,6 +538,8 @@ def zh_punctuation(value: str) -> str:
     space after it goes); so does a pair of brackets that follows or holds Chinese text. Marks
     between digits (``1,234``, ``08:30``), in Latin text and around coordinates stay as they are.
     """
+    if not _MARKS.intersection(value):  # most labels: nothing to change
+        return value
     chars = list(value)
     n = len(chars)
 
