@@ -27,6 +27,8 @@ COMMAND_MODULES = (
     "geo.cli_db",
     "geo.cli_finder",
     "geo.cli_report",
+    "geo.cli_demand",
+    "geo.cli_analyses",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -29,7 +29,7 @@ def _print_network(prefix: str, network_repr: str, saved: Path) -> None:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from geo.network import import_network
+    from geo.network_files import import_network
 
     try:
         network, saved = import_network(args.file, directory=_directory(args), name=args.name)
@@ -56,7 +56,7 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 def _cmd_download(args: argparse.Namespace) -> int:
     from geo._osm import download_graphml
-    from geo.network import import_network
+    from geo.network_files import import_network
 
     directory = _directory(args)
     try:
@@ -81,7 +81,7 @@ def _cmd_download(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from geo.network import list_networks
+    from geo.network_files import list_networks
 
     directory = _directory(args)
     infos = list_networks(directory)

@@ -16,7 +16,7 @@ import folium
 import numpy as np
 import pandas as pd
 
-from geo import maplayers, maps
+from geo import fmt, maplayers, maps
 from geo import scenarios as sc
 from geo.coverage import select_facilities
 from geo.schema import FACILITY_TYPES
@@ -110,7 +110,7 @@ def coverage_map(
     if "choropleth" in layers:
         fg = maplayers.group("choropleth", basemap=basemap)
         fills = {int(a): maps.share_colour(s) for a, s in shares.items()}
-        tips = {int(a): f"{t('legend_share')}: {s * 100:.1f}%" for a, s in shares.items() if pd.notna(s)}
+        tips = {int(a): f"{t('legend_share')}: {fmt.share(s)}" for a, s in shares.items() if pd.notna(s)}
         maps.add_districts(
             fg, shown, basemap=basemap, lang=lang, fill_colours=fills, tooltips=tips, fit=False,
             pane="cc-choropleth", weight=0,
@@ -118,6 +118,13 @@ def coverage_map(
         maplayers.ZoomFade("cc-choropleth").add_to(fg)
         out.groups.append(fg)
         legend.append(maps.legend_html(t("legend_share"), maps.share_legend_items(), shape="square"))
+    townships = loaders.boundaries()
+    if townships is not None:  # imported township polygons, outlined within the districts shown
+        fg = maplayers.group("townships", basemap=basemap)
+        maps.add_townships(
+            fg, townships if not district else townships[townships["adcode"] == district], basemap=basemap
+        )
+        out.groups.append(fg)
     if "isochrones" in layers and not chosen.empty:
         fg = maplayers.group("bands", basemap=basemap)
         bands_min = tuple(sorted({budget_min / 3, 2 * budget_min / 3, float(budget_min)}))
