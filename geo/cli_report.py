@@ -1,6 +1,8 @@
 """``python -m geo report``: the planning report for the city or one district, as PDF, DOCX or HTML.
 
-The report describes the published facilities (``$DATABASE_URL`` or ``data/carecircle.db``); with
+The report describes the published facilities, demand and township boundaries (``$DATABASE_URL`` or
+``data/carecircle.db``; the modelled sample and seats while none are imported) and states each layer's
+version, source and whether it is modelled, as ``geo coverage`` does; with
 ``--scenario FILE.json`` (the format the app saves, :mod:`geo.scenarios`) it adds the scenario's edits
 and before/after figures. Bad input — an unknown adcode or type, a scenario file that is not valid
 (the message names the line and column, or the edit), an output path that cannot be written — exits 1
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from geo import fmt
-from geo.cli_coverage import _add_model_options, _cells, _model
+from geo.cli_coverage import _add_model_options, _layers, _model, data_block
 from geo.coverage import parse_types
 from geo.errors import CareCircleError, DataError
 from geo.travel import MODES, TYPE_DEFAULTS
@@ -136,14 +138,17 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
         store = open_store(getattr(args, "database", None))
         model = _model(args, mode_name)
+        layers = _layers(args)
         data = rp.ReportData(
-            cells=_cells(),
+            cells=layers.cells,
             facilities=store.facilities(),
             model=model,
             districts=districts,
-            townships=gio.read_townships(),
+            townships=layers.townships,
             township_seats=gio.read_township_seats(),
+            boundaries=layers.boundaries,
             version=store.current_version(),
+            data=data_block(args, layers, model),
         )
         content = rp.build_content(data, settings, scenario=scenario)
         payload = rp.render(content, args.format)

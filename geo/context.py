@@ -10,12 +10,11 @@ modelled rather than real. :class:`Context` holds that statement; it is written
 * as a ``"context"`` member of a GeoJSON FeatureCollection (:func:`geojson_context`);
 * as a note on exported HTML maps and in the reports (:func:`about_rows`, :func:`modelled_note`).
 
-The provenance of the data comes as a ``data`` block shaped like the one of
-``python -m geo coverage --format json`` (DESIGN.md): one entry per layer — ``facilities``, ``demand``,
-``boundaries``, ``network`` — each with at least ``modelled`` (bool). :func:`data_block` makes it for
-the data at hand; an imported demand or boundary layer says what it is through the demand cells'
-``attrs["data"]`` or the ``demand`` / ``boundaries`` arguments, so nothing here relies on the
-modelled sample's file names.
+The provenance of the data is the ``data`` block of ``python -m geo coverage --format json``
+(:func:`geo.provenance.data_block`, DESIGN.md): one entry per layer — ``facilities``, ``demand``,
+``boundaries``, ``network`` — with its ``version``, ``source`` and ``modelled``. Every file states it
+layer by layer (:func:`layer_rows`) and names exactly the modelled layers (:func:`modelled_note`).
+:func:`data_block` makes the same shape for tables held in memory (no store).
 """
 
 from __future__ import annotations
@@ -29,8 +28,8 @@ from typing import Any, Final
 
 import pandas as pd
 
-from geo import fmt
-from geo.schema import MODELLED_SOURCE_PREFIX
+from geo import fmt, provenance
+from geo.provenance import boundaries_entry, facilities_entry, network_entry
 from geo.texts import TEXTS, column_label, group_label, join_words, mode_label, text, type_label
 
 __all__ = [
@@ -39,23 +38,39 @@ __all__ = [
     "about_rows",
     "data_block",
     "geojson_context",
+    "layer_rows",
     "model_text",
     "modelled_layers",
     "modelled_note",
     "readme_text",
+    "with_facilities",
     "xlsx_bytes",
     "zip_bytes",
 ]
 
-LAYERS: Final[tuple[str, ...]] = ("facilities", "demand", "boundaries", "network")
+LAYERS: Final[tuple[str, ...]] = provenance.LAYERS
 
 README_NAME: Final[str] = "README.txt"
 
-SHIPPED_DEMAND: Final[dict[str, Any]] = {"source": "sample", "modelled": True}
-"""The shipped demand cells: the modelled sample (used when the cells do not say otherwise)."""
 
-SHIPPED_BOUNDARIES: Final[dict[str, Any]] = {"source": "shipped", "modelled": True, "partly": True}
-"""Real district outlines, township names and codes without outlines, modelled township seats."""
+def sample_demand_entry(cells: pd.DataFrame | None) -> dict[str, Any]:
+    """The ``demand`` entry of cells held in memory: their own ``attrs["data"]``, else the shipped
+    modelled sample (version 0, as :func:`geo.demand_store.sample_version` records it)."""
+    own = cells.attrs.get("data") if cells is not None else None
+    if own:
+        return dict(own)
+    people = (
+        int(pd.to_numeric(cells["pop_total"], errors="coerce").fillna(0).sum()) if cells is not None else 0
+    )
+    return {
+        "version": 0,
+        "source": "population_cells.csv",
+        "modelled": True,
+        "modelled_share": 1.0,
+        "kind": "sample",
+        "cells": 0 if cells is None else len(cells),
+        "people": people,
+    }
 
 
 def data_block(
@@ -67,7 +82,12 @@ def data_block(
     boundaries: Mapping[str, Any] | None = None,
     cells: pd.DataFrame | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Provenance of the four data layers, in the shape of the coverage JSON's ``data`` block.
+    """The ``data`` block (:func:`geo.provenance.data_block`'s shape) of tables held in memory.
+
+    The app and the commands take the block of the store (``geo.provenance.data_block``); this one is
+    for callers without a store (tests, library use): the facilities given, the demand cells' own
+    ``attrs["data"]`` or the shipped sample, and the modelled township seats unless ``boundaries``
+    says otherwise.
 
     Parameters
     ----------
@@ -77,12 +97,11 @@ def data_block(
     version : int, optional
         Its published version (None for data that were never published).
     model_description : mapping
-        ``TravelModel.describe()``; a ``network_sha256`` means a road network is loaded.
+        ``TravelModel.describe()``; a ``network_sha256`` means a road network is used.
     demand, boundaries : mapping, optional
-        What the demand and boundary layers are (``source``, ``modelled``, optionally ``version``).
-        Default: ``cells.attrs["data"]`` for demand when present, else the shipped modelled sample.
+        The demand and boundary entries, when known.
     cells : pandas.DataFrame, optional
-        The demand cells (only their ``attrs`` are read).
+        The demand cells (for the default demand entry).
 
     Returns
     -------
@@ -90,33 +109,37 @@ def data_block(
         ``{"facilities": {"version", "source", "modelled", "rows", "modelled_rows"}, "demand": {...},
         "boundaries": {...}, "network": {...}}``.
     """
-    sources = (
-        facilities["source"].fillna("").astype(str)
-        if "source" in facilities.columns
-        else pd.Series("", index=facilities.index)
-    )
-    modelled_rows = int(sources.str.startswith(MODELLED_SOURCE_PREFIX).sum())
-    demand_info = demand
-    if demand_info is None and cells is not None:
-        demand_info = cells.attrs.get("data")
-    network: dict[str, Any] = {"modelled": False, "loaded": "network_sha256" in model_description}
-    if network["loaded"]:
-        network.update(
-            name=str(model_description.get("network_name", "")),
-            sha256=str(model_description.get("network_sha256", "")),
-        )
     return {
-        "facilities": {
-            "version": version,
-            "source": "store",
-            "modelled": modelled_rows > 0,
-            "rows": len(facilities),
-            "modelled_rows": modelled_rows,
-        },
-        "demand": dict(demand_info or SHIPPED_DEMAND),
-        "boundaries": dict(boundaries or SHIPPED_BOUNDARIES),
-        "network": network,
+        "facilities": {**facilities_entry(None, _with_source(facilities)), "version": version},
+        "demand": dict(demand) if demand is not None else sample_demand_entry(cells),
+        "boundaries": dict(boundaries) if boundaries is not None else boundaries_entry(None),
+        "network": network_entry(dict(model_description)),
     }
+
+
+def with_facilities(
+    data: Mapping[str, Mapping[str, Any]], facilities: pd.DataFrame, *, model: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """A copy of ``data`` describing ``facilities`` (rows, modelled rows) and, given, the model's network.
+
+    The store's block describes the published facilities and the walking model; a page that shows a
+    selection, or a scenario, or runs another mode states what it actually used.
+    """
+    out = {k: dict(v) for k, v in data.items()}
+    entry = facilities_entry(None, _with_source(facilities))
+    out["facilities"] = {
+        **out.get("facilities", {}),
+        **{k: entry[k] for k in ("modelled", "rows", "modelled_rows")},
+    }
+    if model is not None:
+        out["network"] = network_entry(dict(model))
+    return out
+
+
+def _with_source(facilities: pd.DataFrame) -> pd.DataFrame:
+    if "source" in facilities.columns:
+        return facilities.assign(source=facilities["source"].fillna("").astype(str))
+    return facilities.assign(source="")
 
 
 def modelled_layers(data: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -124,17 +147,25 @@ def modelled_layers(data: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return [layer for layer in LAYERS if bool((data.get(layer) or {}).get("modelled"))]
 
 
+def _layer_word(data: Mapping[str, Mapping[str, Any]], layer: str, lang: str) -> str:
+    word = text(f"layer_word_{layer}", lang)
+    share = (data.get(layer) or {}).get("modelled_share")
+    if layer == "demand" and share is not None and 0 < float(share) < 1:
+        word += text("layer_word_part", lang, share=fmt.share(share))
+    return word
+
+
 def modelled_note(data: Mapping[str, Mapping[str, Any]], lang: str) -> str:
-    """One sentence naming the modelled layers ("" when none is modelled)."""
+    """One sentence naming exactly the modelled layers ("" when none is modelled)."""
     layers = modelled_layers(data)
     if not layers:
         return ""
-    names = join_words([text(f"layer_word_{layer}", lang) for layer in layers], lang)
+    names = join_words([_layer_word(data, layer, lang) for layer in layers], lang)
     return text("modelled_note", lang, layers=names)
 
 
 def layer_rows(data: Mapping[str, Mapping[str, Any]], lang: str) -> list[tuple[str, str, str]]:
-    """``(layer, status, description)`` of each layer, in the words of ``lang``."""
+    """``(layer, status, description)`` of each layer — version, source, modelled — in ``lang``."""
     rows = []
     fac = data.get("facilities") or {}
     desc = text(
@@ -143,43 +174,88 @@ def layer_rows(data: Mapping[str, Mapping[str, Any]], lang: str) -> list[tuple[s
         version=fac.get("version") if fac.get("version") is not None else "–",
         rows=fmt.count(fac.get("rows", 0)),
     )
+    source = str(fac.get("source") or "")
+    if source and source not in ("init", "import", "publish", "restore"):
+        desc += text("clause_sep", lang) + text("layer_source", lang, source=source)
     if fac.get("modelled"):
         desc += text("clause_sep", lang) + text(
             "facilities_modelled", lang, modelled=fmt.count(fac.get("modelled_rows", 0))
         )
-    rows.append(("facilities", _status(fac, lang), desc))
+    rows.append(
+        ("facilities", _status(fac, partly=0 < fac.get("modelled_rows", 0) < fac.get("rows", 0)), desc)
+    )
     demand = data.get("demand") or {}
-    rows.append(("demand", _status(demand, lang), _described(demand, "demand_sample", lang)))
+    share = demand.get("modelled_share")
+    rows.append(
+        (
+            "demand",
+            _status(demand, partly=share is not None and 0 < float(share) < 1),
+            _demand_text(demand, lang),
+        )
+    )
     bounds = data.get("boundaries") or {}
-    rows.append(("boundaries", _status(bounds, lang), _described(bounds, "boundaries_shipped", lang)))
+    if bounds.get("version") is None:
+        bounds_desc = text("boundaries_shipped", lang)
+    else:
+        bounds_desc = text(
+            "boundaries_imported",
+            lang,
+            version=bounds.get("version"),
+            source=bounds.get("source") or "–",
+            n=fmt.count(bounds.get("townships") or 0),
+        )
+    # district outlines are real; only the township seats are modelled
+    rows.append(("boundaries", _status(bounds, partly=True), bounds_desc))
     net = data.get("network") or {}
-    net_desc = text("network_loaded", lang, name=net.get("name", "")) if net.get("loaded") else ""
+    used = bool(net.get("used"))
     rows.append(
         (
             "network",
-            text("status_real" if net.get("loaded") else "status_none", lang),
-            net_desc or text("network_none", lang),
+            "real" if used else "none",
+            text("network_loaded", lang, name=net.get("source") or "")
+            if used
+            else text("network_none", lang),
         )
     )
-    return [(text(f"layer_{layer}", lang), status, desc) for layer, status, desc in rows]
+    return [
+        (text(f"layer_{layer}", lang), text(f"status_{status}", lang), desc) for layer, status, desc in rows
+    ]
 
 
-def _status(layer: Mapping[str, Any], lang: str) -> str:
+def _status(layer: Mapping[str, Any], *, partly: bool) -> str:
     if not layer.get("modelled"):
-        return text("status_real", lang)
-    return text("status_partly" if layer.get("partly") else "status_modelled", lang)
+        return "real"
+    return "partly" if partly else "modelled"
 
 
-def _described(layer: Mapping[str, Any], shipped_key: str, lang: str) -> str:
-    """The layer's own description (``description_zh`` / ``description_en``), else the shipped one."""
-    own = layer.get(f"description_{lang}") or layer.get("description")
-    return str(own) if own else text(shipped_key, lang)
+def _demand_text(demand: Mapping[str, Any], lang: str) -> str:
+    """The demand layer in words: the shipped sample, or the imported version with its file and size."""
+    own = demand.get(f"description_{lang}") or demand.get("description")
+    if own:
+        return str(own)
+    kind = str(demand.get("kind") or "")
+    if kind in ("", "sample"):
+        return text("demand_sample", lang)
+    out = text(
+        "demand_imported",
+        lang,
+        version=demand.get("version", "–"),
+        source=demand.get("source") or "–",
+        kind=text(f"demand_kind_{kind}", lang) if f"demand_kind_{kind}" in TEXTS else kind,
+        resolution=demand.get("resolution", "–"),
+        cells=fmt.count(demand.get("cells") or 0),
+        people=fmt.people(demand.get("people") or 0),
+    )
+    share = demand.get("modelled_share")
+    if demand.get("modelled") and share:
+        out += text("clause_sep", lang) + text("demand_modelled_part", lang, share=fmt.share(share))
+    return out
 
 
 def model_text(description: Mapping[str, Any], lang: str) -> str:
     """The travel model in words: straight line with its detour factor and speed, or the road network."""
     mode = mode_label(str(description.get("mode", "")), lang)
-    if "network_sha256" in description:
+    if description.get("network_sha256"):
         return text(
             "model_network",
             lang,

@@ -5,9 +5,10 @@ means nothing to a planner; "罕台镇 · 乡村,距乡镇驻地东北 4.3 公�
 cells by district, township and settlement kind (city area, township seat, village area) and, when a
 township centre is known, by the direction and distance from it.
 
-Township centres are the seats given (e.g. ``datasets/townships_modelled.csv``, or the centroids of
-imported township polygons) or, for townships without one, the population-weighted centre of their
-demand cells (:func:`township_centres`), so imported demand is named the same way.
+Township centres are the inside points of imported township polygons, else the seats given (e.g.
+``datasets/townships_modelled.csv``) or, for townships without either, the population-weighted centre
+of their demand cells (:func:`township_centres`), so imported demand and boundaries are named the same
+way. A place is said to lie from the township *seat* only where a seat is known, else from its centre.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import Final
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -37,8 +39,14 @@ def bearing_word(dx_m: float, dy_m: float, lang: str) -> str:
     return (_BEARINGS_ZH if check_lang(lang) == "zh" else _BEARINGS_EN)[k]
 
 
-def township_centres(cells: pd.DataFrame, seats: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Centre of each township: its seat when given, else the population-weighted centre of its cells.
+def township_centres(
+    cells: pd.DataFrame,
+    seats: pd.DataFrame | None = None,
+    *,
+    polygons: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
+    """Centre of each township: the inside point of its imported polygon, else its seat, else the
+    population-weighted centre of its cells.
 
     Parameters
     ----------
@@ -46,14 +54,17 @@ def township_centres(cells: pd.DataFrame, seats: pd.DataFrame | None = None) -> 
         Demand cells with ``township_code``, ``lon``, ``lat`` (WGS84) and ``pop_total``.
     seats : pandas.DataFrame, optional
         ``code, lon, lat`` of township seats (WGS84).
+    polygons : geopandas.GeoDataFrame, optional
+        Imported township polygons (``code, geometry``, WGS84).
 
     Returns
     -------
     pandas.DataFrame
-        ``code, lon, lat`` with codes as text.
+        ``code, lon, lat, basis`` with codes as text; ``basis`` is ``seat`` for a township seat and
+        ``centre`` for a polygon's or the cells' centre (places are then named from the centre).
     """
     if "township_code" not in cells.columns or cells.empty:
-        centres = pd.DataFrame(columns=["code", "lon", "lat"])
+        centres = pd.DataFrame(columns=["code", "lon", "lat", "basis"])
     else:
         weights = pd.to_numeric(cells["pop_total"], errors="coerce").fillna(0.0).clip(lower=1.0)
         work = pd.DataFrame(
@@ -67,17 +78,40 @@ def township_centres(cells: pd.DataFrame, seats: pd.DataFrame | None = None) -> 
         work = work[(work["code"] != "") & (work["code"] != "nan")]
         sums = work.groupby("code")[["wlon", "wlat", "w"]].sum()
         centres = pd.DataFrame(
-            {"code": sums.index, "lon": sums["wlon"] / sums["w"], "lat": sums["wlat"] / sums["w"]}
-        ).reset_index(drop=True)
-    if seats is not None and not seats.empty:
-        given = pd.DataFrame(
             {
-                "code": seats["code"].astype(str),
-                "lon": seats["lon"].astype(float),
-                "lat": seats["lat"].astype(float),
+                "code": sums.index,
+                "lon": sums["wlon"] / sums["w"],
+                "lat": sums["wlat"] / sums["w"],
+                "basis": "centre",
             }
+        ).reset_index(drop=True)
+    given: list[pd.DataFrame] = []
+    if polygons is not None and not polygons.empty:
+        inside = polygons.geometry.representative_point()
+        given.append(
+            pd.DataFrame(
+                {
+                    "code": polygons["code"].astype(str).to_numpy(),
+                    "lon": inside.x.to_numpy(float),
+                    "lat": inside.y.to_numpy(float),
+                    "basis": "centre",
+                }
+            )
         )
-        centres = pd.concat([given, centres[~centres["code"].isin(given["code"])]], ignore_index=True)
+    if seats is not None and not seats.empty:
+        given.append(
+            pd.DataFrame(
+                {
+                    "code": seats["code"].astype(str),
+                    "lon": seats["lon"].astype(float),
+                    "lat": seats["lat"].astype(float),
+                    "basis": "seat",
+                }
+            )
+        )
+    if given:
+        first = pd.concat(given, ignore_index=True).drop_duplicates("code")
+        centres = pd.concat([first, centres[~centres["code"].isin(first["code"])]], ignore_index=True)
     return centres
 
 
@@ -134,13 +168,19 @@ def cell_places(
             centre = table.reindex(pd.Index(codes[known].tolist()))
             sx, sy = to_metric(centre["lon"].to_numpy(float), centre["lat"].to_numpy(float))
             dx, dy = np.atleast_1d(cx) - np.atleast_1d(sx), np.atleast_1d(cy) - np.atleast_1d(sy)
-            for pos, ex, ny in zip(np.flatnonzero(known), dx, dy, strict=True):
+            bases = (
+                centre["basis"].fillna("seat").astype(str).tolist()
+                if "basis" in centre.columns
+                else ["seat"] * len(centre)
+            )
+            for pos, ex, ny, basis in zip(np.flatnonzero(known), dx, dy, bases, strict=True):
                 dist_m = math.hypot(float(ex), float(ny))
+                what = "centre" if basis == "centre" else "seat"
                 where[int(pos)] = (
-                    text("place_near_seat", lang)
+                    text(f"place_near_{what}", lang)
                     if dist_m < NEAR_M
                     else text(
-                        "place_from_seat",
+                        f"place_from_{what}",
                         lang,
                         bearing=bearing_word(float(ex), float(ny), lang),
                         km=f"{dist_m / 1000:.1f}",

@@ -36,7 +36,7 @@ from geo import fmt
 from geo import scenarios as sc
 from geo.context import Context, layer_rows, model_text, modelled_note
 from geo.errors import CareCircleError, DataError
-from geo.places import cell_places, township_centres
+from geo.places import cell_places
 from geo.report_figures import cjk_font_path, draw_area_map, draw_share_chart, font_family, fonts
 from geo.report_model import (
     Block,
@@ -332,7 +332,7 @@ def _edits_table(
         lat = np.array([p[1] for p in points], float)
         near = cells.iloc[nearest_cells(cells, lon, lat)].reset_index(drop=True)
         near = near.assign(lon=lon, lat=lat)
-        centres = township_centres(cells, data.township_seats)
+        centres = data.centres()
         where = cell_places(
             near, lang=lang, townships=data.townships, centres=centres, districts=data.districts
         ).tolist()
@@ -349,7 +349,7 @@ def _edits_table(
             near_c,
             lang=lang,
             townships=data.townships,
-            centres=township_centres(cells, data.township_seats),
+            centres=data.centres(),
             districts=data.districts,
         ).tolist()
         closed_where = {
@@ -506,6 +506,7 @@ class _Writer:
             "facilities": w("legend_facilities"),
             "sites": w("legend_sites"),
             "attribution": w("map_attribution"),
+            "townships": w("legend_townships"),
         }
         self.type_labels = {code: type_label(code, lang) for code in FACILITY_TYPES}
 
@@ -698,7 +699,7 @@ class _Writer:
         if n.gaps.empty:
             blocks = [Paragraph(w("gaps_none", group=group_word(target, lang)))]
         else:
-            centres = township_centres(data.cells, data.township_seats)
+            centres = data.centres()
             places = cell_places(
                 n.gaps, lang=lang, townships=data.townships, centres=centres, districts=data.districts
             )
@@ -753,7 +754,7 @@ class _Writer:
         if n.suggestions is None:
             blocks.append(Paragraph(w("suggest_none")))
         else:
-            centres = township_centres(data.cells, data.township_seats)
+            centres = data.centres()
             places = cell_places(
                 n.suggestions,
                 lang=lang,
@@ -1056,8 +1057,20 @@ def _chart_drawer(rows: pd.DataFrame, names: list[str], lang: str) -> Callable[[
 def _map_drawer(
     data: ReportData, *, district: int | None, labels: dict[int, str], words: dict[str, str], **kw: Any
 ) -> Callable[[FigureBase], None]:
+    townships = data.boundaries
+    if townships is not None and district is not None:
+        townships = townships[pd.to_numeric(townships["adcode"], errors="coerce") == int(district)]
+
     def draw(fig: FigureBase) -> None:
-        draw_area_map(fig, districts=data.districts, district=district, labels=labels, lang_words=words, **kw)
+        draw_area_map(
+            fig,
+            districts=data.districts,
+            district=district,
+            labels=labels,
+            lang_words=words,
+            townships=townships,
+            **kw,
+        )
 
     return draw
 

@@ -214,6 +214,7 @@ def draw_area_map(
     marks: Sequence[tuple[pd.DataFrame, str, str, str]] = (),
     changed: Sequence[tuple[pd.DataFrame, str, str]] = (),
     extent: tuple[float, float, float, float] | None = None,
+    townships: gpd.GeoDataFrame | None = None,
 ) -> None:
     """A map of the city or one district for the report.
 
@@ -246,6 +247,9 @@ def draw_area_map(
         Cells (``cell_id``) drawn in one colour each, e.g. those a scenario newly covers or loses.
     extent : tuple, optional
         ``(lon_min, lat_min, lon_max, lat_max)`` shown instead of the district's or city's extent.
+    townships : geopandas.GeoDataFrame, optional
+        Imported township polygons (WGS84), outlined over the fills (``lang_words["townships"]`` in
+        the legend).
     """
     ax = fig.add_axes((0.02, 0.2, 0.96, 0.78))
     shown = districts if district is None else districts[districts["adcode"] == district]
@@ -264,6 +268,13 @@ def draw_area_map(
         ]
     else:
         shown.plot(ax=ax, color="#f4f1ea", edgecolor="#555555", linewidth=0.8, zorder=1)
+    if townships is not None and not townships.empty:
+        townships.boundary.plot(ax=ax, color="#6a3d9a", linewidth=0.35, linestyle=(0, (3, 2)), zorder=2.5)
+        handles.append(
+            Line2D(
+                [], [], color="#6a3d9a", linewidth=0.8, linestyle=(0, (3, 2)), label=lang_words["townships"]
+            )
+        )
     if uncovered is not None and indicator:
         polys, faces = _hexagons(uncovered, value_col="people", indicator=indicator)
         if polys:

@@ -139,10 +139,15 @@ class ReportData:
         ``code, name, adcode``.
     township_seats : pandas.DataFrame, optional
         ``code, lon, lat`` of township seats (to say where a gap is).
+    boundaries : geopandas.GeoDataFrame, optional
+        Imported township polygons (``code, name, adcode, geometry``, WGS84): drawn on the maps, and
+        their centres stand for the township in the names of gaps and sites. None while only the
+        modelled seats are known.
     version : int, optional
         The published facility version.
     data : dict, optional
-        The ``data`` provenance block (default: :func:`geo.context.data_block`).
+        The ``data`` provenance block (:func:`geo.provenance.data_block` of the store; default:
+        :func:`geo.context.data_block` of the tables given).
     """
 
     cells: pd.DataFrame
@@ -151,6 +156,7 @@ class ReportData:
     districts: gpd.GeoDataFrame
     townships: pd.DataFrame
     township_seats: pd.DataFrame | None = None
+    boundaries: gpd.GeoDataFrame | None = None
     version: int | None = None
     data: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
 
@@ -158,9 +164,29 @@ class ReportData:
         """The provenance block (given, or made from the facilities, cells and model)."""
         if self.data is not None:
             return self.data
+        boundaries = None
+        if self.boundaries is not None:
+            boundaries = {
+                "version": None,
+                "source": "",
+                "modelled": False,
+                "level": "township",
+                "townships": len(self.boundaries),
+            }
         return data_block(
-            self.facilities, version=self.version, model_description=self.model.describe(), cells=self.cells
+            self.facilities,
+            version=self.version,
+            model_description=self.model.describe(),
+            cells=self.cells,
+            boundaries=boundaries,
         )
+
+    def centres(self) -> pd.DataFrame:
+        """Township centres for naming places: imported polygons' centres, then seats, then the
+        population-weighted centres of the cells (:func:`geo.places.township_centres`)."""
+        from geo.places import township_centres
+
+        return township_centres(self.cells, self.township_seats, polygons=self.boundaries)
 
 
 def check_district(districts: pd.DataFrame, district: int | None) -> None:

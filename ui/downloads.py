@@ -34,9 +34,8 @@ def context(
 ) -> Context:
     """The context of what the page shows now (published version, model of ``mode``, data layers)."""
     model = loaders.travel_model(mode).describe()
-    data = cx.data_block(
-        facilities, version=loaders.store().current_version(), model_description=model, cells=loaders.cells()
-    )
+    # the store's provenance block (as ``geo coverage`` states it), for the facilities and model used
+    data = cx.with_facilities(loaders.data_block(), facilities, model=model)
     return Context(
         data=data,
         model=model,

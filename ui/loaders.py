@@ -219,7 +219,7 @@ def uncovered_hexagons(
             chosen,
             lang=lang,
             townships=townships(),
-            centres=township_centres(demand, township_seats()),
+            centres=township_centres(demand, township_seats(), polygons=boundaries()),
             districts=districts(),
         )
         uncovered = uncovered.assign(place=names.to_numpy())

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 import streamlit as st
 
+from geo import context as cx
 from geo import report as rp
 from geo import scenarios as sc
 from geo.errors import CareCircleError
@@ -36,14 +37,17 @@ MIME: Final[dict[str, str]] = {
 def report_data(mode: str) -> rp.ReportData:
     """The tables of a report on the published data, as the page uses them."""
     _, facilities = loaders.facilities()
+    model = loaders.travel_model(mode)
     return rp.ReportData(
         cells=loaders.cells(),  # type: ignore[arg-type]
         facilities=facilities,
-        model=loaders.travel_model(mode),
+        model=model,
         districts=loaders.districts(),
         townships=loaders.townships(),
         township_seats=loaders.township_seats(),
+        boundaries=loaders.boundaries(),
         version=loaders.store().current_version(),
+        data=cx.with_facilities(loaders.data_block(), facilities, model=model.describe()),
     )
 
 

@@ -59,7 +59,11 @@ def named_districts(frame: pd.DataFrame, column: str, district_names: dict[int, 
 def gap_table(gaps: pd.DataFrame, target: str, lang: str) -> pd.DataFrame:
     """The gap list with each cell named by district, township and settlement (H3 id kept last)."""
     demand = loaders.cells()
-    centres = township_centres(demand, loaders.township_seats()) if demand is not None else None
+    centres = (
+        township_centres(demand, loaders.township_seats(), polygons=loaders.boundaries())
+        if demand is not None
+        else None
+    )
     places = cell_places(
         gaps, lang=lang, townships=loaders.townships(), centres=centres, districts=loaders.districts()
     )

@@ -160,3 +160,41 @@ def test_usage_errors_exit_2(published: str, tmp_path: Path) -> None:
         )
         == 2
     )
+
+
+def test_report_on_imported_demand_and_boundaries_states_them_and_uses_the_polygons(
+    published: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.unit.test_cli_demand import _towns, _villages
+
+    villages = _villages(tmp_path)
+    assert main(["demand", "import", str(villages), "--age60-column", "老年人口"]) == 0
+    assert main(["boundaries", "import", str(_towns(tmp_path)), "--level", "township"]) == 0
+    capsys.readouterr()
+    args = ["--type", "community_station", "--minutes", "15", "--mode", "walk"]
+    assert main(["coverage", *args, "--by", "township", "--format", "json"]) == 0
+    coverage = json.loads(capsys.readouterr().out)
+    pages = {}
+    for lang in ("zh", "en"):
+        out = tmp_path / f"report_{lang}.html"
+        argv = ["report", "--scope", "city", *args, "--new", "0", "--lang", lang, "--format", "html"]
+        assert main([*argv, "--out", str(out)]) == 0
+        pages[lang] = out.read_text(encoding="utf-8")
+    zh, en = pages["zh"], pages["en"]
+    # the township table is by the imported polygons, named by them, with geo coverage's people
+    rows = {r["name"]: r for r in coverage["rows"] if r["pop_total"]}
+    assert set(rows) == {"西城街道", "东城街道", "康巴什街道"}
+    for name, row in rows.items():
+        assert re.search(
+            rf"<td[^>]*>{name}</td>(<td[^>]*>[^<]*</td>)?<td[^>]*>{fmt.people(row['pop_total'])}</td>", zh
+        )
+    assert _total_row(zh)[1] == fmt.people(58_000) == fmt.people(coverage["totals"]["pop_total"])
+    # provenance layer by layer, as geo coverage's data block: demand and boundaries real, by version
+    assert "导入的人口数据第 2 版" in zh and "villages.gpkg" in zh and "带人口数的区域" in zh
+    assert "导入的乡镇边界第 1 版" in zh and "towns.geojson" in zh and "3 个乡镇街道" in zh
+    assert "imported population version 2: villages.gpkg (areas with counts" in en
+    assert "imported township boundaries version 1: towns.geojson, 3 townships" in en
+    # only the facilities are still modelled, and the note says exactly that
+    assert "注意：设施为模拟数据" in zh and "人口（需求）为模拟" not in zh
+    assert "Note: the facilities are modelled" in en and "population (demand) are modelled" not in en
+    assert "模拟样本：各旗区人口总数" not in zh  # the sample's description is gone with it

@@ -48,7 +48,8 @@ def table() -> pd.DataFrame:
 def test_data_block_names_each_layer(ctx: cx.Context) -> None:
     assert set(ctx.data) == set(cx.LAYERS)
     assert ctx.data["facilities"]["version"] == 3 and ctx.data["facilities"]["modelled"] is True
-    assert ctx.data["network"]["loaded"] is False
+    assert ctx.data["network"]["used"] is False and ctx.data["network"]["modelled"] is False
+    assert ctx.data["demand"]["kind"] == "sample" and ctx.data["boundaries"]["version"] is None
     assert cx.modelled_layers(ctx.data) == ["facilities", "demand", "boundaries"]
     assert "设施、人口(需求)、边界为模拟数据" in cx.modelled_note(ctx.data, "zh").replace("（", "(").replace(
         "）", ")"
@@ -64,6 +65,77 @@ def test_imported_demand_says_so(ctx: cx.Context) -> None:
     assert cx.modelled_layers(data) == ["boundaries"]
     rows = cx.layer_rows(data, "en")
     assert ("Population (demand)", "real", "the city's grid") in rows
+
+
+def _store_block() -> dict:
+    """A block as ``geo.provenance.data_block`` makes it from the store: real facilities, demand
+    imported in part, township polygons imported, a road network used."""
+    from geo.provenance import data_block
+
+    class Facilities:
+        version, file_name, note, action, created_at = 7, "bureau_2026.xlsx", "", "import", "2026-02-01"
+
+    class Demand:
+        version, file_name, kind, crs, resolution, mode, cells, created_at = (
+            3, "dongsheng_worldpop.tif", "raster", "EPSG:3857", 9, "patch", 41_230, "2026-02-02",
+        )  # fmt: skip
+        pop_total, modelled_people = 2_000_000, 500_000
+
+    class Boundaries:
+        version, file_name, level, features, created_at = 2, "townships.gpkg", "township", 58, "t"
+
+    return data_block(
+        facilities_info=Facilities(),
+        facilities=pd.DataFrame({"source": ["bureau", "bureau"]}),
+        demand_info=Demand(),
+        boundary_info=Boundaries(),
+        model={"name": "network", "mode": "walk", "network_sha256": "ab" * 32, "network_name": "ordos.pbf"},
+    )
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_store_block_is_stated_layer_by_layer(lang: str) -> None:
+    block = _store_block()
+    assert cx.modelled_layers(block) == ["demand"]
+    rows = {layer: (status, desc) for layer, status, desc in cx.layer_rows(block, lang)}
+    note = cx.modelled_note(block, lang)
+    if lang == "zh":
+        assert (
+            rows["设施"][0] == "真实"
+            and "第 7 版" in rows["设施"][1]
+            and "bureau_2026.xlsx" in rows["设施"][1]
+        )
+        status, desc = rows["人口（需求）"]
+        assert status == "部分模拟" and "第 3 版" in desc and "dongsheng_worldpop.tif" in desc
+        assert "人口栅格" in desc and "25.0%" in desc and "2,000,000 人" in desc
+        assert (
+            rows["边界"][0] == "真实" and "townships.gpkg" in rows["边界"][1] and "58 个" in rows["边界"][1]
+        )
+        assert rows["路网"][0] == "真实" and "ordos.pbf" in rows["路网"][1]
+        assert "人口（需求）（部分，25.0%）为模拟数据" in note and "设施" not in note
+    else:
+        assert rows["Facilities"][0] == "real" and "version 7" in rows["Facilities"][1]
+        status, desc = rows["Population (demand)"]
+        assert status == "partly modelled" and "version 3" in desc and "population raster" in desc
+        assert (
+            rows["Boundaries"][0] == "real"
+            and "version 2: townships.gpkg, 58 townships" in rows["Boundaries"][1]
+        )
+        assert "the population (demand) (in part, 25.0%) are modelled" in note and "facilities" not in note
+    all_text = " ".join(f"{a} {b} {c}" for a, b, c in cx.layer_rows(block, lang))
+    assert "{" not in all_text and "None" not in all_text
+
+
+def test_a_selection_of_facilities_restates_the_facility_layer() -> None:
+    block = _store_block()
+    mixed = pd.DataFrame({"source": ["bureau", "modelled sample (x)"]})
+    from geo.schema import MODELLED_SOURCE_PREFIX
+
+    mixed.loc[1, "source"] = MODELLED_SOURCE_PREFIX + " x"
+    out = cx.with_facilities(block, mixed, model={"mode": "walk", "name": "straight_line"})
+    assert out["facilities"]["version"] == 7 and out["facilities"]["modelled_rows"] == 1
+    assert out["network"]["used"] is False and block["network"]["used"] is True
+    assert cx.modelled_layers(out) == ["facilities", "demand"]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
