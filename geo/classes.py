@@ -64,6 +64,8 @@ class Indicator:
 SHARE_COLOURS: Final[tuple[str, ...]] = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
 # Light to dark red: ColorBrewer Reds.
 GAP_COLOURS: Final[tuple[str, ...]] = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
+# Light to dark purple (ColorBrewer Purples): where people live, not a gap.
+DENSITY_COLOURS: Final[tuple[str, ...]] = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 
 INDICATORS: Final[dict[str, Indicator]] = {
     i.code: i
@@ -72,6 +74,8 @@ INDICATORS: Final[dict[str, Indicator]] = {
         Indicator("uncovered_density_pop_total", (0.0, 250, 1_000, 2_500, 5_000), GAP_COLOURS, "density"),
         Indicator("uncovered_density_pop_60plus", (0.0, 40, 150, 400, 800), GAP_COLOURS, "density"),
         Indicator("uncovered_density_pop_0_3", (0.0, 10, 30, 80, 160), GAP_COLOURS, "density"),
+        # everyone, covered or not (the demand import's preview)
+        Indicator("density_pop_total", (0.0, 250, 1_000, 2_500, 5_000), DENSITY_COLOURS, "density"),
     )
 }
 

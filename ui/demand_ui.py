@@ -290,7 +290,12 @@ def demand_preview(store: FacilityStore, result: DemandResult, *, mode: str, bas
     m = maps.base_map(basemap=basemap)
     maps.add_districts(m, loaders.districts(), basemap=basemap, lang=current_lang(), fit=False)
     classes = maps.hexagon_classes(
-        result.cells, value_col="pop_total", basemap=basemap, unit=t("demand_unit")
+        result.cells,
+        value_col="pop_total",
+        indicator="density_pop_total",
+        basemap=basemap,
+        density_unit=t("density_unit"),
+        tooltip=t("demand_hex_tip", people="{people}", density="{density}"),
     )
     items = maps.add_hexagon_classes(m, classes)
     if len(result.cells):

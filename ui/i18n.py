@@ -295,8 +295,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "demand_metric_people": {"zh": "人口", "en": "People"},
     "demand_metric_modelled": {"zh": "模拟样本占比", "en": "Modelled share"},
     "demand_map_title": {"zh": "新的人口网格({n} 个)", "en": "The new population cells ({n})"},
-    "demand_legend": {"zh": "每格人口", "en": "People per cell"},
-    "demand_unit": {"zh": "人", "en": "people"},
+    "demand_legend": {"zh": "人口密度(人/平方公里)", "en": "People per km²"},
+    "demand_hex_tip": {"zh": "{people} 人({density})", "en": "{people} people ({density})"},
     "demand_publish": {"zh": "发布为需求版本 {version}", "en": "Publish as demand version {version}"},
     "demand_published": {
         "zh": "已发布需求版本 {version}:{cells} 个网格,{people} 人。",
