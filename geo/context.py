@@ -341,18 +341,23 @@ def about_rows(ctx: Context, lang: str, *, files: Sequence[str] = ()) -> list[tu
     if files:
         rows.append((text("about_files", lang), ", ".join(files)))
     rows.append((text("about_numbers", lang), text("about_numbers_value", lang)))
+    colon = _colon(lang)
     for layer, status, desc in layer_rows(ctx.data, lang):
-        rows.append((f"{text('about_layers', lang)} · {layer}", f"{status}: {desc}"))
+        rows.append((f"{text('about_layers', lang)} · {layer}", f"{status}{colon}{desc}"))
     note = modelled_note(ctx.data, lang)
     if note:
         rows.append((text("about_modelled", lang), note))
     return rows
 
 
+def _colon(lang: str) -> str:
+    return "：" if lang == "zh" else ": "
+
+
 def readme_text(ctx: Context, lang: str, *, files: Sequence[str] = ()) -> str:
     """The README written beside the CSV files of a zip (UTF-8 with BOM, Windows line ends)."""
     lines = [text("about_title", lang), ""]
-    lines += [f"{item}: {value}" for item, value in about_rows(ctx, lang, files=files)]
+    lines += [f"{item}{_colon(lang)}{value}" for item, value in about_rows(ctx, lang, files=files)]
     return "\r\n".join(lines) + "\r\n"
 
 
