@@ -106,6 +106,22 @@ def _provenance_script() -> None:
         loaders.data_version(), ("community_station",), "walk", 15.0, "pop_60plus"
     )
     st.text("|".join(bundle["townships"].query("pop_total > 0")["name"].astype(str)))
+    from ui import mapbuild
+
+    built = mapbuild.coverage_map(
+        loaders.data_version(),
+        facilities,
+        types=("community_station",),
+        mode="walk",
+        budget_min=15.0,
+        target="pop_60plus",
+        district=0,
+        layers=("choropleth", "gaps"),
+        basemap="none",
+        lang="zh",
+    )
+    names = [g.layer_name for g in built.groups]
+    st.text(",".join(names) + "\n" + built.html())
 
 
 def test_downloads_state_the_imported_layers_and_tables_use_their_townships(
@@ -119,7 +135,10 @@ def test_downloads_state_the_imported_layers_and_tables_use_their_townships(
     assert main(["boundaries", "import", str(_towns(tmp_path)), "--level", "township"]) == 0
     at = AppTest.from_function(_provenance_script, default_timeout=120).run()
     assert not at.exception
-    zh, en, townships = (t.value for t in at.text)
+    zh, en, townships, outlines = (t.value for t in at.text)
+    groups, page = outlines.split("\n", 1)
+    assert "townships" in groups.split(",")  # outlined on the coverage map, a layer of its own
+    assert "西城街道 (150602901)" in page and "康巴什街道 (150603901)" in page
     assert (
         "导入的人口数据第 2 版：villages.gpkg" in zh
         and "导入的乡镇边界第 1 版：towns.geojson，3 个乡镇街道" in zh
