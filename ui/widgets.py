@@ -53,6 +53,11 @@ _PAGE_CSS = """
 """
 
 
+def demand_kind_label(kind: str) -> str:
+    """What a demand layer was made from, in the page language (``raster`` → 人口栅格)."""
+    return t(f"demand_kind_{kind}") if kind in ("sample", "raster", "polygons", "points") else (kind or "-")
+
+
 def md_escape(value: object) -> str:
     """User text made inert for ``st.markdown``: Markdown, HTML and Streamlit directives escaped."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
@@ -98,7 +103,7 @@ def data_sources(block: dict[str, Any], *, shown: tuple[str, ...]) -> None:
             source = t(
                 "sources_demand_detail",
                 source=t("sources_sample") if entry.get("kind") == "sample" else source,
-                kind=entry.get("kind", ""),
+                kind=demand_kind_label(str(entry.get("kind", ""))),
                 resolution=entry.get("resolution", ""),
                 cells=f"{entry.get('cells', 0):,}",
                 people=f"{entry.get('people', 0):,}",
