@@ -3,7 +3,7 @@
 Standard library only: the command line builds its parser (choices, defaults, help) from these
 without loading numpy, pandas, the geometry stack or the database layer. Each name is re-exported by
 the module whose job it belongs to (``geo.importer``, ``geo.demand``, ``geo.demand_store``,
-``geo.boundaries``, ``geo.finder``, ``geo.crs``), which is where the rest of the program imports it from.
+``geo.boundaries``, ``geo.finder``, ``geo.crs``, ``geo.fmt``), which is where the rest of the program imports it from.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ __all__ = [
     "DEMAND_MODES",
     "FINDER_MODES",
     "IMPORT_MODES",
+    "LANGS",
     "REACH_MIN",
     "RESOLUTIONS",
     "RESULTS_LIMIT",
@@ -23,6 +24,9 @@ __all__ = [
     "SUPPORTED_CRS",
     "CrsName",
 ]
+
+# --- languages of reports and downloads (geo.fmt) -------------------------------------------------
+LANGS: Final[tuple[str, ...]] = ("zh", "en")
 
 # --- coordinate systems (geo.crs) ----------------------------------------------------------------
 CrsName = Literal["wgs84", "gcj02", "bd09"]
