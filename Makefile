@@ -12,8 +12,8 @@ $(BIN)/python:
 
 $(VENV)/.app-deps: $(BIN)/python requirements.txt constraints.txt
 	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
-	# Compile the road-network kernels once (numba caches them), so no command pays it later.
-	$(BIN)/python -c "from geo import _kernel, _pbf; _kernel.warm(); _pbf.warm()"
+	# Compile the road-network and snapping kernels once (numba caches them), so no command pays it later.
+	$(BIN)/python -c "from geo import _kernel, _pbf, _snapgrid; _kernel.warm(); _pbf.warm(); _snapgrid.warm()"
 	touch $@
 
 $(VENV)/.dev-deps: $(VENV)/.app-deps requirements-dev.txt constraints.txt

@@ -40,7 +40,6 @@ from geo.roads import (
     parse_maxspeed_kmh,
     way_access,
 )
-from geo.snapping import SNAP_CANDIDATES, SNAP_SAMPLE_SPACING_M
 
 __all__ = [
     "ARRAY_FIELDS",
@@ -51,8 +50,6 @@ __all__ = [
     "HIGHWAY_CLASSES",
     "ISOCHRONE_BUFFER_M",
     "PROFILE_BITS",
-    "SNAP_CANDIDATES",
-    "SNAP_SAMPLE_SPACING_M",
     "WALK",
     "NetworkInfo",
     "NetworkTravelModel",

@@ -173,7 +173,7 @@ def load_profile_index(network_path: str | Path, network: RoadNetwork, profile: 
     None when there is none yet, or when it cannot be read or does not fit the network (another
     version, another network): the caller then builds it (and may save it).
     """
-    from geo.network_index import index_from_arrays  # scipy.spatial and pyproj: only when used
+    from geo.network_index import index_from_arrays  # scipy, pyproj and numba: only when used
 
     path = profile_index_path(network_path, profile)
     if not path.is_file():

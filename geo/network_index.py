@@ -16,7 +16,6 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-import scipy
 import scipy.sparse as sp
 from pyproj import Transformer
 from scipy.sparse.csgraph import connected_components
@@ -39,19 +38,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Int32Array = npt.NDArray[np.int32]
 
-INDEX_VERSION: Final[int] = 2
+INDEX_VERSION: Final[int] = 3
 """Bumped whenever what is stored changes; a stored index of another version is rebuilt."""
-
-_TREE_FIELDS: Final[tuple[str, ...]] = (
-    "tree_buffer",
-    "tree_data",
-    "tree_n",
-    "tree_m",
-    "tree_leafsize",
-    "tree_maxes",
-    "tree_mins",
-    "tree_indices",
-)
 
 
 def projection(network: RoadNetwork) -> tuple[Callable[..., tuple], Callable[..., tuple]]:
@@ -155,15 +143,12 @@ def build_profile_index(network: RoadNetwork, profile: str) -> ProfileIndex:
 
 
 def index_arrays(index: ProfileIndex) -> dict[str, np.ndarray]:
-    """The arrays that :func:`index_from_arrays` needs (for an ``.npz`` without pickle)."""
-    sample_seg, state = index.snap.state()
-    tree = dict(zip(_TREE_FIELDS, state[: len(_TREE_FIELDS)], strict=True))
-    if any(part is not None for part in state[len(_TREE_FIELDS) :]):  # periodic boxes: never ours
-        msg = "cannot store a periodic KD-tree"
-        raise DataError(msg)
+    """The arrays that :func:`index_from_arrays` needs (for an ``.npz`` without pickle).
+
+    The snapping grid is not stored: it is rebuilt from the segments in a fraction of a second.
+    """
     return {
         "index_version": np.array(INDEX_VERSION),
-        "scipy_version": np.array(scipy.__version__),
         "network_sha256": np.array(index.network_sha256),
         "profile": np.array(index.profile),
         "n_component_nodes": np.array(index.n_component_nodes),
@@ -172,8 +157,6 @@ def index_arrays(index: ProfileIndex) -> dict[str, np.ndarray]:
         "seg_b": index.seg_b,
         "seg_of_edge": index.seg_of_edge,
         "xy": index.xy,
-        "sample_seg": sample_seg.astype(np.int32),
-        **{key: np.asarray(value) for key, value in tree.items()},
     }
 
 
@@ -182,19 +165,18 @@ def index_from_arrays(
 ) -> ProfileIndex | None:
     """The :class:`ProfileIndex` stored by :func:`index_arrays`, or None when it does not fit.
 
-    It does not fit when it was written by another index version or scipy version, for another
+    It does not fit when it was written by another index version, for another
     network or profile, or when its arrays disagree with the network's sizes; the caller rebuilds.
     """
     try:
         if (
             int(arrays["index_version"]) != INDEX_VERSION
-            or str(arrays["scipy_version"]) != scipy.__version__
             or str(arrays["network_sha256"]) != network.info.sha256
             or str(arrays["profile"]) != profile
         ):
             return None
         edge, seg_a, seg_b = arrays["edge"], arrays["seg_a"], arrays["seg_b"]
-        seg_of_edge, xy, sample_seg = arrays["seg_of_edge"], arrays["xy"], arrays["sample_seg"]
+        seg_of_edge, xy = arrays["seg_of_edge"], arrays["xy"]
         n, n_seg = network.n_nodes, len(seg_a)
         consistent = (
             xy.shape == (n, 2)
@@ -202,24 +184,11 @@ def index_from_arrays(
             and len(seg_of_edge) == len(edge)
             and (len(edge) == 0 or (int(edge.max()) < network.n_edges and int(edge.min()) >= 0))
             and (n_seg == 0 or (int(seg_of_edge.max()) < n_seg and int(max(seg_a.max(), seg_b.max())) < n))
-            and (len(sample_seg) == 0 or int(sample_seg.max()) < n_seg)
-            and int(arrays["tree_n"]) == len(sample_seg)
+            and (n_seg == 0 or int(min(seg_a.min(), seg_b.min())) >= 0)
         )
         if not consistent:
             return None
-        state = (
-            arrays["tree_buffer"],
-            arrays["tree_data"],
-            int(arrays["tree_n"]),
-            int(arrays["tree_m"]),
-            int(arrays["tree_leafsize"]),
-            arrays["tree_maxes"],
-            arrays["tree_mins"],
-            arrays["tree_indices"],
-            None,
-            None,
-        )
-        snap = SegmentIndex(xy[seg_a], xy[seg_b], sample_seg=sample_seg, tree_state=state)
+        snap = SegmentIndex(xy[seg_a], xy[seg_b])
     except (KeyError, ValueError, TypeError):
         return None
     return ProfileIndex(

@@ -192,7 +192,7 @@ def test_profile_index_kept_next_to_the_network(city: gn.RoadNetwork, tmp_path: 
 def test_snap_is_exact_for_far_points(city: gn.RoadNetwork) -> None:
     model = gn.NetworkTravelModel(city, MODES["walk"])
     rng = np.random.default_rng(9)
-    # Points up to ~25 km away: the third stage (a ball of the nearest sample's distance) decides.
+    # Points up to ~25 km away: the ring search starts at the grid and grows until it is exact.
     pts = np.vstack([points_in(city, 300, rng, margin_deg=0.3), points_in(city, 300, rng, margin_deg=0.005)])
     seg, _, dist_m = model.snap(pts)
     xy = model._metric(pts)
