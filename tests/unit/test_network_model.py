@@ -254,3 +254,24 @@ def test_fallback_says_why_in_both_languages(tmp_path: Path, capsys: pytest.Capt
     assert "无法读取" in old.fallback.zh and "cannot be read" in old.fallback.en  # type: ignore[attr-defined]
     # No network at all is no fallback: nothing was passed over.
     assert "fallback" not in default_model(MODES["walk"], network_dir=tmp_path / "none").describe()
+
+
+def test_network_files_are_mapped_read_only(city: gn.RoadNetwork, tmp_path: Path) -> None:
+    """Stored members are mapped (same arrays as np.load, read-only); compressed ones are read."""
+    from geo.network_files import _read_npz
+
+    saved = gn.save_network(city, tmp_path)
+    mapped = _read_npz(saved)
+    with np.load(saved, allow_pickle=False) as data:
+        assert sorted(mapped) == sorted(data.files)
+        for key in data.files:
+            np.testing.assert_array_equal(mapped[key], data[key])
+            assert mapped[key].dtype == data[key].dtype
+    assert not mapped["indptr"].flags.writeable
+    packed = tmp_path / "packed.npz"
+    np.savez_compressed(packed, a=np.arange(5), b=np.array("text"))
+    assert _read_npz(packed)["a"].tolist() == [0, 1, 2, 3, 4] and str(_read_npz(packed)["b"]) == "text"
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
+    with pytest.raises(DataError, match="not a readable road network file"):
+        gn.load_network(cut)
