@@ -7,7 +7,7 @@ import streamlit as st
 from geo.coverage import GROUPS
 from geo.schema import FACILITY_TYPES
 from geo.travel import MODES, TYPE_DEFAULTS
-from ui import loaders, mapbuild, state, tables, widgets
+from ui import coverage_draw, loaders, mapbuild, state, tables, widgets
 from ui.i18n import current_lang, labels_for, t, type_name
 from ui.mapview import show_map
 
@@ -90,6 +90,7 @@ args = {
 draw = {**args, "layers": tuple(layers), "basemap": basemap, "lang": lang}
 m = mapbuild.coverage_map(version, facilities, **draw)
 show_map(m, key="coverage_map", height=560)
+coverage_draw.caption(version, facilities, **draw)
 
 tables.coverage_tables(bundle, target=target, district=district, district_names=names)
 tables.downloads(

@@ -189,6 +189,11 @@ def _shift_geom(geom: Any, basemap: str) -> Any:
     return shapely.transform(geom, shift)
 
 
+def shift_geometry(geom: Any, basemap: str) -> Any:
+    """A WGS84 geometry in the display coordinates of ``basemap`` (shifted to GCJ-02 for AutoNavi)."""
+    return _shift_geom(geom, basemap)
+
+
 # --- the map --------------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from geo import maps
 from geo.schema import FACILITY_TYPES
-from ui import loaders
+from ui import coverage_draw, loaders
 from ui.i18n import current_lang, fixed_lang, t
 
 
@@ -51,7 +51,7 @@ def coverage_map(
     bundle = loaders.coverage_bundle(version, types, mode, budget_min, target)
     districts = loaders.districts()
     shown = districts if not district else districts[districts["adcode"] == district]
-    chosen = facilities[facilities["type"].isin(types) & facilities["status"].isin(["open", ""])]
+    chosen = coverage_draw.chosen_facilities(facilities, types)
     m = maps.base_map(basemap=basemap)
     legend = []
     shares = bundle["districts"].set_index("adcode")[f"{target}_covered_share"]
@@ -64,10 +64,8 @@ def coverage_map(
     if fills:
         legend.append(maps.legend_html(t("legend_share"), maps.share_legend_items(), shape="square"))
     if "isochrones" in layers and not chosen.empty:
-        bands_min = tuple(sorted({budget_min / 3, 2 * budget_min / 3, float(budget_min)}))
-        points = tuple(map(tuple, chosen[["lon", "lat"]].to_numpy(float).round(6)))
-        bands = loaders.isochrone_bands(version, points, mode, bands_min)
-        items = maps.add_isochrones(m, bands, basemap=basemap, label=lambda x: t("minutes_label", minutes=x))
+        kept = {"types": types, "mode": mode, "budget_min": budget_min, "basemap": basemap}
+        items = coverage_draw.add_isochrones(m, version, chosen, **kept)
         legend.append(maps.legend_html(t("legend_bands"), items, shape="square"))
     if "gaps" in layers:
         classes = loaders.uncovered_hexagons(
@@ -77,8 +75,23 @@ def coverage_map(
             maps.legend_html(t("legend_gaps"), maps.add_hexagon_classes(m, classes), shape="square")
         )
     if "facilities" in layers:
-        maps.add_facilities(m, chosen, basemap=basemap, lang=lang, labels=popup_labels())
-        legend.append(maps.facility_legend(types, title=t("legend_types"), lang=lang))
+        shown = {"types": types, "basemap": basemap, "lang": lang, "labels": popup_labels()}
+        legend.append(coverage_draw.add_facilities(m, version, chosen, **shown))
+    # At city scale some layers are drawn as aggregates; the legend says which (the figures are exact).
+    drawn = coverage_draw.drawn_layers(
+        version,
+        facilities,
+        types=types,
+        mode=mode,
+        budget_min=budget_min,
+        target=target,
+        district=district,
+        layers=layers,
+        basemap=basemap,
+    )
+    note = coverage_draw.legend_note(drawn)
+    if note:
+        legend.append(note)
     maps.add_legend(m, legend)
     return m
 
