@@ -303,13 +303,15 @@ def _points(data: bytes, choice: dio.CrsChoice | None, ctx: _Context) -> DemandR
     crs_choice = choice or dio.parse_crs("wgs84")
     meta = {"kind": "points", "crs": crs_choice.label}
     try:
-        table, _ = dio.read_points_table(data)
+        # Rows past the limit are counted, not parsed: a file of millions of short lines stays cheap.
+        points = dio.read_points_table(data, max_rows=settings.limits.max_rows)
     except DataError as exc:
         return ctx.result([demand_issue("unreadable", detail=str(exc))], **meta)
-    if len(table) > settings.limits.max_rows:
+    if points.n_data > settings.limits.max_rows:
         return ctx.result(
-            [demand_issue("too_many_rows", n=len(table), limit=settings.limits.max_rows)], **meta
+            [demand_issue("too_many_rows", n=points.n_data, limit=settings.limits.max_rows)], **meta
         )
+    table, numbers = points.table, points.numbers
     columns = [str(c) for c in table.columns]
     shown = ", ".join(columns[:30])
     lon_col, lat_col = find_column(columns, LON_NAMES), find_column(columns, LAT_NAMES)
@@ -335,7 +337,7 @@ def _points(data: bytes, choice: dio.CrsChoice | None, ctx: _Context) -> DemandR
     values = np.full((n, 3), np.nan)
     ok = np.ones(n, dtype=bool)
     for i, record in enumerate(table.to_dict(orient="records")):
-        where = row_where(i + 2)
+        where = row_where(numbers[i])
         x, y = _number(record[lon_col]), _number(record[lat_col])
         for col, v in ((lon_col, x), (lat_col, y)):
             if v is None:
@@ -374,7 +376,7 @@ def _points(data: bytes, choice: dio.CrsChoice | None, ctx: _Context) -> DemandR
         issues.append(
             demand_issue(
                 "outside_feature",
-                where=row_where(int(r) + 2),
+                where=row_where(numbers[int(r)]),
                 value=f"{wlon[r]:.5f}, {wlat[r]:.5f}",
                 what_zh="点",
                 what_en="point",
