@@ -637,14 +637,24 @@ def coarsen_cells(cells: pd.DataFrame, *, value_col: str, max_cells: int = 2500)
     """
     out = cells.loc[cells[value_col].fillna(0) > 0, ["cell_id", value_col]]
     out = out.groupby("cell_id", as_index=False).agg({value_col: "sum"})
-    if out.empty:
+    if len(out) <= max_cells:
         return out.reset_index(drop=True)
     res = h3.get_resolution(str(out["cell_id"].iloc[0]))
-    while len(out) > max_cells and res > 0:
+    # Parents by the index's bits (200,000 cells: one parse instead of an h3 call per cell and level).
+    ints = np.array([int(c, 16) for c in out["cell_id"].tolist()], dtype=np.uint64)
+    parents = ints
+    while len(np.unique(parents)) > max_cells and res > 0:
         res -= 1
-        out["cell_id"] = [h3.cell_to_parent(c, res) for c in out["cell_id"]]
-        out = out.groupby("cell_id", as_index=False).agg({value_col: "sum"})
-    return out.reset_index(drop=True)
+        parents = _h3_parents(ints, res)
+    summed = out[[value_col]].groupby(parents).sum()
+    summed.insert(0, "cell_id", [format(x, "x") for x in summed.index.tolist()])
+    return summed.sort_values("cell_id").reset_index(drop=True)
+
+
+def _h3_parents(cells: np.ndarray, res: int) -> np.ndarray:
+    """H3 cell indexes (uint64) at resolution ``res``: the resolution field set, finer digits 7."""
+    out = (cells & ~np.uint64(0xF << 52)) | np.uint64(res << 52)
+    return out | np.uint64((1 << (3 * (15 - res))) - 1)
 
 
 def _class_breaks(values: np.ndarray, n: int) -> np.ndarray:
