@@ -229,6 +229,14 @@ def gap_cells_drawn(uncovered: pd.DataFrame, *, value_col: str, max_cells: int) 
     )
 
 
+def _simplify(geom: Any, tolerance_deg: float) -> Any:
+    """Douglas-Peucker (fast); the topology-preserving variant only where that leaves an invalid shape."""
+    if geom is None:
+        return None
+    quick = shapely.simplify(geom, tolerance_deg, preserve_topology=False)
+    return quick if quick.is_valid and not quick.is_empty else shapely.simplify(geom, tolerance_deg)
+
+
 def _vertices(geoms: Sequence[Any]) -> int:
     return int(sum(shapely.get_num_coordinates(g) for g in geoms if g is not None))
 
@@ -250,10 +258,10 @@ def isochrone_display(
     ordered = bands.sort_values("minutes").reset_index(drop=True)
     geoms = list(ordered.geometry)
     tolerance = limits.isochrone_tolerance_deg
-    simplified = [shapely.simplify(g, tolerance) for g in geoms]
+    simplified = [_simplify(g, tolerance) for g in geoms]
     while _vertices(simplified) > limits.max_isochrone_vertices and tolerance < MAX_TOLERANCE_DEG:
         tolerance *= 2
-        simplified = [shapely.simplify(g, tolerance) for g in geoms]
+        simplified = [_simplify(g, tolerance) for g in geoms]
     out = []
     for rank, (minutes, geom) in enumerate(zip(ordered["minutes"], simplified, strict=True)):
         if geom is None or geom.is_empty:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import folium
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from geo import map_scale as ms
 from geo import maps
 from geo.isochrones import isochrones
+from geo.travel import StraightLineModel
 from ui import loaders
 from ui.i18n import t, type_name
 
@@ -39,7 +41,14 @@ def _isochrones(
 ) -> tuple[list[tuple[int, float, dict[str, Any]]], ms.Drawn]:
     # ``_chosen`` is not hashed: it follows from the version and the types.
     points = _chosen[["lon", "lat"]].to_numpy(float)
-    bands = isochrones(loaders.travel_model(mode), points, budgets_min=band_minutes(budget_min))
+    model = loaders.travel_model(mode)
+    if isinstance(model, StraightLineModel) and len(points) > LIMITS.max_facility_markers:
+        # Thousands of circles: 4 segments a quarter (within 2 % of the radius, under the drawing's
+        # simplification) instead of 32 make their union several times cheaper.
+        geoms = model.isochrones(points, budgets_min=band_minutes(budget_min), quad_segs=4)
+        bands = gpd.GeoDataFrame({"minutes": band_minutes(budget_min)}, geometry=geoms, crs="EPSG:4326")
+    else:
+        bands = isochrones(model, points, budgets_min=band_minutes(budget_min))
     return ms.isochrone_display(bands, basemap=basemap, limits=LIMITS)
 
 
