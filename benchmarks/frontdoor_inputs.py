@@ -287,7 +287,8 @@ def demand_points(n: int, *, seed: int = SEED + 1) -> pd.DataFrame:
     seen: set[str] = set()
     while len(seen) < n:
         lon, lat, _, _ = _place(rng, (n - len(seen)) * 2 + 100, rural_share=0.45)
-        for x, y in zip(lon, lat, strict=True):
+        # Rounded as written, so the cell is the one the import will find.
+        for x, y in zip(np.round(lon, 6), np.round(lat, 6), strict=True):
             # h3 takes lat, lng
             cell = h3.latlng_to_cell(float(y), float(x), DEMAND_RESOLUTION)
             if cell in seen:
@@ -304,8 +305,9 @@ def demand_points(n: int, *, seed: int = SEED + 1) -> pd.DataFrame:
     for sx, sy in zip(seats["lon"].to_numpy(float), seats["lat"].to_numpy(float), strict=True):
         d2 = np.minimum(d2, ((lon_a - sx) * 0.77) ** 2 + (lat_a - sy) ** 2)
     near = np.sqrt(d2) * M_PER_DEG_LAT < 3_000
+    # About a million people in all, as the three districts' 2020 census (934,000).
     residents = (
-        np.where(near, rng.lognormal(np.log(60), 0.8, n), rng.lognormal(np.log(8), 0.7, n))
+        np.where(near, rng.lognormal(np.log(9), 0.7, n), rng.lognormal(np.log(1.5), 0.6, n))
         .round()
         .astype(int)
         + 1
