@@ -38,6 +38,7 @@ from geo import io as gio
 from geo.crs import ORDOS_METRIC_CRS
 from geo.demand_spread import PIECE_COLUMNS, cell_centres, cell_ids
 from geo.errors import DataError
+from geo.severity import ERROR, WARNING, IssueCounts
 
 __all__ = [
     "DEFAULT_RESOLUTION",
@@ -82,9 +83,6 @@ UNDER3_SHARE_OF_0_14: Final[float] = 3.0 / 15.0 * 0.83
 
 # The file's total and the cells' total (plus what fell outside Ordos) may differ by this share at most.
 TOTAL_TOLERANCE: Final[float] = 0.001
-
-ERROR: Final[str] = "error"
-WARNING: Final[str] = "warning"
 
 
 @dataclass(frozen=True)
@@ -494,7 +492,7 @@ def district_table_columns() -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class DemandResult:
+class DemandResult(IssueCounts):
     """The outcome of reading one demand file.
 
     Attributes
@@ -530,21 +528,6 @@ class DemandResult:
     people_in_file: float = 0.0
     people_outside: float = 0.0
     extent: BaseGeometry | None = None
-
-    @property
-    def has_errors(self) -> bool:
-        """Whether any issue is an error (the file cannot be imported as it is)."""
-        return any(i.severity == ERROR for i in self.issues)
-
-    @property
-    def n_errors(self) -> int:
-        """Number of errors."""
-        return sum(1 for i in self.issues if i.severity == ERROR)
-
-    @property
-    def n_warnings(self) -> int:
-        """Number of warnings."""
-        return sum(1 for i in self.issues if i.severity == WARNING)
 
     def report_frame(self) -> pd.DataFrame:
         """The issues as a table (``where, column, code, severity, value, message_zh, message_en``)."""

@@ -29,8 +29,8 @@ from geo import io as gio
 from geo.boundaries import BOUNDARY_COLUMNS, BoundaryResult
 from geo.demand import DEFAULT_RESOLUTION, DEMAND_COLUMNS, DemandResult, patch_cells
 from geo.demand_tables import boundary_polygons, boundary_versions, demand_cells, demand_versions
-from geo.errors import ConflictError, DataError, NotFoundError
-from geo.store import _now, sha256_bytes
+from geo.errors import DataError, NotFoundError
+from geo.store import _now, conflict_error, sha256_bytes
 
 __all__ = [
     "DEMAND_MODES",
@@ -248,7 +248,7 @@ class LayerStore:
             with self._writer.begin() as conn:
                 current = conn.execute(sa.select(sa.func.max(demand_versions.c.version))).scalar()
                 if current != base_version:
-                    raise _conflict(base_version, current)
+                    raise conflict_error(base_version, current, what_zh="图层", what_en="The layer")
                 if current is None:
                     sample = _sample_cells()
                     base_info = sample_version(sample)
@@ -281,7 +281,7 @@ class LayerStore:
                 )
                 _insert_demand(conn, info, cells)
         except IntegrityError as exc:
-            raise _conflict(base_version, None) from exc
+            raise conflict_error(base_version, None, what_zh="图层", what_en="The layer") from exc
         return info
 
     def restore_demand(self, version: int, *, user_name: str) -> DemandVersion:
@@ -376,7 +376,7 @@ class LayerStore:
             with self._writer.begin() as conn:
                 current = conn.execute(sa.select(sa.func.max(boundary_versions.c.version))).scalar()
                 if current != base_version:
-                    raise _conflict(base_version, current)
+                    raise conflict_error(base_version, current, what_zh="图层", what_en="The layer")
                 info = BoundaryVersion(
                     version=(current or 0) + 1,
                     created_at=_now(),
@@ -394,7 +394,7 @@ class LayerStore:
                 )
                 _insert_boundaries(conn, info, result.townships)
         except IntegrityError as exc:
-            raise _conflict(base_version, None) from exc
+            raise conflict_error(base_version, None, what_zh="图层", what_en="The layer") from exc
         return info
 
     def restore_boundaries(self, version: int, *, user_name: str) -> BoundaryVersion:
@@ -525,16 +525,6 @@ def _insert_boundaries(conn: Connection, info: BoundaryVersion, polygons: gpd.Ge
 def _missing(zh: str, en: str, version: int | None) -> NotFoundError:
     msg = f"{zh}版本 {version} 不存在。 / The {en} version {version} does not exist."
     return NotFoundError(msg)
-
-
-def _conflict(base_version: int | None, current: int | None) -> ConflictError:
-    now = "" if current is None else f"(现为版本 {current} / now version {current})"
-    msg = (
-        f"图层在预览之后已被他人更新{now};请重新预览后再发布,您的文件没有写入。 / "
-        f"The layer changed since your preview (based on version {base_version}){now}; preview again "
-        "before publishing. Nothing from your file was written."
-    )
-    return ConflictError(msg)
 
 
 def layer_store(engine: Engine) -> LayerStore:

@@ -321,7 +321,7 @@ class FacilityStore:
             with self._writer.begin() as conn:
                 current = conn.execute(sa.select(sa.func.max(versions.c.version))).scalar()
                 if current != base_version:
-                    raise _conflict(base_version, current)
+                    raise conflict_error(base_version, current)
                 old = self._rows(conn, current) if current is not None else facilities.iloc[0:0]
                 diff = diff_facilities(old, facilities)
                 info = VersionInfo(
@@ -357,7 +357,7 @@ class FacilityStore:
                     conn.execute(duplicate_marks.insert(), new_marks)
         except IntegrityError as exc:
             # Another writer inserted the same version number first.
-            raise _conflict(base_version, None) from exc
+            raise conflict_error(base_version, None) from exc
         return info
 
     def restore(self, version: int, *, user_name: str) -> VersionInfo:
@@ -428,11 +428,14 @@ class FacilityStore:
         return _typed(df)
 
 
-def _conflict(base_version: int | None, current: int | None) -> ConflictError:
+def conflict_error(
+    base_version: int | None, current: int | None, *, what_zh: str = "数据", what_en: str = "The data"
+) -> ConflictError:
+    """The error of a publish whose preview was based on a version that is no longer the newest."""
     now = "" if current is None else f"(现为版本 {current} / now version {current})"
     msg = (
-        f"数据在预览之后已被他人更新{now};请重新预览后再发布,您的文件没有写入。 / "
-        f"The data changed since your preview (based on version {base_version}){now}; "
+        f"{what_zh}在预览之后已被他人更新{now};请重新预览后再发布,您的文件没有写入。 / "
+        f"{what_en} changed since your preview (based on version {base_version}){now}; "
         "preview again before publishing. Nothing from your file was written."
     )
     return ConflictError(msg)
