@@ -356,6 +356,9 @@ def read_points_table(data: bytes, *, max_rows: int) -> PointsTable:
     if table.columns.empty:
         msg = "文件没有表头行。 / The file has no header row."
         raise DataError(msg)
+    # The reader's per-row count of cells past the header is not used here, and pandas deep-copies
+    # ``attrs`` on every derived frame: a 200,000-element list copied at each step.
+    table.attrs.clear()
     return PointsTable(table, numbers, n_data, encoding)
 
 
