@@ -71,7 +71,7 @@ class DrawLimits:
 
     max_facility_markers: int = 1_000
     max_hexagons: int = 2_500
-    max_isochrone_vertices: int = 30_000
+    max_isochrone_vertices: int = 20_000
     isochrone_tolerance_deg: float = 0.0003
 
 
@@ -214,19 +214,18 @@ def gap_cells_drawn(uncovered: pd.DataFrame, *, value_col: str, max_cells: int) 
     uncovered
         ``cell_id`` (H3) and ``value_col`` per demand cell.
     """
-    kept = uncovered.loc[uncovered[value_col].fillna(0) > 0]
-    drawn = maps.coarsen_cells(uncovered, value_col=value_col, max_cells=max_cells)
-    source = h3.get_resolution(str(kept["cell_id"].iloc[0])) if len(kept) else None
-    res = h3.get_resolution(str(drawn["cell_id"].iloc[0])) if len(drawn) else source
-    n_cells = int(kept["cell_id"].nunique())
-    return Drawn(
-        "gaps",
-        n_cells,
-        len(drawn),
-        aggregated=res != source,
-        resolution=res,
-        source_resolution=source,
-    )
+    kept = uncovered.loc[uncovered[value_col].fillna(0) > 0, "cell_id"].drop_duplicates()
+    if kept.empty:
+        return Drawn("gaps", 0, 0, aggregated=False)
+    source = h3.get_resolution(str(kept.iloc[0]))
+    n_cells = len(kept)
+    if n_cells <= max_cells:
+        return Drawn("gaps", n_cells, n_cells, aggregated=False, resolution=source, source_resolution=source)
+    # The resolution and count maps.coarsen_cells reaches, without summing anything.
+    ints = np.array([int(c, 16) for c in kept.tolist()], dtype=np.uint64)
+    res = maps.coarse_resolution(ints, source, max_cells=max_cells)
+    n_drawn = len(np.unique(maps.h3_parents(ints, res)))
+    return Drawn("gaps", n_cells, n_drawn, aggregated=True, resolution=res, source_resolution=source)
 
 
 def _simplify(geom: Any, tolerance_deg: float) -> Any:
@@ -289,8 +288,22 @@ def add_isochrone_display(
     for rank, minutes, geometry in sorted(shapes, key=lambda s: -s[0]):
         colour = maps.BAND_COLOURS[min(rank, len(maps.BAND_COLOURS) - 1)]
         style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.35}
-        folium.GeoJson(
+        x0, y0, x1, y1 = shapely.geometry.shape(geometry).bounds
+        _BoundedGeoJson(
             {"type": "Feature", "properties": {}, "geometry": geometry},
+            bounds=[[y0, x0], [y1, x1]],
             style_function=lambda _f, s=style: s,
             tooltip=folium.Tooltip(maps.esc(label(minutes))),
         ).add_to(m)
+
+
+class _BoundedGeoJson(folium.GeoJson):
+    """A GeoJSON layer with its bounds given (folium walks every coordinate in Python whenever the
+    map's bounds are asked for, as streamlit-folium does on every rerun)."""
+
+    def __init__(self, data: dict[str, Any], *, bounds: list[list[float | None]], **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self._fixed_bounds = bounds
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return self._fixed_bounds

@@ -642,17 +642,23 @@ def coarsen_cells(cells: pd.DataFrame, *, value_col: str, max_cells: int = 2500)
     res = h3.get_resolution(str(out["cell_id"].iloc[0]))
     # Parents by the index's bits (200,000 cells: one parse instead of an h3 call per cell and level).
     ints = np.array([int(c, 16) for c in out["cell_id"].tolist()], dtype=np.uint64)
-    parents = ints
-    while len(np.unique(parents)) > max_cells and res > 0:
-        res -= 1
-        parents = _h3_parents(ints, res)
+    parents = h3_parents(ints, coarse_resolution(ints, res, max_cells=max_cells))
     summed = out[[value_col]].groupby(parents).sum()
     summed.insert(0, "cell_id", [format(x, "x") for x in summed.index.tolist()])
     return summed.sort_values("cell_id").reset_index(drop=True)
 
 
-def _h3_parents(cells: np.ndarray, res: int) -> np.ndarray:
-    """H3 cell indexes (uint64) at resolution ``res``: the resolution field set, finer digits 7."""
+def coarse_resolution(cells: np.ndarray, res: int, *, max_cells: int) -> int:
+    """The finest resolution at or below ``res`` where ``cells`` (H3 indexes as uint64, of resolution
+    ``res``) have at most ``max_cells`` parents (0 at the coarsest): what :func:`coarsen_cells` draws."""
+    while len(np.unique(h3_parents(cells, res))) > max_cells and res > 0:
+        res -= 1
+    return res
+
+
+def h3_parents(cells: np.ndarray, res: int) -> np.ndarray:
+    """The parents at resolution ``res`` of H3 cell indexes (uint64, finer than ``res``): the
+    resolution field set and the finer digits 7, as the H3 index format defines."""
     out = (cells & ~np.uint64(0xF << 52)) | np.uint64(res << 52)
     return out | np.uint64((1 << (3 * (15 - res))) - 1)
 

@@ -7,6 +7,7 @@ legend and under the map, in the page language.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import folium
@@ -17,9 +18,10 @@ import streamlit as st
 from geo import map_scale as ms
 from geo import maps
 from geo.isochrones import isochrones
+from geo.schema import FACILITY_TYPES
 from geo.travel import StraightLineModel
 from ui import loaders
-from ui.i18n import t, type_name
+from ui.i18n import CATALOG, current_lang, t, type_name
 
 LIMITS = ms.DrawLimits()
 """What the coverage map draws in full detail (see :class:`geo.map_scale.DrawLimits`)."""
@@ -90,11 +92,16 @@ def add_isochrones(
     ]
 
 
-def _group_label(count: int, types: dict[str, int] | Any) -> str:
-    parts = t("map_group_join").join(
-        f"{type_name(code)} {k:,}" for code, k in sorted(types.items(), key=lambda item: -item[1])
-    )
-    return t("map_group_tip", n=count, types=parts)
+def _group_labeller() -> Callable[[int, Mapping[str, int]], str]:
+    """Tooltip text of a circle of facilities, with the catalog strings looked up once (not per circle)."""
+    names = {code: type_name(code) for code in FACILITY_TYPES}
+    join, tip = t("map_group_join"), CATALOG["map_group_tip"][current_lang()]
+
+    def label(count: int, types: Mapping[str, int]) -> str:
+        parts = join.join(f"{names.get(c, c)} {k:,}" for c, k in sorted(types.items(), key=lambda i: -i[1]))
+        return tip.format(n=count, types=parts)
+
+    return label
 
 
 def add_facilities(
@@ -118,7 +125,7 @@ def add_facilities(
     if groups is None:
         maps.add_facilities(m, chosen, basemap=basemap, lang=lang, labels=labels)
         return maps.facility_legend(types, title=t("legend_types"), lang=lang)
-    ms.add_facility_groups(m, groups, basemap=basemap, label=_group_label)
+    ms.add_facility_groups(m, groups, basemap=basemap, label=_group_labeller())
     items = [(maps.TYPE_COLOURS[code], type_name(code)) for code in types if code in maps.TYPE_COLOURS]
     if len(types) > 1:
         items.append((ms.MIXED_COLOUR, t("map_group_mixed")))
