@@ -6,6 +6,8 @@ The full-size run (10,000 facilities, 200,000 points, the page) is ``benchmarks/
 
 from __future__ import annotations
 
+import inspect
+
 import geopandas as gpd
 import h3
 import numpy as np
@@ -211,3 +213,9 @@ def test_isochrones_are_simplified_to_the_vertex_budget(facilities_csv: bytes) -
     shapes = [shapely.geometry.shape(g) for _, _, g in tight]
     assert sum(shapely.get_num_coordinates(s) for s in shapes) <= full // 10
     assert all(s.is_valid and not s.is_empty for s in shapes)
+
+
+def test_the_gap_note_uses_the_hexagon_limit_of_the_drawing() -> None:
+    # ui.loaders.uncovered_hexagons draws with hexagon_classes' default; the map's note must agree.
+    default = inspect.signature(maps.hexagon_classes).parameters["max_cells"].default
+    assert ms.DrawLimits().max_hexagons == default
