@@ -174,7 +174,7 @@ class _FacilityGroups(MacroElement):
 
 
 def add_facility_groups(
-    m: folium.Map,
+    m: folium.Map | folium.FeatureGroup,
     groups: pd.DataFrame,
     *,
     basemap: str,
@@ -278,10 +278,11 @@ def isochrone_display(
 
 
 def add_isochrone_display(
-    m: folium.Map,
+    m: folium.Map | folium.FeatureGroup,
     shapes: Sequence[tuple[int, float, dict[str, Any]]],
     *,
     label: Callable[[float], str],
+    pane: str | None = None,
 ) -> None:
     """Draw :func:`isochrone_display` bands, largest first so smaller ones sit on top (as
     :func:`geo.maps.add_isochrones` does, with the same colours)."""
@@ -294,6 +295,7 @@ def add_isochrone_display(
             bounds=[[y0, x0], [y1, x1]],
             style_function=lambda _f, s=style: s,
             tooltip=folium.Tooltip(maps.esc(label(minutes))),
+            **({"pane": pane} if pane else {}),
         ).add_to(m)
 
 

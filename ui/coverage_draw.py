@@ -8,7 +8,7 @@ legend and under the map, in the page language.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
@@ -17,19 +17,23 @@ import streamlit as st
 
 from geo import map_scale as ms
 from geo import maps
+from geo.coverage import select_facilities
 from geo.isochrones import isochrones
 from geo.schema import FACILITY_TYPES
 from geo.travel import StraightLineModel
 from ui import loaders
 from ui.i18n import CATALOG, current_lang, t, type_name
 
+if TYPE_CHECKING:  # the controls module builds maps through this one
+    from ui.coverage_ui import CoverageControls
+
 LIMITS = ms.DrawLimits()
 """What the coverage map draws in full detail (see :class:`geo.map_scale.DrawLimits`)."""
 
 
 def chosen_facilities(facilities: pd.DataFrame, types: tuple[str, ...]) -> pd.DataFrame:
-    """The facilities the coverage map shows: open (or without status) facilities of ``types``."""
-    return facilities[facilities["type"].isin(types) & facilities["status"].isin(["open", ""])]
+    """The facilities the coverage map shows (:func:`geo.coverage.select_facilities`)."""
+    return select_facilities(facilities, list(types))
 
 
 def band_minutes(budget_min: float) -> tuple[float, ...]:
@@ -73,7 +77,7 @@ def _gaps_drawn(
 
 
 def add_isochrones(
-    m: folium.Map,
+    m: folium.Map | folium.FeatureGroup,
     version: str,
     chosen: pd.DataFrame,
     *,
@@ -81,11 +85,12 @@ def add_isochrones(
     mode: str,
     budget_min: float,
     basemap: str,
+    pane: str | None = None,
 ) -> list[tuple[str, str]]:
-    """Draw the isochrone bands of ``chosen`` (simplified at scale); returns the legend items."""
+    """Draw the isochrone bands of ``chosen`` (simplified at scale) in ``pane``; returns the legend items."""
     shapes, _ = _isochrones(version, types, mode, float(budget_min), basemap, chosen)
     label = lambda minutes: t("minutes_label", minutes=minutes)  # noqa: E731
-    ms.add_isochrone_display(m, shapes, label=label)
+    ms.add_isochrone_display(m, shapes, label=label, pane=pane)
     return [
         (maps.BAND_COLOURS[min(rank, len(maps.BAND_COLOURS) - 1)], label(minutes))
         for rank, minutes in enumerate(band_minutes(budget_min))
@@ -105,7 +110,7 @@ def _group_labeller() -> Callable[[int, Mapping[str, int]], str]:
 
 
 def add_facilities(
-    m: folium.Map,
+    m: folium.Map | folium.FeatureGroup,
     version: str,
     chosen: pd.DataFrame,
     *,
@@ -182,9 +187,11 @@ def legend_note(drawn: list[ms.Drawn]) -> str | None:
     return f'<div style="max-width:230px"><b>{maps.esc(t("map_agg_title"))}</b>{rows}</div>'
 
 
-def caption(version: str, facilities: pd.DataFrame, **draw: Any) -> None:
+def caption(version: str, facilities: pd.DataFrame, ctl: CoverageControls) -> None:
     """Say under the map what it shows as aggregates (nothing when it draws everything)."""
-    args = {k: draw[k] for k in ("types", "mode", "budget_min", "target", "district", "layers", "basemap")}
+    args = {
+        k: getattr(ctl, k) for k in ("types", "mode", "budget_min", "target", "district", "layers", "basemap")
+    }
     lines = aggregate_lines(drawn_layers(version, facilities, **args))
     if lines:
         st.caption(" ".join([t("map_agg_title") + t("map_agg_colon"), *lines, t("map_agg_counted")]))

@@ -17,12 +17,15 @@ import streamlit as st
 from geo import coverage as cov
 from geo import io as gio
 from geo import maps
+from geo.classes import gap_indicator
 from geo.demand_store import DemandLayers, load_layers, sample_version
 from geo.geocode import Gazetteer, build_gazetteer
 from geo.isochrones import isochrones
 from geo.models import default_model
+from geo.places import cell_places, township_centres
 from geo.provenance import data_block as build_data_block
 from geo.store import FacilityStore, database_url, network_dir, open_store
+from geo.texts import text
 from geo.travel import TravelModel, get_mode
 
 
@@ -201,10 +204,37 @@ def uncovered_hexagons(
     target: str,
     district: int,
     basemap: str,
-    unit: str,
+    lang: str,
 ) -> list[maps.HexClass]:
-    """Hexagon classes of the uncovered target people (optionally of one district), ready to draw."""
-    uncovered = coverage_bundle(version, types, mode, budget_min, target)["uncovered"]
+    """Hexagons of the uncovered target people (optionally of one district) in fixed classes, named."""
+    bundle = coverage_bundle(version, types, mode, budget_min, target)
+    uncovered = bundle["uncovered"]
     if district:
         uncovered = uncovered.loc[uncovered["adcode"] == district]
-    return maps.hexagon_classes(uncovered, value_col="uncovered", basemap=basemap, unit=unit)
+    uncovered = uncovered.loc[uncovered["uncovered"] > 0]
+    demand = cells()
+    if demand is not None and not uncovered.empty:
+        chosen = demand.set_index("cell_id").loc[uncovered["cell_id"]].reset_index()
+        names = cell_places(
+            chosen,
+            lang=lang,
+            townships=townships(),
+            centres=township_centres(demand, township_seats(), polygons=boundaries()),
+            districts=districts(),
+        )
+        uncovered = uncovered.assign(place=names.to_numpy())
+    return maps.hexagon_classes(
+        uncovered,
+        value_col="uncovered",
+        indicator=gap_indicator(target),
+        basemap=basemap,
+        density_unit=text("density_unit", lang),
+        label_col="place" if "place" in uncovered.columns else None,
+        tooltip=text("hex_tip", lang, place="{place}", people="{people}", density="{density}"),
+    )
+
+
+@st.cache_data(show_spinner=False)
+def township_seats() -> pd.DataFrame | None:
+    """Township seats (``code, lon, lat``) for naming gaps by their bearing from the seat, if shipped."""
+    return gio.read_township_seats()

@@ -13,18 +13,30 @@ from ui.i18n import t
 
 
 def show_map(
-    m: folium.Map, *, key: str, height: int = 520, returned_objects: Sequence[str] = ()
+    m: folium.Map,
+    *,
+    key: str,
+    height: int = 520,
+    returned_objects: Sequence[str] = (),
+    layers: Sequence[folium.FeatureGroup] = (),
 ) -> dict[str, Any]:
     """Draw ``m`` at full width; only the objects named in ``returned_objects`` trigger a rerun.
 
     Panning and zooming never rerun the script: ``returned_objects`` is empty by default and the
     finder asks only for ``last_clicked``. Every map gets the app's map behaviour
     (:func:`geo.maps.add_interaction`): presses land where they are made, one finger scrolls the page
-    on a phone, 44 px buttons.
+    on a phone, 44 px buttons. ``layers`` are swapped on the live map without redrawing it, so a
+    rerun that changes only them keeps the user's zoom and centre (``m`` must then be the same base on
+    every run; see ``geo.maplayers``).
     """
     add_interaction(m, touch_hint=t("map_touch_hint"))
     result = st_folium(
-        m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects)
+        m,
+        key=key,
+        height=height,
+        use_container_width=True,
+        returned_objects=list(returned_objects),
+        feature_group_to_add=list(layers) or None,
     )
     return result or {}
 

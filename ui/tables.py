@@ -1,39 +1,39 @@
-"""Coverage tables, chart and downloads for the coverage page (display only; numbers come from geo)."""
+"""Coverage tables, chart and gap list for the coverage page (display only; numbers come from geo).
+
+Numbers are shown through ``geo.fmt`` (thousands separators, shares in per cent with one decimal) and
+columns are named by ``geo.texts.column_label``, so a column reads the same here, in the downloads and
+in the report. Gap cells are named by district, township and settlement, not by their H3 ids.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from geo import fmt
 from geo.coverage import GROUPS
-from ui import widgets
-from ui.i18n import CATALOG, t
-
-_SUFFIXES = ("_covered_share", "_covered", "_oversubscribed", "_access_per_1000")
+from geo.places import cell_places, township_centres
+from geo.texts import column_label as geo_column_label
+from ui import loaders
+from ui.i18n import current_lang, t
 
 
 def column_label(col: str) -> str:
     """Display label of a coverage table column in the current language."""
-    for group in GROUPS:
-        if col == group:
-            return t(f"target_{group}")
-        for suffix in _SUFFIXES:
-            if col == group + suffix:
-                return f"{t(f'target_{group}')} · {t('col' + suffix)}"
-    return t(f"col_{col}") if f"col_{col}" in CATALOG else col
+    return geo_column_label(col, current_lang())
 
 
 def _display(frame: pd.DataFrame) -> None:
+    labels = {col: column_label(str(col)) for col in frame.columns}
     config = {
-        c: st.column_config.NumberColumn(column_label(c), format="percent")
-        for c in frame.columns
-        if c.endswith("_share")
+        labels[col]: st.column_config.NumberColumn(format=spec)
+        for col in frame.columns
+        if (spec := fmt.printf(fmt.kind_of(str(col))))
     }
-    shown = frame.rename(columns={c: column_label(c) for c in frame.columns if c not in config})
+    shown = fmt.for_page(frame).rename(columns=labels)
     st.dataframe(shown, width="stretch", hide_index=True, column_config=config)
 
 
@@ -45,19 +45,51 @@ def scoped_totals(bundle: dict[str, Any], district: int) -> dict[str, Any]:
     return table.loc[table["adcode"] == district].iloc[0].to_dict()
 
 
-def _scoped(frame: pd.DataFrame, district: int) -> pd.DataFrame:
+def scoped(frame: pd.DataFrame, district: int) -> pd.DataFrame:
+    """Rows of one district (all rows for the city)."""
     return frame if not district else frame.loc[frame["adcode"] == district]
 
 
-def _district_names(frame: pd.DataFrame, column: str, district_names: dict[int, str]) -> pd.DataFrame:
+def named_districts(frame: pd.DataFrame, column: str, district_names: dict[int, str]) -> pd.DataFrame:
     """``frame`` with its district name column in the page's language (looked up by adcode)."""
     names = [district_names.get(int(a), name) for a, name in zip(frame["adcode"], frame[column], strict=True)]
     return frame.assign(**{column: names})
 
 
-def _settlement(code: object) -> str:
-    key = f"settlement_{code}"
-    return t(key) if key in CATALOG else str(code)
+def gap_table(gaps: pd.DataFrame, target: str, lang: str) -> pd.DataFrame:
+    """The gap list with each cell named by district, township and settlement (H3 id kept last)."""
+    demand = loaders.cells()
+    centres = (
+        township_centres(demand, loaders.township_seats(), polygons=loaders.boundaries())
+        if demand is not None
+        else None
+    )
+    places = cell_places(
+        gaps, lang=lang, townships=loaders.townships(), centres=centres, districts=loaders.districts()
+    )
+    return pd.DataFrame(
+        {
+            "rank": gaps["rank"].to_numpy(),
+            "place": places.to_numpy(),
+            target: gaps[target].to_numpy(),
+            **({"pop_total": gaps["pop_total"].to_numpy()} if target != "pop_total" else {}),
+            # no facility within the search horizon: an empty cell, not "inf"
+            "minutes": gaps["minutes"].where(np.isfinite(gaps["minutes"])).to_numpy(),
+            "lon": gaps["lon"].to_numpy(),
+            "lat": gaps["lat"].to_numpy(),
+            "cell_id": gaps["cell_id"].to_numpy(),
+        }
+    )
+
+
+def metrics(bundle: dict[str, Any], district: int) -> None:
+    """Covered shares of the three groups with people covered of the total."""
+    totals = scoped_totals(bundle, district)
+    for col, group in zip(st.columns(len(GROUPS)), GROUPS, strict=True):
+        col.metric(
+            t("metric_covered", group=t(f"target_{group}")), fmt.share(totals[f"{group}_covered_share"])
+        )
+        col.caption(t("metric_people", covered=int(totals[f"{group}_covered"]), total=int(totals[group])))
 
 
 def coverage_tables(
@@ -67,9 +99,9 @@ def coverage_tables(
     tab_d, tab_t, tab_f, tab_g = st.tabs(
         [t("tab_districts"), t("tab_townships"), t("tab_fca"), t("tab_gaps")]
     )
-    by_district = _district_names(bundle["districts"], "name", district_names)
+    by_district = named_districts(bundle["districts"], "name", district_names)
     with tab_d:
-        _display(_scoped(by_district, district))
+        _display(scoped(by_district, district))
         st.caption(t("chart_title"))
         chart = pd.DataFrame(
             {t(f"target_{g}"): by_district[f"{g}_covered_share"].to_numpy() * 100 for g in GROUPS},
@@ -77,7 +109,7 @@ def coverage_tables(
         )
         st.bar_chart(chart, stack=False, y_label="%")
     with tab_t:
-        _display(_scoped(bundle["townships"], district))
+        _display(scoped(bundle["townships"], district))
     with tab_f:
         st.caption(t("fca_note"))
         cols = ["adcode", "name", target, f"{target}_covered", "facilities", "capacity"]
@@ -85,44 +117,11 @@ def coverage_tables(
         cols += [
             c for c in (f"{target}_oversubscribed", f"{target}_access_per_1000") if c in by_district.columns
         ]
-        _display(_scoped(by_district, district)[cols])
+        _display(scoped(by_district, district)[cols])
     with tab_g:
-        gaps = _district_names(_scoped(bundle["gaps"], district).head(20), "district", district_names)
-        # No facility within the search horizon: an empty cell, not "inf".
-        minutes = gaps["minutes"].where(np.isfinite(gaps["minutes"]))
-        _display(gaps.assign(settlement=[_settlement(s) for s in gaps["settlement"]], minutes=minutes))
-
-
-def downloads(bundle: dict[str, Any], build_map: Callable[[], bytes], *, district: int) -> None:
-    """CSV and XLSX of the tables, and the map as a self-contained HTML file (``build_map`` gives its bytes).
-
-    The files are made only when a button is clicked (callables), so control changes stay fast.
-    """
-    sheets = {
-        "districts": _scoped(bundle["districts"], district),
-        "townships": _scoped(bundle["townships"], district),
-        "gaps": _scoped(bundle["gaps"], district),
-    }
-    model = pd.DataFrame([{k: str(v) for k, v in bundle["model"].items()}])
-    csv = pd.concat(
-        [sheets["districts"].assign(level="district"), sheets["townships"].assign(level="township")]
-    )
-    c1, c2, c3 = st.columns(3)
-    c1.download_button(
-        t("download_csv"),
-        data=lambda: csv.to_csv(index=False).encode("utf-8-sig"),
-        file_name="carecircle_coverage.csv",
-        mime="text/csv",
-    )
-    c2.download_button(
-        t("download_xlsx"),
-        data=lambda: widgets.xlsx_bytes({**sheets, "model": model}),
-        file_name="carecircle_coverage.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    c3.download_button(
-        t("download_map_html"),
-        data=build_map,
-        file_name="carecircle_coverage_map.html",
-        mime="text/html",
-    )
+        st.caption(t("gaps_caption", group=t(f"target_{target}")))
+        _display(
+            gap_table(scoped(bundle["gaps"], district).head(20), target, current_lang()).drop(
+                columns="cell_id"
+            )
+        )

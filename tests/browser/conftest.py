@@ -39,7 +39,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the app server of the browser tests writes its log (stdout and stderr)."""
+    return tmp_path_factory.mktemp("browser-log") / "streamlit.log"
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory, server_log: Path) -> Iterator[str]:
     """The base URL of a running app on a temporary database that holds a hostile facility name."""
     db = tmp_path_factory.mktemp("browser") / "carecircle.db"
     url = f"sqlite:///{db}"
@@ -48,7 +54,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store.engine.dispose()
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "CARECIRCLE_BASEMAP": "none", "CARECIRCLE_GEOCODER": "offline"}
-    log = (tmp_path_factory.mktemp("browser-log") / "streamlit.log").open("w")
+    log = server_log.open("w")
     proc = subprocess.Popen(
         [
             sys.executable,
