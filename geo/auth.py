@@ -17,20 +17,19 @@ the same argon2 work on both, so that the answer does not tell whether a name ex
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
-import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
 from geo.errors import ConflictError, DataError, NotFoundError
-from geo.store import users
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from argon2 import PasswordHasher
+
     from geo.store import FacilityStore
 
 __all__ = [
@@ -60,9 +59,22 @@ BASE_DELAY_S: Final[float] = 2.0
 MAX_DELAY_S: Final[float] = 15 * 60.0
 
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
-_HASHER = PasswordHasher()
-# Verified against when the name is unknown, so that both answers cost the same time.
-_DUMMY_HASH: Final[str] = _HASHER.hash("not a password of anyone")
+
+
+# argon2 and the database layer are loaded when an account is used, not on import: every command
+# of the command line imports this module to build its parser.
+@functools.cache
+def _hasher() -> PasswordHasher:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so that both answers cost the same time."""
+    return _hasher().hash("not a password of anyone")
+
 
 _FAILED_ZH = "登录失败:用户名或密码错误。"
 _FAILED_EN = "Login failed: wrong user name or password."
@@ -163,6 +175,10 @@ def add_user(store: FacilityStore, name: str, password: str, *, role: str) -> Us
     ConflictError
         When the name is taken.
     """
+    import sqlalchemy as sa
+
+    from geo.store import users
+
     name = _check_name(name)
     _check_role(role)
     _check_password(password, name)
@@ -176,7 +192,7 @@ def add_user(store: FacilityStore, name: str, password: str, *, role: str) -> Us
         conn.execute(
             users.insert().values(
                 name=name,
-                password_hash=_HASHER.hash(password),
+                password_hash=_hasher().hash(password),
                 role=role,
                 created_at=created_at,
                 failed_logins=0,
@@ -196,12 +212,15 @@ def set_password(store: FacilityStore, name: str, password: str) -> None:
     DataError
         When the password is too short.
     """
+
+    from geo.store import users
+
     _check_password(password, name)
     with store.begin() as conn:
         done = conn.execute(
             users.update()
             .where(users.c.name == name)
-            .values(password_hash=_HASHER.hash(password), failed_logins=0, last_failed_at=None)
+            .values(password_hash=_hasher().hash(password), failed_logins=0, last_failed_at=None)
         )
         if done.rowcount == 0:
             raise _not_found(name)
@@ -213,6 +232,10 @@ def _not_found(name: str) -> NotFoundError:
 
 def get_user(store: FacilityStore, name: str) -> User:
     """One account by name (NotFoundError when absent)."""
+    import sqlalchemy as sa
+
+    from geo.store import users
+
     store.create_schema()
     with store.engine.connect() as conn:
         row = conn.execute(sa.select(users).where(users.c.name == name)).mappings().first()
@@ -223,6 +246,10 @@ def get_user(store: FacilityStore, name: str) -> User:
 
 def list_users(store: FacilityStore) -> list[User]:
     """Every account, by name (no password hashes)."""
+    import sqlalchemy as sa
+
+    from geo.store import users
+
     store.create_schema()
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(users).order_by(users.c.name)).mappings().all()
@@ -237,6 +264,9 @@ def remove_user(store: FacilityStore, name: str) -> None:
     NotFoundError
         When there is no such user.
     """
+
+    from geo.store import users
+
     store.create_schema()
     with store.begin() as conn:
         done = conn.execute(users.delete().where(users.c.name == name))
@@ -298,6 +328,11 @@ def verify_login(
         wrong password; ``retry_after_s`` > 0 while the account waits out earlier failures
         (attempts in that window are refused without checking the password).
     """
+    import sqlalchemy as sa
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+    from geo.store import users
+
     moment = now or _now()
     store.create_schema()
     clean = unicodedata.normalize("NFC", name).strip()
@@ -305,14 +340,14 @@ def verify_login(
         row = conn.execute(sa.select(users).where(users.c.name == clean)).mappings().first()
     if row is None:
         with contextlib.suppress(VerificationError, InvalidHashError):
-            _HASHER.verify(_DUMMY_HASH, password)
+            _hasher().verify(_dummy_hash(), password)
         return _failed(0.0)
     user = _user(row)
     wait_s = _wait_s(user, moment)
     if wait_s > 0:
         return _failed(wait_s)
     try:
-        _HASHER.verify(row["password_hash"], password)
+        _hasher().verify(row["password_hash"], password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         failures = user.failed_logins + 1
         with store.begin() as conn:
@@ -323,8 +358,8 @@ def verify_login(
             )
         return _failed(lockout_delay_s(failures))
     values: dict[str, object] = {"failed_logins": 0, "last_failed_at": None}
-    if _HASHER.check_needs_rehash(row["password_hash"]):
-        values["password_hash"] = _HASHER.hash(password)
+    if _hasher().check_needs_rehash(row["password_hash"]):
+        values["password_hash"] = _hasher().hash(password)
     with store.begin() as conn:
         conn.execute(users.update().where(users.c.name == clean).values(**values))
     ok_user = User(user.name, user.role, user.created_at, 0, None)

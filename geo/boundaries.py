@@ -36,6 +36,8 @@ from geo.demand import (
 )
 from geo.demand_build import check_polygon, find_column, fold_name, vector_to_wgs84, zip_limits
 from geo.errors import DataError
+from geo.options import BOUNDARY_LEVELS as BOUNDARY_LEVELS
+from geo.schema import BOUNDARY_COLUMNS as BOUNDARY_COLUMNS
 from geo.severity import IssueCounts
 
 __all__ = [
@@ -46,8 +48,6 @@ __all__ = [
     "validate_boundaries",
 ]
 
-BOUNDARY_LEVELS: Final[tuple[str, ...]] = ("township",)
-BOUNDARY_COLUMNS: Final[tuple[str, ...]] = ("code", "name", "adcode", "area_km2", "geometry")
 
 NAME_NAMES: Final[tuple[str, ...]] = (
     "name",

@@ -18,11 +18,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from geo import fmt
 from geo.cli_coverage import _add_model_options, _layers, _model, data_block
-from geo.coverage import parse_types
 from geo.errors import CareCircleError, DataError
-from geo.travel import MODES, TYPE_DEFAULTS
+from geo.modes import MODES, TYPE_DEFAULTS
+from geo.options import LANGS
 
 FORMATS = ("pdf", "docx", "html")
 
@@ -57,7 +56,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--new", type=int, default=5, metavar="N", help="suggested new sites (0: none)")
     p.add_argument("--solver", choices=("greedy", "exact"), default="greedy")
-    p.add_argument("--lang", required=True, choices=fmt.LANGS, help="the report's language")
+    p.add_argument("--lang", required=True, choices=LANGS, help="the report's language")
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("--out", required=True, type=Path, metavar="FILE", help="where to write the report")
     _add_model_options(p)
@@ -110,6 +109,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Handler of ``python -m geo report``; returns the exit code."""
     from geo import io as gio
     from geo import report as rp
+    from geo.coverage import parse_types
     from geo.scenarios import load_scenario
     from geo.store import open_store
 

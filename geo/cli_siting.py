@@ -11,20 +11,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from geo.cli_coverage import _add_model_options, _facilities, _layers, _model
-from geo.coverage import parse_target, parse_types
 from geo.errors import CareCircleError, DataError
-from geo.siting import Suggestion, suggest_sites
-from geo.travel import MODES, TYPE_DEFAULTS
+from geo.modes import MODES, TYPE_DEFAULTS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geo.siting import Suggestion
 
 
 def register(subparsers: Any) -> None:
@@ -122,6 +123,8 @@ def suggestion_geojson(suggestion: Suggestion, model_block: dict[str, object]) -
 
 
 def _plain(value: object) -> object:
+    import numpy as np
+
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
@@ -136,6 +139,8 @@ def suggestion_csv_bytes(table: pd.DataFrame) -> bytes:
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     """Handler of ``python -m geo suggest``; returns the exit code."""
+    from geo.coverage import parse_target, parse_types
+    from geo.siting import suggest_sites
 
     try:
         types = parse_types(args.type)
@@ -144,7 +149,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
             raise DataError(msg)
         parse_target(args.target)
         budget = float(args.minutes)
-        if not np.isfinite(budget) or budget <= 0:
+        if not math.isfinite(budget) or budget <= 0:
             msg = f"--minutes must be a positive number of minutes, got {args.minutes}"
             raise DataError(msg)
         if args.new < 1:

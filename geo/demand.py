@@ -38,6 +38,9 @@ from geo import io as gio
 from geo.crs import ORDOS_METRIC_CRS
 from geo.demand_spread import PIECE_COLUMNS, cell_centres, cell_ids
 from geo.errors import DataError
+from geo.options import DEFAULT_RESOLUTION as DEFAULT_RESOLUTION
+from geo.options import RESOLUTIONS as RESOLUTIONS
+from geo.schema import DEMAND_COLUMNS as DEMAND_COLUMNS
 from geo.severity import ERROR, WARNING, IssueCounts
 
 __all__ = [
@@ -58,24 +61,8 @@ __all__ = [
     "validate_demand",
 ]
 
-RESOLUTIONS: Final[tuple[int, ...]] = (8, 9, 10)
-"""H3 resolutions a demand layer may use: about 0.74, 0.11 and 0.015 km² per cell."""
-DEFAULT_RESOLUTION: Final[int] = 9
-"""The shipped sample's resolution."""
 DEMAND_KINDS: Final[tuple[str, ...]] = ("raster", "polygons", "points")
 
-DEMAND_COLUMNS: Final[tuple[str, ...]] = (
-    "cell_id",
-    "lon",
-    "lat",
-    "adcode",
-    "township_code",
-    "settlement",
-    "pop_total",
-    "pop_60plus",
-    "pop_0_3",
-)
-"""Columns of a demand layer, as in ``datasets/population_cells.csv``."""
 
 # Children aged 0–3 as a share of the 0–14 group: a uniform 3/15 times 0.83, the 2020 national ratio of
 # births 2018–2020 to the census count aged 0–14 (datasets/MODELLED.md, "Children under 3").

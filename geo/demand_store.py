@@ -15,22 +15,29 @@ theirs is written.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from geo import io as gio
-from geo.boundaries import BOUNDARY_COLUMNS, BoundaryResult
-from geo.demand import DEFAULT_RESOLUTION, DEMAND_COLUMNS, DemandResult, patch_cells
 from geo.demand_tables import boundary_polygons, boundary_versions, demand_cells, demand_versions
 from geo.errors import DataError, NotFoundError
+from geo.options import DEFAULT_RESOLUTION
+from geo.options import DEMAND_MODES as DEMAND_MODES
+from geo.schema import BOUNDARY_COLUMNS, DEMAND_COLUMNS
 from geo.store import _now, conflict_error, sha256_bytes
+
+# The geometry stack (geopandas, shapely) and the importers' modules load only when boundaries are
+# read or written, not for the demand cells every coverage run reads.
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geo.boundaries import BoundaryResult
+    from geo.demand import DemandResult
 
 __all__ = [
     "DEMAND_MODES",
@@ -39,7 +46,6 @@ __all__ = [
     "LayerStore",
 ]
 
-DEMAND_MODES: Final[tuple[str, ...]] = ("replace", "patch")
 
 SAMPLE_NOTE: Final[str] = "modelled sample shipped in datasets/ (not real records)"
 
@@ -344,6 +350,9 @@ class LayerStore:
                 .order_by(boundary_polygons.c.code)
             ).mappings()
             frame = pd.DataFrame([dict(r) for r in rows])
+        import geopandas as gpd
+        import shapely
+
         geometry = gpd.GeoSeries(shapely.from_wkt(frame["geometry_wkt"].to_numpy()), crs=4326)
         out = gpd.GeoDataFrame(frame.drop(columns=["version", "geometry_wkt"]), geometry=geometry, crs=4326)
         out["adcode"] = out["adcode"].astype(np.int64)
@@ -447,6 +456,8 @@ def _combine(base: pd.DataFrame, base_info: DemandVersion, result: DemandResult,
     if result.extent is None:
         msg = "文件没有可用的范围,无法补丁。 / The file has no extent to patch."
         raise DataError(msg)
+    from geo.demand import patch_cells
+
     return patch_cells(base, new, result.extent)
 
 
@@ -504,6 +515,8 @@ def _insert_demand(conn: Connection, info: DemandVersion, cells: pd.DataFrame) -
 
 def _insert_boundaries(conn: Connection, info: BoundaryVersion, polygons: gpd.GeoDataFrame) -> None:
     conn.execute(boundary_versions.insert().values(**info.__dict__))
+    import shapely
+
     wkt = shapely.to_wkt(polygons.geometry.to_numpy(), rounding_precision=7)
     records = [
         {
@@ -566,15 +579,17 @@ class DemandLayers:
 
 def load_layers(engine: Engine) -> DemandLayers:
     """The newest demand and boundary layers of a database, ready for ``geo.coverage``."""
-    from geo.boundaries import assign_townships
-
     store = layer_store(engine)
-    cells = store.demand()
-    info = store.demand_info()
+    version = store.demand_version()
+    cells = store.demand(version)
+    # The sample's audit line is counted from the cells just read, not from a second read of the file.
+    info = sample_version(cells) if version is None else store.demand_info(version)
     boundaries = store.boundaries()
     boundary = store.boundary_info() if boundaries is not None else None
     names = gio.read_townships()
     if boundaries is not None:
+        from geo.boundaries import assign_townships
+
         seats = gio.read_modelled_townships()
         cells = cells.assign(township_code=assign_townships(cells, boundaries, seats=seats).to_numpy())
         imported = set(boundaries["code"].astype(str))
@@ -586,6 +601,8 @@ def load_layers(engine: Engine) -> DemandLayers:
             ignore_index=True,
         )
     elif info.kind != "sample":
+        from geo.boundaries import assign_townships
+
         seats = gio.read_modelled_townships()
         cells = cells.assign(township_code=assign_townships(cells, None, seats=seats).to_numpy())
     return DemandLayers(cells, info, boundaries, boundary, names.reset_index(drop=True))

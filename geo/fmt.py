@@ -26,6 +26,7 @@ from typing import Final, Literal
 import pandas as pd
 
 from geo.errors import DataError
+from geo.options import LANGS as LANGS
 
 __all__ = [
     "LANGS",
@@ -48,7 +49,6 @@ __all__ = [
     "value",
 ]
 
-LANGS: Final[tuple[str, ...]] = ("zh", "en")
 DASH: Final[str] = "–"
 
 Kind = Literal["people", "count", "share", "per_1000", "minutes", "coord", "text"]

@@ -15,7 +15,6 @@ migrations in ``geo/migrations`` (``geo.migrate``). A change here needs a new re
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,13 +27,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from geo import db, migrate
+from geo import db, migrate, paths
 from geo import io as gio
 from geo.errors import ConflictError, DataError, NotFoundError
 from geo.facilities import FacilityDiff, diff_facilities
+from geo.paths import DEFAULT_DB_PATH as DEFAULT_DB_PATH
+from geo.paths import database_url as database_url
+from geo.paths import network_dir as network_dir
 from geo.schema import COLUMNS
-
-DEFAULT_DB_PATH = gio.REPO_ROOT / "data" / "carecircle.db"
 
 _SA_TYPES: dict[str, Any] = {"int": sa.BigInteger, "float": sa.Float, "text": sa.Text, "code": sa.Text}
 
@@ -156,21 +156,6 @@ class VersionInfo:
     unchanged: int
     total: int
     note: str
-
-
-def database_url(url: str | None = None) -> str:
-    """The database URL: the argument, else ``$DATABASE_URL``, else ``sqlite:///data/carecircle.db``."""
-    return url or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
-
-
-def network_dir(url: str | None = None) -> Path:
-    """Where the road networks of a database are saved: ``networks/`` next to a SQLite file, else
-    ``data/networks`` in the repository. The CLI and the app both look here, so a network imported
-    with ``python -m geo network import`` is the one the app uses."""
-    resolved = database_url(url)
-    if resolved.startswith("sqlite:///"):
-        return Path(resolved.removeprefix("sqlite:///")).parent / "networks"
-    return gio.REPO_ROOT / "data" / "networks"
 
 
 def _now() -> str:
@@ -487,7 +472,7 @@ def open_store(url: str | None = None, *, create: bool = True) -> FacilityStore:
     """
     resolved = database_url(url)
     parsed = db.normalise_url(resolved)
-    default = db.sqlite_path(parsed) == DEFAULT_DB_PATH
+    default = db.sqlite_path(parsed) == paths.DEFAULT_DB_PATH
     engine = db.create_engine(resolved, create_folder=default)
     db.check_connection(engine)
     store = FacilityStore(engine)
