@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import coverage_ui, loaders, mapbuild, tables, widgets
+from ui import coverage_draw, coverage_ui, loaders, mapbuild, tables, widgets
 from ui.i18n import current_lang, t
 from ui.mapview import show_map
 
@@ -43,6 +43,7 @@ built = mapbuild.coverage_map(
     lang=lang,
 )
 show_map(built.base, key="coverage_map", height=560, layers=built.groups)
+coverage_draw.caption(version, facilities, ctl)
 
 tables.coverage_tables(bundle, target=ctl.target, district=ctl.district, district_names=names)
 scope = names.get(ctl.district, t("all_districts")) if ctl.district else t("all_districts")

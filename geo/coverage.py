@@ -432,8 +432,11 @@ def facility_supply_ratios(
 def _aligned(cells: pd.DataFrame, frame: pd.DataFrame, what: str) -> pd.DataFrame:
     """``frame`` (one row per cell, with cell_id) in the order of ``cells``."""
     _require(frame, ("cell_id",), what)
-    if len(frame) == len(cells) and np.array_equal(frame["cell_id"].to_numpy(), cells["cell_id"].to_numpy()):
-        return frame.reset_index(drop=True)
+    if len(frame) == len(cells):
+        # Compared as Series (vectorised for Arrow strings; no 200,000-element object arrays).
+        same = frame["cell_id"].reset_index(drop=True) == cells["cell_id"].reset_index(drop=True)
+        if bool(np.asarray(same, dtype=bool).all()):
+            return frame.reset_index(drop=True)
     indexed = frame.drop_duplicates("cell_id").set_index("cell_id")
     missing = ~cells["cell_id"].isin(indexed.index)
     if missing.any():
@@ -451,6 +454,9 @@ def _township_codes_of_cells(cells: pd.DataFrame) -> pd.Series:
 
 def _code_text(values: pd.Series) -> pd.Series:
     """Codes as text without a trailing '.0' ('' for missing), so 150602001 and '150602001' agree."""
+    if pd.api.types.is_string_dtype(values.dtype) and not pd.api.types.is_object_dtype(values.dtype):
+        # A string column (200,000 cells): strip at once; missing values become the unknown code.
+        return values.str.strip().astype(object).where(values.notna(), UNKNOWN_TOWNSHIP)
 
     def one(v: object) -> str:
         if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:

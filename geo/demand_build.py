@@ -303,13 +303,15 @@ def _points(data: bytes, choice: dio.CrsChoice | None, ctx: _Context) -> DemandR
     crs_choice = choice or dio.parse_crs("wgs84")
     meta = {"kind": "points", "crs": crs_choice.label}
     try:
-        table, _ = dio.read_points_table(data)
+        # Rows past the limit are counted, not parsed: a file of millions of short lines stays cheap.
+        points = dio.read_points_table(data, max_rows=settings.limits.max_rows)
     except DataError as exc:
         return ctx.result([demand_issue("unreadable", detail=str(exc))], **meta)
-    if len(table) > settings.limits.max_rows:
+    if points.n_data > settings.limits.max_rows:
         return ctx.result(
-            [demand_issue("too_many_rows", n=len(table), limit=settings.limits.max_rows)], **meta
+            [demand_issue("too_many_rows", n=points.n_data, limit=settings.limits.max_rows)], **meta
         )
+    table, numbers = points.table, points.numbers
     columns = [str(c) for c in table.columns]
     shown = ", ".join(columns[:30])
     lon_col, lat_col = find_column(columns, LON_NAMES), find_column(columns, LAT_NAMES)
@@ -334,8 +336,12 @@ def _points(data: bytes, choice: dio.CrsChoice | None, ctx: _Context) -> DemandR
     lat = np.full(n, np.nan)
     values = np.full((n, 3), np.nan)
     ok = np.ones(n, dtype=bool)
-    for i, record in enumerate(table.to_dict(orient="records")):
-        where = row_where(i + 2)
+    # Rows whose cells are all plain numbers within their bounds cannot raise an issue: read them
+    # column by column. Every other row goes through the checks below, in file order.
+    done = _plain_rows(table, lon_col, lat_col, count_col, (a60_col, a03_col), lon, lat, values)
+    records = table.iloc[np.flatnonzero(~done)].to_dict(orient="records")
+    for i, record in zip(np.flatnonzero(~done).tolist(), records, strict=True):
+        where = row_where(numbers[i])
         x, y = _number(record[lon_col]), _number(record[lat_col])
         for col, v in ((lon_col, x), (lat_col, y)):
             if v is None:
@@ -374,7 +380,7 @@ def _points(data: bytes, choice: dio.CrsChoice | None, ctx: _Context) -> DemandR
         issues.append(
             demand_issue(
                 "outside_feature",
-                where=row_where(int(r) + 2),
+                where=row_where(numbers[int(r)]),
                 value=f"{wlon[r]:.5f}, {wlat[r]:.5f}",
                 what_zh="点",
                 what_en="point",
@@ -400,6 +406,55 @@ def _points(data: bytes, choice: dio.CrsChoice | None, ctx: _Context) -> DemandR
         kind="points",
         crs=crs_choice.label,
     )
+
+
+_PLAIN_NUMBER: Final[str] = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+
+
+def _plain_rows(
+    table: pd.DataFrame,
+    lon_col: str,
+    lat_col: str,
+    count_col: str | None,
+    age_cols: tuple[str | None, str | None],
+    lon: np.ndarray,
+    lat: np.ndarray,
+    values: np.ndarray,
+) -> np.ndarray:
+    """Fill ``lon``, ``lat`` and ``values`` for the rows that need no per-row check; which they are.
+
+    A row qualifies when its coordinates, count and age cells are plain ASCII numbers (what
+    :func:`_number` reads the same way), the count is not negative and each age group lies within
+    the count. Households × size files always take the per-row path.
+    """
+    n = len(table)
+    if count_col is None or n == 0 or table.columns.duplicated().any():
+        return np.zeros(n, dtype=bool)
+    cols = [lon_col, lat_col, count_col, *[c for c in age_cols if c is not None]]
+    plain = np.ones(n, dtype=bool)
+    for col in dict.fromkeys(cols):
+        plain &= table[col].astype(str).str.fullmatch(_PLAIN_NUMBER).fillna(False).to_numpy(bool)
+    rows = np.flatnonzero(plain)
+
+    def floats(col: str) -> np.ndarray:
+        # numpy parses decimal text exactly as float() does (correctly rounded).
+        return np.asarray(table[col].to_numpy(dtype=object)[rows].astype(str), dtype=np.float64)
+
+    x, y, total = floats(lon_col), floats(lat_col), floats(count_col)
+    good = np.isfinite(x) & np.isfinite(y) & np.isfinite(total) & (total >= 0)
+    ages = []
+    for age_col in age_cols:
+        age = floats(age_col) if age_col is not None else np.full(len(rows), np.nan)
+        if age_col is not None:
+            good &= np.isfinite(age) & (age >= 0) & (age <= total + 1e-9)
+        ages.append(age)
+    keep = rows[good]
+    lon[keep], lat[keep] = x[good], y[good]
+    values[keep, 0] = total[good]
+    values[keep, 1], values[keep, 2] = ages[0][good], ages[1][good]
+    done = np.zeros(n, dtype=bool)
+    done[keep] = True
+    return done
 
 
 def _count_columns(

@@ -10,6 +10,7 @@ pixel or geometry is read, and rasters are read in windows of bounded size.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import warnings
 import zipfile
@@ -29,6 +30,7 @@ from geo import io as gio
 from geo.crs import to_wgs84
 from geo.errors import DataError
 from geo.safeio import check_zip
+from geo.table_read import TableRefused, read_csv_text
 
 FileFormat = Literal["geotiff", "zip", "gpkg", "geojson", "csv"]
 
@@ -309,10 +311,55 @@ class TooManyFeaturesError(DataError):
         super().__init__(msg)
 
 
-def read_points_table(data: bytes) -> tuple[pd.DataFrame, str]:
-    """A CSV of points as a table of strings (UTF-8 with or without BOM, GB18030/GBK); and the encoding."""
-    table, encoding, _ = gio.read_table_bytes(data)
-    return table, encoding
+@dataclass(frozen=True)
+class PointsTable:
+    """A points CSV read as strings, at most ``max_rows`` data rows of it.
+
+    Attributes
+    ----------
+    table
+        Header as written, cells as text; at most ``max_rows`` rows.
+    numbers
+        The spreadsheet row number of each kept row (header = 1; blank lines are skipped but counted).
+    n_data
+        Data rows in the file, kept or not (rows past the limit are counted, never parsed).
+    encoding
+        How the bytes were decoded.
+    """
+
+    table: pd.DataFrame
+    numbers: list[int]
+    n_data: int
+    encoding: str
+
+
+def read_points_table(data: bytes, *, max_rows: int) -> PointsTable:
+    """A CSV of points as a table of strings (UTF-8 with or without BOM, GB18030/GBK), within ``max_rows``.
+
+    Raises
+    ------
+    DataError
+        When the bytes are not text, hold no header, have a header past the column limit, or are not CSV.
+    """
+    text, encoding = gio.decode_bytes(data)
+    if not text.strip():
+        msg = "文件是空的。 / The file is empty."
+        raise DataError(msg)
+    delimiter = gio.sniff_delimiter(text)
+    try:
+        table, numbers, n_data = read_csv_text(text.lstrip("\ufeff"), delimiter, max_rows=max_rows)
+    except TableRefused as refused:
+        raise DataError(f"{refused.issue.message_zh} / {refused.issue.message_en}") from None
+    except csv.Error as exc:
+        msg = f"文件不是可读的表格:{exc}。 / The file is not a readable table: {exc}."
+        raise DataError(msg) from exc
+    if table.columns.empty:
+        msg = "文件没有表头行。 / The file has no header row."
+        raise DataError(msg)
+    # The reader's per-row count of cells past the header is not used here, and pandas deep-copies
+    # ``attrs`` on every derived frame: a 200,000-element list copied at each step.
+    table.attrs.clear()
+    return PointsTable(table, numbers, n_data, encoding)
 
 
 def geojson_has_crs_member(data: bytes) -> bool:

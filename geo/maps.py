@@ -191,6 +191,11 @@ def _shift_geom(geom: Any, basemap: str) -> Any:
     return shapely.transform(geom, shift)
 
 
+def shift_geometry(geom: Any, basemap: str) -> Any:
+    """A WGS84 geometry in the display coordinates of ``basemap`` (shifted to GCJ-02 for AutoNavi)."""
+    return _shift_geom(geom, basemap)
+
+
 # --- the map --------------------------------------------------------------------------------------
 
 
@@ -676,13 +681,35 @@ def coarsen_cells(
         return summed
 
     out = merge(out)
-    if out.empty:
+    if len(out) <= max_cells:
         return out.reset_index(drop=True)
     res = h3.get_resolution(str(out["cell_id"].iloc[0]))
-    while len(out) > max_cells and res > 0:
-        res -= 1
-        out = merge(out.assign(cell_id=[h3.cell_to_parent(c, res) for c in out["cell_id"]]))
+    # Parents by the index's bits: the coarsest level needed is found without an h3 call per cell and
+    # level, then the cells are merged level by level as before (the label of the top cell carries up).
+    final = coarse_resolution(_h3_ints(out["cell_id"]), res, max_cells=max_cells)
+    for level in range(res - 1, final - 1, -1):
+        parents = h3_parents(_h3_ints(out["cell_id"]), level)
+        out = merge(out.assign(cell_id=[format(x, "x") for x in parents.tolist()]))
     return out.reset_index(drop=True)
+
+
+def _h3_ints(cell_ids: pd.Series) -> np.ndarray:
+    return np.array([int(c, 16) for c in cell_ids.tolist()], dtype=np.uint64)
+
+
+def coarse_resolution(cells: np.ndarray, res: int, *, max_cells: int) -> int:
+    """The finest resolution at or below ``res`` where ``cells`` (H3 indexes as uint64, of resolution
+    ``res``) have at most ``max_cells`` parents (0 at the coarsest): what :func:`coarsen_cells` draws."""
+    while len(np.unique(h3_parents(cells, res))) > max_cells and res > 0:
+        res -= 1
+    return res
+
+
+def h3_parents(cells: np.ndarray, res: int) -> np.ndarray:
+    """The parents at resolution ``res`` of H3 cell indexes (uint64, finer than ``res``): the
+    resolution field set and the finer digits 7, as the H3 index format defines."""
+    out = (cells & ~np.uint64(0xF << 52)) | np.uint64(res << 52)
+    return out | np.uint64((1 << (3 * (15 - res))) - 1)
 
 
 HexClass = tuple[str, str, dict[str, Any]]

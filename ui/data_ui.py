@@ -29,7 +29,7 @@ from geo.schema import COLUMNS
 from geo.store import FacilityStore
 from geo.templates import facilities_xlsx_bytes, template_csv_bytes, template_xlsx_bytes
 from geo.validate import ValidationResult, validate_bytes
-from ui import loaders, state
+from ui import coverage_draw, loaders, state
 from ui.i18n import current_lang, fixed_lang, labels_for, t
 from ui.widgets import md_escape
 
@@ -137,6 +137,7 @@ def clear_version_caches() -> None:
         loaders.isochrone_bands,
     ):
         cached.clear()
+    coverage_draw.clear()
 
 
 # --- templates and upload -------------------------------------------------------------------------

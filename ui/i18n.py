@@ -830,6 +830,29 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "legend_gaps": {"zh": "未覆盖的{group}(人/平方公里)", "en": "{group} not covered (per km²)"},
     "density_unit": {"zh": "人/平方公里", "en": "per km²"},
     "legend_share": {"zh": "覆盖率", "en": "Covered share"},
+    "map_agg_title": {"zh": "地图显示汇总", "en": "The map shows aggregates"},
+    "map_agg_colon": {"zh": ":", "en": ":"},
+    "map_agg_facilities": {
+        "zh": "设施:{n:,} 个按 H3 {res} 级网格合并为 {drawn:,} 个圆点(圆点越大设施越多,悬停可见数量)。",
+        "en": "Facilities: {n:,} merged into {drawn:,} circles by H3 resolution-{res} cell (larger circles "
+        "hold more; hover for the counts).",
+    },
+    "map_agg_gaps": {
+        "zh": "未覆盖人口:{n:,} 个 {src} 级网格汇总为 {drawn:,} 个 {res} 级六边形,人数不变。",
+        "en": "Uncovered people: {n:,} resolution-{src} cells summed into {drawn:,} resolution-{res} "
+        "hexagons, every person kept.",
+    },
+    "map_agg_isochrones": {
+        "zh": "等时圈按约 {m:,.0f} 米简化。",
+        "en": "Isochrone bands simplified to about {m:,.0f} m.",
+    },
+    "map_agg_counted": {
+        "zh": "上方和表格中的数字均按全部设施和网格计算。",
+        "en": "The figures above and in the tables count every facility and cell.",
+    },
+    "map_group_tip": {"zh": "{n:,} 个设施:{types}", "en": "{n:,} facilities: {types}"},
+    "map_group_join": {"zh": "、", "en": ", "},
+    "map_group_mixed": {"zh": "多种类型", "en": "Several types"},
     "minutes_label": {"zh": "{minutes:g} 分钟", "en": "{minutes:g} min"},
     "people_unit": {"zh": "人", "en": "people"},
     "tab_districts": {"zh": "按旗区", "en": "By district"},

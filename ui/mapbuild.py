@@ -20,7 +20,7 @@ from geo import fmt, maplayers, maps
 from geo import scenarios as sc
 from geo.coverage import select_facilities
 from geo.schema import FACILITY_TYPES
-from ui import loaders
+from ui import coverage_draw, loaders
 from ui.i18n import current_lang, fixed_lang, t, type_name
 
 EDIT_MARKS: Final[tuple[tuple[str, str, str], ...]] = (
@@ -127,12 +127,8 @@ def coverage_map(
         out.groups.append(fg)
     if "isochrones" in layers and not chosen.empty:
         fg = maplayers.group("bands", basemap=basemap)
-        bands_min = tuple(sorted({budget_min / 3, 2 * budget_min / 3, float(budget_min)}))
-        points = tuple(map(tuple, chosen[["lon", "lat"]].to_numpy(float).round(6)))
-        bands = loaders.isochrone_bands(version, points, mode, bands_min)
-        items = maps.add_isochrones(
-            fg, bands, basemap=basemap, label=lambda x: t("minutes_label", minutes=x), pane="cc-bands"
-        )
+        kept = {"types": types, "mode": mode, "budget_min": budget_min, "basemap": basemap}
+        items = coverage_draw.add_isochrones(fg, version, chosen, **kept, pane="cc-bands")
         out.groups.append(fg)
         legend.append(maps.legend_html(t("legend_bands"), items, shape="square"))
     if "gaps" in layers:
@@ -145,9 +141,17 @@ def coverage_map(
         legend.append(maps.legend_html(t("legend_gaps", group=t(f"target_{target}")), items, shape="square"))
     if "facilities" in layers:
         fg = maplayers.group("facilities", basemap=basemap)
-        maps.add_facilities(fg, chosen, basemap=basemap, lang=lang, labels=popup_labels())
+        shown_as = {"types": types, "basemap": basemap, "lang": lang, "labels": popup_labels()}
+        legend.append(coverage_draw.add_facilities(fg, version, chosen, **shown_as))
         out.groups.append(fg)
-        legend.append(maps.facility_legend(types, title=t("legend_types"), lang=lang))
+    # At city scale some layers are drawn as aggregates; the legend says which (the figures are exact).
+    drawn = coverage_draw.drawn_layers(
+        version, facilities, types=types, mode=mode, budget_min=budget_min, target=target,
+        district=district, layers=layers, basemap=basemap,
+    )  # fmt: skip
+    note = coverage_draw.legend_note(drawn)
+    if note:
+        legend.append(note)
     fg = _fit(shown, key=f"district-{district}", basemap=basemap)
     if district:
         maps.add_districts(fg, shown, basemap=basemap, lang=lang, fit=False, weight=3.5)

@@ -230,7 +230,7 @@ def test_bad_scenario_files_say_what_and_where_in_both_languages(
 def test_scenario_files_are_read_with_a_limit(tmp_path: Path) -> None:
     big = tmp_path / "big.json"
     big.write_bytes(b" " * (sc.MAX_FILE_BYTES + 1))
-    with pytest.raises(DataError, match=r"above the limit of 2\.0 MB"):
+    with pytest.raises(DataError, match=r"超过上限 2 MB.* above the limit of 2 MB"):
         sc.load_scenario(big)
     with pytest.raises(DataError, match="is a directory, not a regular file"):
         sc.load_scenario(tmp_path)  # a folder

@@ -1,0 +1,203 @@
+"""The coverage map at city scale: what is drawn in full and what as aggregates, cached by the controls.
+
+The page's figures (metrics, tables, downloads) come from :func:`ui.loaders.coverage_bundle` on the
+full data; this module only decides what the map draws (``geo.map_scale``) and says so in the map's
+legend and under the map, in the page language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo import map_scale as ms
+from geo import maps
+from geo.coverage import select_facilities
+from geo.isochrones import isochrones
+from geo.schema import FACILITY_TYPES
+from geo.travel import StraightLineModel
+from ui import loaders
+from ui.i18n import CATALOG, current_lang, t, type_name
+
+if TYPE_CHECKING:  # the controls module builds maps through this one
+    from ui.coverage_ui import CoverageControls
+
+LIMITS = ms.DrawLimits()
+"""What the coverage map draws in full detail (see :class:`geo.map_scale.DrawLimits`)."""
+
+
+def chosen_facilities(facilities: pd.DataFrame, types: tuple[str, ...]) -> pd.DataFrame:
+    """The facilities the coverage map shows (:func:`geo.coverage.select_facilities`)."""
+    return select_facilities(facilities, list(types))
+
+
+def band_minutes(budget_min: float) -> tuple[float, ...]:
+    """The isochrone bands drawn for a budget: a third, two thirds and the whole of it."""
+    return tuple(sorted({budget_min / 3, 2 * budget_min / 3, float(budget_min)}))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _isochrones(
+    version: str, types: tuple[str, ...], mode: str, budget_min: float, basemap: str, _chosen: pd.DataFrame
+) -> tuple[list[tuple[int, float, dict[str, Any]]], ms.Drawn]:
+    # ``_chosen`` is not hashed: it follows from the version and the types.
+    points = _chosen[["lon", "lat"]].to_numpy(float)
+    model = loaders.travel_model(mode)
+    if isinstance(model, StraightLineModel) and len(points) > LIMITS.max_facility_markers:
+        # Thousands of circles: 4 segments a quarter (within 2 % of the radius, under the drawing's
+        # simplification) instead of 32 make their union several times cheaper.
+        geoms = model.isochrones(points, budgets_min=band_minutes(budget_min), quad_segs=4)
+        bands = gpd.GeoDataFrame({"minutes": band_minutes(budget_min)}, geometry=geoms, crs="EPSG:4326")
+    else:
+        bands = isochrones(model, points, budgets_min=band_minutes(budget_min))
+    return ms.isochrone_display(bands, basemap=basemap, limits=LIMITS)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _facility_groups(
+    version: str, types: tuple[str, ...], _chosen: pd.DataFrame
+) -> tuple[pd.DataFrame | None, ms.Drawn]:
+    groups, drawn = ms.facility_groups(_chosen, max_markers=LIMITS.max_facility_markers)
+    return (groups if drawn.aggregated else None), drawn
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _gaps_drawn(
+    version: str, types: tuple[str, ...], mode: str, budget_min: float, target: str, district: int
+) -> ms.Drawn:
+    uncovered = loaders.coverage_bundle(version, types, mode, budget_min, target)["uncovered"]
+    if district:
+        uncovered = uncovered.loc[uncovered["adcode"] == district]
+    return ms.gap_cells_drawn(uncovered, value_col="uncovered", max_cells=LIMITS.max_hexagons)
+
+
+def add_isochrones(
+    m: folium.Map | folium.FeatureGroup,
+    version: str,
+    chosen: pd.DataFrame,
+    *,
+    types: tuple[str, ...],
+    mode: str,
+    budget_min: float,
+    basemap: str,
+    pane: str | None = None,
+) -> list[tuple[str, str]]:
+    """Draw the isochrone bands of ``chosen`` (simplified at scale) in ``pane``; returns the legend items."""
+    shapes, _ = _isochrones(version, types, mode, float(budget_min), basemap, chosen)
+    label = lambda minutes: t("minutes_label", minutes=minutes)  # noqa: E731
+    ms.add_isochrone_display(m, shapes, label=label, pane=pane)
+    return [
+        (maps.BAND_COLOURS[min(rank, len(maps.BAND_COLOURS) - 1)], label(minutes))
+        for rank, minutes in enumerate(band_minutes(budget_min))
+    ]
+
+
+def _group_labeller() -> Callable[[int, Mapping[str, int]], str]:
+    """Tooltip text of a circle of facilities, with the catalog strings looked up once (not per circle)."""
+    names = {code: type_name(code) for code in FACILITY_TYPES}
+    join, tip = t("map_group_join"), CATALOG["map_group_tip"][current_lang()]
+
+    def label(count: int, types: Mapping[str, int]) -> str:
+        parts = join.join(f"{names.get(c, c)} {k:,}" for c, k in sorted(types.items(), key=lambda i: -i[1]))
+        return tip.format(n=count, types=parts)
+
+    return label
+
+
+def add_facilities(
+    m: folium.Map | folium.FeatureGroup,
+    version: str,
+    chosen: pd.DataFrame,
+    *,
+    types: tuple[str, ...],
+    basemap: str,
+    lang: str,
+    labels: dict[str, str],
+) -> str:
+    """Draw the facilities: each with its popup, or counted per H3 cell above the limit.
+
+    Returns
+    -------
+    str
+        The legend block of the facility colours (with the colour of mixed cells when aggregated).
+    """
+    groups, _ = _facility_groups(version, types, chosen)
+    if groups is None:
+        maps.add_facilities(m, chosen, basemap=basemap, lang=lang, labels=labels)
+        return maps.facility_legend(types, title=t("legend_types"), lang=lang)
+    ms.add_facility_groups(m, groups, basemap=basemap, label=_group_labeller())
+    items = [(maps.TYPE_COLOURS[code], type_name(code)) for code in types if code in maps.TYPE_COLOURS]
+    if len(types) > 1:
+        items.append((ms.MIXED_COLOUR, t("map_group_mixed")))
+    return maps.legend_html(t("legend_types"), items)
+
+
+def drawn_layers(
+    version: str,
+    facilities: pd.DataFrame,
+    *,
+    types: tuple[str, ...],
+    mode: str,
+    budget_min: float,
+    target: str,
+    district: int,
+    layers: tuple[str, ...],
+    basemap: str,
+) -> list[ms.Drawn]:
+    """What each shown layer of the coverage map draws (from the same cached results the map uses)."""
+    chosen = chosen_facilities(facilities, types)
+    out = []
+    if "facilities" in layers:
+        out.append(_facility_groups(version, types, chosen)[1])
+    if "gaps" in layers:
+        out.append(_gaps_drawn(version, types, mode, float(budget_min), target, district))
+    if "isochrones" in layers and not chosen.empty:
+        out.append(_isochrones(version, types, mode, float(budget_min), basemap, chosen)[1])
+    return out
+
+
+def aggregate_lines(drawn: list[ms.Drawn]) -> list[str]:
+    """One sentence per aggregated layer, in the page language; empty when everything is drawn."""
+    lines = []
+    for d in drawn:
+        if not d.aggregated:
+            continue
+        if d.layer == "facilities":
+            lines.append(t("map_agg_facilities", n=d.n_items, drawn=d.n_drawn, res=d.resolution))
+        elif d.layer == "gaps":
+            lines.append(
+                t("map_agg_gaps", n=d.n_items, src=d.source_resolution, drawn=d.n_drawn, res=d.resolution)
+            )
+        elif d.layer == "isochrones":
+            lines.append(t("map_agg_isochrones", m=d.tolerance_m))
+    return lines
+
+
+def legend_note(drawn: list[ms.Drawn]) -> str | None:
+    """The legend block saying what the map aggregates, or None when it draws everything."""
+    lines = aggregate_lines(drawn)
+    if not lines:
+        return None
+    rows = "".join(f"<div>{maps.esc(line)}</div>" for line in [*lines, t("map_agg_counted")])
+    return f'<div style="max-width:230px"><b>{maps.esc(t("map_agg_title"))}</b>{rows}</div>'
+
+
+def caption(version: str, facilities: pd.DataFrame, ctl: CoverageControls) -> None:
+    """Say under the map what it shows as aggregates (nothing when it draws everything)."""
+    args = {
+        k: getattr(ctl, k) for k in ("types", "mode", "budget_min", "target", "district", "layers", "basemap")
+    }
+    lines = aggregate_lines(drawn_layers(version, facilities, **args))
+    if lines:
+        st.caption(" ".join([t("map_agg_title") + t("map_agg_colon"), *lines, t("map_agg_counted")]))
+
+
+def clear() -> None:
+    """Drop the cached drawings (with the data caches, after a publish)."""
+    for cached in (_isochrones, _facility_groups, _gaps_drawn):
+        cached.clear()
