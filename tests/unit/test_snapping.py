@@ -117,11 +117,11 @@ def test_grid_equals_the_previous_index_on_nodes_and_segment_points(
 def test_random_segments_against_brute_force() -> None:
     """Random segments of every length and direction (long rural roads, clusters, points far out)."""
     rng = np.random.default_rng(23)
-    for n_seg, extent_m in [(1, 100.0), (2, 10.0), (50, 20_000.0), (3000, 5000.0)]:
+    for n_seg, extent_m in [(1, 100.0), (2, 10.0), (50, 20_000.0), (1200, 5000.0)]:
         pa = rng.uniform(0, extent_m, (n_seg, 2))
         pb = pa + rng.normal(0, extent_m / 10, (n_seg, 2)) * rng.choice([0.01, 1.0, 5.0], (n_seg, 1))
         pb[: n_seg // 10] = pa[: n_seg // 10]  # degenerate segments (a point)
-        xy = rng.uniform(-extent_m, 2 * extent_m, (2000, 2))
+        xy = rng.uniform(-extent_m, 2 * extent_m, (800, 2))
         index = SegmentIndex(pa, pb)
         seg, dist, frac = index.nearest(xy)
         lines = shapely.linestrings(np.stack([pa, pb], axis=1))
