@@ -141,14 +141,17 @@ BASEMAPS: Final[dict[str, Basemap]] = {
 
 
 def esc(value: object) -> str:
-    """Escape any value for HTML *and* for a JavaScript template literal (folium's tooltips).
+    """Escape any value for HTML, for a JavaScript template literal (folium's tooltips) *and* for Jinja.
 
-    ``None`` and NaN become an empty string.
+    Branca compiles each rendered layer script as a Jinja template before the page is assembled, so
+    ``{{ … }}`` or ``{% … %}`` in a facility name would run on the server; braces become character
+    references (the browser shows them as braces). ``None`` and NaN become an empty string.
     """
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
     text = html.escape(str(value), quote=True)
-    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+    text = text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+    return text.replace("{", "&#123;").replace("}", "&#125;")
 
 
 def get_basemap(code: str) -> Basemap:

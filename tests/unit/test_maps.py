@@ -45,7 +45,7 @@ def test_esc_makes_text_inert_in_html_and_template_literals() -> None:
 @given(st.text())
 def test_esc_never_lets_markup_through(text: str) -> None:
     out = maps.esc(text)
-    assert not set("<>`$\\\"'") & set(out)
+    assert not set("<>`$\\\"'{}") & set(out)
 
 
 @pytest.mark.parametrize("basemap", ["none", "osm", "gaode"])
@@ -102,6 +102,21 @@ def test_hostile_text_is_escaped_in_popups_tooltips_and_legend(facilities: pd.Da
     assert "${x}" not in page
     # the popup still says what the name is, as text
     assert "&lt;img src=x onerror=alert(1)&gt;" in page.replace("\\u0026", "&")
+
+
+def test_template_syntax_in_data_is_not_run_on_the_server(facilities: pd.DataFrame) -> None:
+    # Branca compiles rendered layer scripts as Jinja templates: data must never be evaluated there.
+    payload = '{{ "INJ" ~ "ECTED" }}{% if 1 %}{{ "TEMPL" ~ "ATE_RAN" }}{% endif %}{# c #}'
+    evil = facilities.head(1).copy()
+    evil["name"], evil["address"] = payload, payload
+    m = maps.base_map(basemap="none")
+    maps.add_facilities(m, evil)
+    maps.add_home(m, (109.78, 39.61), label=payload, destinations=evil)
+    maps.add_legend(m, [maps.legend_html(payload, [("#fff", payload)])])
+    page = m.get_root().render()
+    assert "INJECTED" not in page and "TEMPLATE_RAN" not in page
+    # the text is still there, shown as typed
+    assert "&#123;&#123; &quot;INJ&quot; ~ &quot;ECTED&quot; &#125;&#125;" in page.replace("\\u0026", "&")
 
 
 def test_popup_phone_is_a_tel_link() -> None:
