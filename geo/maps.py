@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ import h3
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.plugins import FastMarkerCluster
 from jinja2 import Template
@@ -195,7 +196,7 @@ def _shift_geom(geom: Any, basemap: str) -> Any:
 # --- the map --------------------------------------------------------------------------------------
 
 
-def _basemap_of(m: folium.Map, basemap: str | None) -> str:
+def _basemap_of(m: MacroElement, basemap: str | None) -> str:
     """The basemap a layer is drawn for: the argument, else the one :func:`base_map` recorded on ``m``."""
     return basemap if basemap is not None else getattr(m, "carecircle_basemap", "osm")
 
@@ -304,7 +305,38 @@ def add_interaction(m: folium.Map, *, touch_hint: str, asset_prefix: str = ASSET
     _Interaction(touch_hint=touch_hint, asset_prefix=asset_prefix).add_to(m)
 
 
-class _Attribution(MacroElement):
+class _Text(Element):
+    """Finished script text in the figure (not a template: nothing in it is evaluated again)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+class _LightElement(MacroElement):
+    """A layer whose rendered script goes into the page as text.
+
+    Branca compiles every rendered script as a Jinja template before the page is assembled: for a
+    layer with much data (district outlines, thousands of hexagons, hundreds of facilities) that
+    costs more than the rest of a page view, and it would evaluate template syntax found in data.
+    Otherwise this renders as ``MacroElement`` does, and it can be mixed into folium's layer classes.
+    """
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement.render
+        figure: Any = self.get_root()
+        parts = self._template.module.__dict__
+        for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+            macro = parts.get(part)
+            if macro is not None:
+                target.add_child(_Text(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _Attribution(_LightElement):
     """Adds a line to the map's attribution control (works with no tile layer too)."""
 
     _template = Template(
@@ -319,8 +351,12 @@ class _Attribution(MacroElement):
         self.text = esc(text)
 
 
-class _Legend(MacroElement):
-    """A plain-HTML legend as a Leaflet control (no branca ColorMap, so no d3 from a CDN)."""
+class _Legend(_LightElement):
+    """A plain-HTML legend as a Leaflet control (no branca ColorMap, so no d3 from a CDN).
+
+    Added to a layer group instead of the map (an overlay drawn per person), the legend is shown
+    while the group is on the map and removed with it.
+    """
 
     _template = Template(
         """{% macro script(this, kwargs) %}
@@ -333,7 +369,15 @@ class _Legend(MacroElement):
                 div.innerHTML = {{ this.inner|tojson }};
                 return div;
             };
-            legend.addTo({{ this._parent.get_name() }});
+            var parent = {{ this._parent.get_name() }};
+            if (parent instanceof L.Map) {
+                legend.addTo(parent);
+            } else {
+                var holder = new L.Layer();
+                holder.onAdd = function (map) { legend.addTo(map); };
+                holder.onRemove = function () { legend.remove(); };
+                holder.addTo(parent);
+            }
         })();
         {% endmacro %}"""
     )
@@ -366,8 +410,9 @@ def legend_html(title: str, items: Sequence[tuple[str, str]], *, shape: str = "c
     return f"<div><b>{esc(title)}</b>{rows}</div>"
 
 
-def add_legend(m: folium.Map, blocks: Sequence[str], *, position: str = "bottomright") -> None:
-    """Add legend blocks made by :func:`legend_html` as one Leaflet control."""
+def add_legend(m: MacroElement, blocks: Sequence[str], *, position: str = "bottomright") -> None:
+    """Add legend blocks made by :func:`legend_html` as one Leaflet control (of the map, or shown
+    with a feature group while it is on the map)."""
     if blocks:
         _Legend('<div style="margin-top:4px"></div>'.join(blocks), position).add_to(m)
 
@@ -382,8 +427,45 @@ def display_districts(districts: gpd.GeoDataFrame, *, tolerance_deg: float = 0.0
     return out
 
 
-def _geojson_of(geom: Any) -> dict[str, Any]:
-    return {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(geom)}
+DISPLAY_DECIMALS: Final[int] = 5
+"""Decimals of drawn coordinates (about 1 m): enough for display, and it keeps the maps small."""
+
+
+def geojson_text(geom: Any, *, decimals: int = DISPLAY_DECIMALS) -> str:
+    """A geometry as compact GeoJSON text with coordinates rounded to ``decimals`` places."""
+    rounded = shapely.transform(geom, lambda coords: np.round(coords, decimals))
+    return str(shapely.to_geojson(rounded))
+
+
+def _compact_json(value: Any) -> str:
+    # No HTML-special characters from data can close a <script> element.
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _GeoJsonLayer(_LightElement):
+    """GeoJSON drawn with one style and an optional tooltip, from text serialised once.
+
+    ``folium.GeoJson`` works out a style per feature in Python and serialises the data again at each
+    render; for a layer with one style this hands Leaflet the finished text instead.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson({{ this.data }}, {style: {{ this.style|tojson }}});
+        {%- if this.tooltip %}
+        {{ this.get_name() }}.bindTooltip({{ this.tooltip|tojson }}, {sticky: true});
+        {%- endif %}
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, data_text: str, *, style: Mapping[str, Any], tooltip: str = "") -> None:
+        super().__init__()
+        self._name = "GeoJsonLayer"
+        self.data = data_text
+        self.style = dict(style)
+        self.tooltip = tooltip
 
 
 def add_districts(
@@ -429,10 +511,10 @@ def add_districts(
             "fillColor": fill or "#000000",
             "fillOpacity": 0.35 if fill else 0.0,
         }
-        folium.GeoJson(
-            _geojson_of(_shift_geom(row.geometry, basemap)),
-            style_function=lambda _f, s=style: s,
-            tooltip=folium.Tooltip(f"<b>{esc(name)}</b>" + (f"<br>{esc(extra)}" if extra else "")),
+        _GeoJsonLayer(
+            geojson_text(_shift_geom(row.geometry, basemap)),
+            style=style,
+            tooltip=f"<b>{esc(name)}</b>" + (f"<br>{esc(extra)}" if extra else ""),
         ).add_to(group)
     group.add_to(m)
     if fit and len(districts):
@@ -451,6 +533,10 @@ function (row) {
     return marker;
 }
 """
+
+
+class _FacilityCluster(FastMarkerCluster, _LightElement):
+    """``FastMarkerCluster`` whose data go into the page as text (see :class:`_LightElement`)."""
 
 
 def facility_popup(rec: Mapping[Any, Any], *, lang: str = "zh", labels: dict[str, str] | None = None) -> str:
@@ -486,23 +572,13 @@ def facility_popup(rec: Mapping[Any, Any], *, lang: str = "zh", labels: dict[str
     return "<br>".join(parts)
 
 
-def add_facilities(
-    m: folium.Map,
-    facilities: pd.DataFrame,
-    *,
-    basemap: str | None = None,
-    lang: str = "zh",
-    labels: dict[str, str] | None = None,
-    asset_prefix: str = ASSET_URL_PREFIX,
-) -> None:
-    """Facilities as circle markers coloured by type, clustered, with escaped popups and tooltips.
-
-    The rows are passed to the browser as one JSON array (``FastMarkerCluster``), which keeps the map
-    small: about 0.3 kB per facility.
-    """
-    basemap = _basemap_of(m, basemap)
+def facility_rows(
+    facilities: pd.DataFrame, *, basemap: str, lang: str = "zh", labels: dict[str, str] | None = None
+) -> list[list[Any]]:
+    """What :func:`add_facilities` hands the browser per facility: lat, lon (display coordinates),
+    colour, popup and tooltip HTML, every text escaped. Pure, so the app can keep it."""
     if facilities.empty:
-        return
+        return []
     lon, lat = to_display(
         facilities["lon"].to_numpy(float), facilities["lat"].to_numpy(float), basemap=basemap
     )
@@ -521,7 +597,31 @@ def add_facilities(
                 tooltip,
             ]
         )
-    cluster = FastMarkerCluster(
+    return rows
+
+
+def add_facilities(
+    m: folium.Map,
+    facilities: pd.DataFrame,
+    *,
+    basemap: str | None = None,
+    lang: str = "zh",
+    labels: dict[str, str] | None = None,
+    asset_prefix: str = ASSET_URL_PREFIX,
+    rows: list[list[Any]] | None = None,
+) -> None:
+    """Facilities as circle markers coloured by type, clustered, with escaped popups and tooltips.
+
+    The rows are passed to the browser as one JSON array (``FastMarkerCluster``), which keeps the map
+    small: about 0.3 kB per facility. ``rows`` made earlier by :func:`facility_rows` (for the same
+    facilities, basemap, language and labels) save making them again.
+    """
+    basemap = _basemap_of(m, basemap)
+    if rows is None:
+        rows = facility_rows(facilities, basemap=basemap, lang=lang, labels=labels)
+    if not rows:
+        return
+    cluster = _FacilityCluster(
         rows,
         callback=_FACILITY_CALLBACK,
         name="facilities",
@@ -538,7 +638,7 @@ def facility_legend(types: Iterable[str], *, title: str, lang: str = "zh") -> st
 
 
 def add_isochrones(
-    m: folium.Map,
+    m: MacroElement,
     bands: gpd.GeoDataFrame,
     *,
     basemap: str | None = None,
@@ -564,18 +664,48 @@ def add_isochrones(
     items = []
     for i, row in ordered.iloc[::-1].iterrows():
         colour = BAND_COLOURS[min(int(i), len(BAND_COLOURS) - 1)]
-        geom = _shift_geom(shapely.simplify(row.geometry, 0.0003), basemap)
-        if geom is None or geom.is_empty:
-            continue
-        style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.35}
-        folium.GeoJson(
-            _geojson_of(geom),
-            style_function=lambda _f, s=style: s,
-            tooltip=folium.Tooltip(esc(label(float(row.minutes)))),
-        ).add_to(m)
+        add_area(m, row.geometry, colour=colour, tooltip=label(float(row.minutes)), basemap=basemap)
     for i, row in ordered.iterrows():
         items.append((BAND_COLOURS[min(int(i), len(BAND_COLOURS) - 1)], label(float(row.minutes))))
     return items
+
+
+def add_area(
+    m: MacroElement,
+    geom: Any,
+    *,
+    colour: str,
+    tooltip: str,
+    basemap: str | None = None,
+    simplify_deg: float = 0.0003,
+) -> MacroElement | None:
+    """One reachable area (a WGS84 polygon) drawn half-transparent with a tooltip (escaped here).
+
+    Returns the layer, or None when the area is empty.
+    """
+    basemap = _basemap_of(m, basemap)
+    shown = _shift_geom(shapely.simplify(geom, simplify_deg), basemap)
+    if shown is None or shown.is_empty:
+        return None
+    style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.35}
+    layer = _GeoJsonLayer(geojson_text(shown), style=style, tooltip=esc(tooltip))
+    layer.add_to(m)
+    return layer
+
+
+class LayerGroup(_LightElement):
+    """Layers shown and removed together, such as what the finder draws for one resident
+    (``L.featureGroup``; whoever shows it adds it to the map)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.featureGroup();
+        {% endmacro %}"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "FeatureGroup"
 
 
 def coarsen_cells(cells: pd.DataFrame, *, value_col: str, max_cells: int = 2500) -> pd.DataFrame:
@@ -610,6 +740,29 @@ def coarsen_cells(cells: pd.DataFrame, *, value_col: str, max_cells: int = 2500)
 def _class_breaks(values: np.ndarray, n: int) -> np.ndarray:
     qs = np.unique(np.quantile(values, np.linspace(0, 1, n + 1)))
     return qs if len(qs) > 1 else np.array([values.min(), values.max() + 1])
+
+
+def _display_rings(cell_ids: Sequence[str], *, basemap: str) -> list[list[list[float]]]:
+    """Closed boundary rings (lon, lat in display coordinates, 5 decimals) of H3 cells, in one pass."""
+    rings: list[list[list[float]]] = []
+    if not cell_ids:
+        return rings
+    boundaries = [h3.cell_to_boundary(c) for c in cell_ids]
+    sizes = np.fromiter((len(b) for b in boundaries), dtype=np.int64, count=len(boundaries))
+    # Hexagons all have six corners; the odd pentagon goes through the same steps in its own group.
+    by_size: dict[int, list[int]] = {}
+    for i, size in enumerate(sizes.tolist()):
+        by_size.setdefault(size, []).append(i)
+    out: list[list[list[float]] | None] = [None] * len(boundaries)
+    for size, members in by_size.items():
+        # h3 gives (lat, lng) pairs; GeoJSON wants lon, lat
+        latlng = np.asarray([boundaries[i] for i in members], dtype=np.float64).reshape(-1, size, 2)
+        x, y = to_display(latlng[:, :, 1].ravel(), latlng[:, :, 0].ravel(), basemap=basemap)
+        coords = np.stack([np.atleast_1d(x), np.atleast_1d(y)], axis=-1).reshape(-1, size, 2)
+        closed = np.concatenate([coords, coords[:, :1]], axis=1).round(DISPLAY_DECIMALS)
+        for i, ring in zip(members, closed.tolist(), strict=True):
+            out[i] = ring
+    return [ring for ring in out if ring is not None]
 
 
 HexClass = tuple[str, str, dict[str, Any]]
@@ -652,37 +805,31 @@ def hexagon_classes(
     values = data[value_col].to_numpy(float)
     breaks = _class_breaks(values, len(GAP_COLOURS))
     klass = np.clip(np.searchsorted(breaks, values, side="right") - 1, 0, len(breaks) - 2)
+    rings = _display_rings(data["cell_id"].tolist(), basemap=basemap)
     out: list[HexClass] = []
     for k in range(len(breaks) - 1):
-        ids = data.loc[klass == k, "cell_id"]
-        if ids.empty:
+        members = np.flatnonzero(klass == k)
+        if len(members) == 0:
             continue
-        features = []
-        for cell_id in ids:
-            # h3 gives (lat, lng) pairs; GeoJSON wants lon, lat
-            ring = np.array([(lng, lat) for lat, lng in h3.cell_to_boundary(cell_id)])
-            x, y = to_display(ring[:, 0], ring[:, 1], basemap=basemap)
-            coords = np.column_stack([np.atleast_1d(x), np.atleast_1d(y)]).round(5).tolist()
-            features.append(
-                {
-                    "type": "Feature",
-                    "properties": {},
-                    "geometry": {"type": "Polygon", "coordinates": [[*coords, coords[0]]]},
-                }
-            )
+        features = [
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {"type": "Polygon", "coordinates": [rings[i]]},
+            }
+            for i in members
+        ]
         text = f"{breaks[k]:,.0f}–{breaks[k + 1]:,.0f} {unit}".strip()
         colour = GAP_COLOURS[min(k, len(GAP_COLOURS) - 1)]
         out.append((colour, text, {"type": "FeatureCollection", "features": features}))
     return out
 
 
-def add_hexagon_classes(m: folium.Map, classes: Sequence[HexClass]) -> list[tuple[str, str]]:
+def add_hexagon_classes(m: MacroElement, classes: Sequence[HexClass]) -> list[tuple[str, str]]:
     """Draw :func:`hexagon_classes` output, one GeoJSON layer (one style) per class; returns legend items."""
     for colour, text, collection in classes:
         style = {"color": colour, "weight": 0.5, "fillColor": colour, "fillOpacity": 0.7}
-        folium.GeoJson(
-            collection, style_function=lambda _f, s=style: s, tooltip=folium.Tooltip(esc(text))
-        ).add_to(m)
+        _GeoJsonLayer(_compact_json(collection), style=style, tooltip=esc(text)).add_to(m)
     return [(colour, text) for colour, text, _ in classes]
 
 
@@ -721,7 +868,7 @@ def share_legend_items() -> list[tuple[str, str]]:
 
 
 def add_home(
-    m: folium.Map,
+    m: MacroElement,
     home_lonlat: tuple[float, float],
     *,
     label: str,
@@ -731,29 +878,48 @@ def add_home(
     """The resident's point and straight lines to each destination (``lon``, ``lat``, ``name``)."""
     basemap = _basemap_of(m, basemap)
     hx, hy = to_display(home_lonlat[0], home_lonlat[1], basemap=basemap)
+    lines = []
     if destinations is not None and not destinations.empty:
         dx, dy = to_display(
             destinations["lon"].to_numpy(float), destinations["lat"].to_numpy(float), basemap=basemap
         )
         for name, x, y in zip(destinations["name"], np.atleast_1d(dx), np.atleast_1d(dy), strict=True):
-            folium.PolyLine(
-                [[float(hy), float(hx)], [float(y), float(x)]],
-                color="#2b6cb0",
-                weight=3,
-                opacity=0.8,
-                dash_array="6 6",
-                tooltip=folium.Tooltip(esc(name)),
-            ).add_to(m)
-    folium.CircleMarker(
-        [float(hy), float(hx)],
-        radius=9,
-        color="#ffffff",
-        weight=3,
-        fill=True,
-        fill_color="#e53e3e",
-        fill_opacity=1.0,
-        tooltip=folium.Tooltip(esc(label)),
-    ).add_to(m)
+            lines.append([round(float(y), 6), round(float(x), 6), esc(name)])
+    _Home([round(float(hy), 6), round(float(hx), 6)], esc(label), lines).add_to(m)
+
+
+class _Home(_LightElement):
+    """The resident's point and dashed straight lines from it, each with a tooltip."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (parent) {
+            var home = {{ this.home|tojson }};
+            {{ this.lines|tojson }}.forEach(function (line) {
+                L.polyline([home, [line[0], line[1]]], {{ this.line_style|tojson }})
+                    .bindTooltip(line[2], {sticky: true}).addTo(parent);
+            });
+            L.circleMarker(home, {{ this.home_style|tojson }})
+                .bindTooltip({{ this.label|tojson }}, {sticky: true}).addTo(parent);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, home_latlng: list[float], label: str, lines: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "Home"
+        self.home = home_latlng
+        self.label = label
+        self.lines = lines
+        self.line_style = {"color": "#2b6cb0", "weight": 3, "opacity": 0.8, "dashArray": "6 6"}
+        self.home_style = {
+            "radius": 9,
+            "color": "#ffffff",
+            "weight": 3,
+            "fill": True,
+            "fillColor": "#e53e3e",
+            "fillOpacity": 1.0,
+        }
 
 
 class _Locate(JSCSSMixin, MacroElement):
