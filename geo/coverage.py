@@ -460,7 +460,10 @@ def _code_text(values: pd.Series) -> pd.Series:
             return str(int(v))
         return str(v).strip()
 
-    return values.map(one).astype(object)
+    # One conversion per distinct code (a city has hundreds of townships and many thousands of cells).
+    positions, distinct = pd.factorize(values, use_na_sentinel=True)
+    texts = np.array([*(one(v) for v in distinct), UNKNOWN_TOWNSHIP], dtype=object)
+    return pd.Series(texts[positions], index=values.index, name=values.name, dtype=object)
 
 
 def facility_townships(
@@ -689,10 +692,16 @@ def area_table(
         table.loc[unknown, "name"] = "未知乡镇 / township unknown"
         # The first six digits of a township statistics code are its district's adcode; cells say the rest.
         known = work["township_code"] != UNKNOWN_TOWNSHIP
+        # The most frequent adcode of each township's cells (the smallest on a tie, as Series.mode).
+        pairs = pd.DataFrame(
+            {"code": work["township_code"][known], "adcode": cells["adcode"].to_numpy()[known]}
+        )
         parent = (
-            pd.DataFrame({"code": work["township_code"][known], "adcode": cells["adcode"].to_numpy()[known]})
-            .groupby("code")["adcode"]
-            .agg(lambda s: s.mode().iloc[0])
+            pairs.value_counts(["code", "adcode"])
+            .reset_index(name="n")
+            .sort_values(["code", "n", "adcode"], ascending=[True, False, True], kind="mergesort")
+            .drop_duplicates("code")
+            .set_index("code")["adcode"]
         )
         prefix = table["township_code"].map(lambda c: int(c[:6]) if len(c) >= 6 and c[:6].isdigit() else None)
         from_cells = table["township_code"].map(parent)
