@@ -88,8 +88,7 @@ args = {
     "district": district,
 }
 draw = {**args, "layers": tuple(layers), "basemap": basemap, "lang": lang}
-m = mapbuild.coverage_map(version, facilities, **draw)
-show_map(m, key="coverage_map", height=560)
+show_map(mapbuild.prepared_coverage_map(version, **draw), key="coverage_map", height=560)
 
 tables.coverage_tables(bundle, target=target, district=district, district_names=names)
 tables.downloads(

@@ -107,15 +107,8 @@ def show_flash() -> None:
 
 
 def clear_version_caches() -> None:
-    """Drop every cached result keyed by the old data version (the next run loads the new one)."""
-    for cached in (
-        loaders._facilities,
-        loaders.gazetteer,
-        loaders.coverage_bundle,
-        loaders.uncovered_hexagons,
-        loaders.isochrone_bands,
-    ):
-        cached.clear()
+    """Read the new version at once and drop what was made for the old one (the next run loads it)."""
+    loaders.data_published()
 
 
 # --- templates and upload -------------------------------------------------------------------------
