@@ -941,25 +941,44 @@ LOCATE_TEXTS: Final[tuple[str, ...]] = ("locating", "denied", "unavailable", "ti
 """The messages the locate button shows (plain text), by these keys."""
 
 
-def add_numbered_pins(m: folium.Map, rows: pd.DataFrame, *, basemap: str | None = None) -> None:
+def add_numbered_pins(m: MacroElement, rows: pd.DataFrame, *, basemap: str | None = None) -> None:
     """Numbered pins (``rank``, ``name``, ``lon``, ``lat``) matching the numbered result cards."""
     basemap = _basemap_of(m, basemap)
     if rows.empty:
         return
     lon, lat = to_display(rows["lon"].to_numpy(float), rows["lat"].to_numpy(float), basemap=basemap)
+    pins = [
+        [round(float(y), 6), round(float(x), 6), int(rank), f"{int(rank)}. {esc(name)}"]
+        for rank, name, x, y in zip(
+            rows["rank"], rows["name"], np.atleast_1d(lon), np.atleast_1d(lat), strict=True
+        )
+    ]
     # Last first, so pin 1 is drawn on top where pins overlap.
-    for rank, name, x, y in list(
-        zip(rows["rank"], rows["name"], np.atleast_1d(lon), np.atleast_1d(lat), strict=True)
-    )[::-1]:
-        folium.Marker(
-            [float(y), float(x)],
-            icon=folium.DivIcon(
-                html=f'<div class="carecircle-pin">{int(rank)}</div>',
-                icon_size=(28, 28),
-                icon_anchor=(14, 14),
-            ),
-            tooltip=folium.Tooltip(f"{int(rank)}. {esc(name)}"),
-        ).add_to(m)
+    _NumberedPins(pins[::-1]).add_to(m)
+
+
+class _NumberedPins(_LightElement):
+    """Round pins numbered like the result cards (``static/carecircle/map.css``), each with a tooltip."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (parent) {
+            {{ this.pins|tojson }}.forEach(function (pin) {
+                var icon = L.divIcon({
+                    className: "empty", iconSize: [28, 28], iconAnchor: [14, 14],
+                    html: '<div class="carecircle-pin">' + pin[2] + '</div>'
+                });
+                L.marker([pin[0], pin[1]], {icon: icon})
+                    .bindTooltip(pin[3], {sticky: true}).addTo(parent);
+            });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, pins: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "NumberedPins"
+        self.pins = pins
 
 
 def add_locate_control(
