@@ -32,6 +32,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -541,6 +542,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrent", type=int, default=None, help="finder sessions started at once")
     parser.add_argument("--idle", type=int, default=None, help="idle sessions for the memory figures")
     args = parser.parse_args(argv)
+    # Stopped from outside (kill): still stop the servers and remove the worktree (the finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     counts = {
         "sequential": args.sequential or (4 if args.quick else 10),
         "concurrent": args.concurrent or (20 if args.quick else 50),
