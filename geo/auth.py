@@ -39,6 +39,7 @@ __all__ = [
     "MAX_DELAY_S",
     "MIN_PASSWORD_LENGTH",
     "ROLES",
+    "UPLOAD_ROLES",
     "LoginResult",
     "User",
     "add_user",
@@ -54,6 +55,8 @@ ROLES: Final[dict[str, tuple[str, str]]] = {
     "editor": ("数据编辑", "editor: import, publish and restore facility data"),
     "admin": ("管理员", "admin: as editor, and manage users"),
 }
+# Roles that may upload, import, publish and restore data files.
+UPLOAD_ROLES: Final[frozenset[str]] = frozenset(ROLES)
 MIN_PASSWORD_LENGTH: Final[int] = 10
 FREE_ATTEMPTS: Final[int] = 3
 BASE_DELAY_S: Final[float] = 2.0

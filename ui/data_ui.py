@@ -32,6 +32,7 @@ from geo.validate import ValidationResult, validate_bytes
 from ui import loaders, mapbuild, state
 from ui.i18n import current_lang, fixed_lang, labels_for, t
 from ui.mapview import show_map
+from ui.upload_guard import StaffLogin
 from ui.widgets import md_escape
 
 CSV_MIME = "text/csv"
@@ -46,7 +47,7 @@ _SAFE_NAME = re.compile(r"[^\w.-]+")
 def logged_in_user(store: FacilityStore) -> str | None:
     """The name of the logged-in user, or None; an account removed meanwhile is logged out."""
     name = st.session_state.get(state.DATA_USER)
-    if not name:
+    if not name or not isinstance(st.session_state.get(state.DATA_LOGIN), StaffLogin):
         return None
     try:
         get_user(store, str(name))
@@ -58,7 +59,7 @@ def logged_in_user(store: FacilityStore) -> str | None:
 
 def logout() -> None:
     """Forget the user and everything they had staged (preview, pending restore)."""
-    for key in (state.DATA_USER, state.DATA_PLAN, state.DATA_RESTORE_PENDING):
+    for key in (state.DATA_USER, state.DATA_LOGIN, state.DATA_PLAN, state.DATA_RESTORE_PENDING):
         st.session_state.pop(key, None)
 
 
@@ -82,6 +83,7 @@ def login_gate(store: FacilityStore) -> str:
         result = verify_login(store, name, password)
         if result.ok and result.user is not None:
             st.session_state[state.DATA_USER] = result.user.name
+            st.session_state[state.DATA_LOGIN] = StaffLogin(result.user.name, result.user.role)
             st.rerun()
         st.error(result.message_zh if current_lang() == "zh" else result.message_en)
         if result.retry_after_s > 0:

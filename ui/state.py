@@ -36,6 +36,7 @@ COV_LAYERS: Final = "cov_layers"
 
 # 数据管理 · Data (behind the login)
 DATA_USER: Final = "data_user"  # name of the logged-in data staff account, or absent
+DATA_LOGIN: Final = "data_login"  # ui.upload_guard.StaffLogin: what the upload route checks, server-side
 DATA_LOGIN_FORM: Final = "data_login_form"
 DATA_LOGOUT: Final = "data_logout"
 DATA_UPLOAD: Final = "data_upload"  # key prefix of the file uploader (suffixed by DATA_UPLOAD_SEQ)
