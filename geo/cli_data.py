@@ -1,9 +1,8 @@
-"""Data commands of ``python -m geo``: import, history, restore, users.
+"""Data commands of ``python -m geo``: import, history, restore (accounts: ``geo.cli_users``).
 
 ``import`` validates a file row by row, prints the preview counts and publishes it as a new
-version unless ``--dry-run``; with errors it prints the report, changes nothing and exits 1.
-Passwords never appear on the command line: ``users add`` reads them from standard input
-(``--password-stdin``) or asks twice without echo.
+version unless ``--dry-run``; the validation report goes to stderr (and to ``--report``); with
+errors it changes nothing and exits 1.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from geo import auth
 from geo import io as gio
 from geo.errors import DataError
 from geo.importer import IMPORT_MODES, plan_import, publish_plan
@@ -70,11 +68,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
         f"{result.n_warnings} 个警告 warnings (encoding {result.encoding or '-'}, crs {args.crs})"
     )
     if result.has_errors:
-        _print_report(result, file=sys.stdout)
-        print("有错误,未做任何更改。 / There are errors; nothing was changed.")
+        _print_report(result, file=sys.stderr)
+        print("有错误,未做任何更改。 / There are errors; nothing was changed.", file=sys.stderr)
         return 1
     if result.issues:
-        _print_report(result, file=sys.stdout)
+        _print_report(result, file=sys.stderr)
     store = open_store(args.database)
     plan = plan_import(store, result, mode=args.mode)
     counts = plan.counts()
@@ -130,47 +128,8 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_new_password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass("新密码 / new password: ")
-        again = getpass.getpass("再输入一次 / repeat: ")
-        if password != again:
-            msg = "两次输入的密码不一致。 / The two passwords differ."
-            raise DataError(msg)
-    return password
-
-
-def _cmd_users_add(args: argparse.Namespace) -> int:
-    store = open_store(args.database)
-    password = _read_new_password(args)
-    user = auth.add_user(store, args.name, password, role=args.role)
-    print(f"已创建用户 {user.name}(角色 {user.role}) / created user {user.name} with role {user.role}")
-    return 0
-
-
-def _cmd_users_list(args: argparse.Namespace) -> int:
-    store = open_store(args.database)
-    people = auth.list_users(store)
-    if not people:
-        print("还没有用户;用 `python -m geo users add NAME --role editor` 创建。 / No users yet.")
-        return 0
-    print("用户 name\t角色 role\t创建 created\t连续失败 failed logins")
-    for u in people:
-        print(f"{u.name}\t{u.role}\t{u.created_at}\t{u.failed_logins}")
-    return 0
-
-
-def _cmd_users_remove(args: argparse.Namespace) -> int:
-    store = open_store(args.database)
-    auth.remove_user(store, args.name)
-    print(f"已删除用户 {args.name} / removed user {args.name}")
-    return 0
-
-
 def register(subparsers: Any) -> None:
-    """Add ``import``, ``history``, ``restore`` and ``users`` to the ``python -m geo`` parser."""
+    """Add ``import``, ``history`` and ``restore`` to the ``python -m geo`` parser."""
     limits = f"limits: {MAX_BYTES // 1024**2} MB, {MAX_ROWS:,} rows"
     p = subparsers.add_parser(
         "import",
@@ -204,18 +163,3 @@ def register(subparsers: Any) -> None:
     p.add_argument("version", metavar="VERSION", type=int)
     p.add_argument("--user", metavar="NAME", default=None, help="name recorded in the audit line")
     p.set_defaults(handler=_cmd_restore)
-
-    p = subparsers.add_parser("users", help="data staff accounts (add, list, remove)")
-    users_sub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
-    q = users_sub.add_parser("add", help="create an account (password asked twice, or from stdin)")
-    q.add_argument("name", metavar="NAME")
-    q.add_argument("--role", choices=tuple(auth.ROLES), required=True)
-    q.add_argument(
-        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
-    )
-    q.set_defaults(handler=_cmd_users_add)
-    q = users_sub.add_parser("list", help="list accounts")
-    q.set_defaults(handler=_cmd_users_list)
-    q = users_sub.add_parser("remove", help="delete an account")
-    q.add_argument("name", metavar="NAME")
-    q.set_defaults(handler=_cmd_users_remove)
