@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import io as gio
-from geo.auth import get_user, verify_login
+from geo.auth import MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, get_user, verify_login
 from geo.errors import CareCircleError, ConflictError, NotFoundError
 from geo.importer import ImportPlan, changes_frame, history_frame, plan_import, publish_plan
 from geo.schema import COLUMNS
@@ -30,6 +30,7 @@ from geo.store import FacilityStore
 from geo.templates import facilities_xlsx_bytes, template_csv_bytes, template_xlsx_bytes
 from geo.validate import ValidationResult, validate_bytes
 from ui import loaders, mapbuild, state
+from ui.clients import login_client
 from ui.i18n import current_lang, fixed_lang, labels_for, t
 from ui.mapview import show_map
 from ui.upload_guard import StaffLogin
@@ -66,8 +67,9 @@ def logout() -> None:
 def login_gate(store: FacilityStore) -> str:
     """The logged-in user's name; otherwise draw the login form and stop the script.
 
-    A failed attempt shows the store's message (the same for an unknown name and a wrong password)
-    including the wait after repeated failures.
+    A failed attempt shows one message whatever went wrong (unknown name, wrong password, too many
+    attempts: ``geo.auth.verify_login``); the attempt is counted against this session and its
+    client address (``ui.clients``).
     """
     user = logged_in_user(store)
     if user is not None:
@@ -76,18 +78,17 @@ def login_gate(store: FacilityStore) -> str:
         return user
     st.info(t("login_required"))
     with st.form(state.DATA_LOGIN_FORM, clear_on_submit=True):
-        name = st.text_input(t("login_name"), max_chars=64)
-        password = st.text_input(t("login_password"), type="password", max_chars=256)
+        name = st.text_input(t("login_name"), max_chars=MAX_NAME_LENGTH)
+        password = st.text_input(t("login_password"), type="password", max_chars=MAX_PASSWORD_LENGTH)
         submitted = st.form_submit_button(t("login_button"))
     if submitted:
-        result = verify_login(store, name, password)
+        result = verify_login(store, name, password, client=login_client())
         if result.ok and result.user is not None:
             st.session_state[state.DATA_USER] = result.user.name
             st.session_state[state.DATA_LOGIN] = StaffLogin(result.user.name, result.user.role)
             st.rerun()
-        st.error(result.message_zh if current_lang() == "zh" else result.message_en)
-        if result.retry_after_s > 0:
-            st.caption(t("login_wait", seconds=int(result.retry_after_s + 0.999)))
+        show = st.warning if result.busy else st.error
+        show(result.message_zh if current_lang() == "zh" else result.message_en)
     st.stop()
 
 
