@@ -19,7 +19,7 @@ $(VENV)/.dev-deps: $(VENV)/.app-deps requirements-dev.txt constraints.txt
 	touch $@
 
 ## run: install, create data/carecircle.db from datasets/ if needed, serve the app on 127.0.0.1:$(PORT)
-## (serve.py adds the upload guard; to serve on a network, see docs/deployment.md)
+## (serve.py adds the upload guard; to serve on a network, see docs/security.md)
 run: $(VENV)/.app-deps
 	$(BIN)/python -m geo init
 	$(BIN)/python -m streamlit run serve.py --server.port $(PORT)
