@@ -12,6 +12,8 @@ $(BIN)/python:
 
 $(VENV)/.app-deps: $(BIN)/python requirements.txt constraints.txt
 	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
+	# Compile the road-network kernels once (numba caches them), so no command pays it later.
+	$(BIN)/python -c "from geo import _kernel, _pbf; _kernel.warm(); _pbf.warm()"
 	touch $@
 
 $(VENV)/.dev-deps: $(VENV)/.app-deps requirements-dev.txt constraints.txt

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import state
+from ui import state, widgets
 from ui.i18n import DEFAULT_LANG, LANGUAGES, keep_choices, t
 
 HERE = Path(__file__).parent
@@ -15,6 +15,7 @@ HERE = Path(__file__).parent
 # language switch, no navigation) when a fresh server's first request is a page's own address.
 # A local favicon: without one the browser is sent the page's Material icon from fonts.gstatic.com.
 st.set_page_config(page_title=t("app_title"), page_icon=str(HERE / "static" / "favicon.png"), layout="wide")
+widgets.read_app_link()
 st.session_state.setdefault(state.LANG, DEFAULT_LANG)
 st.sidebar.radio(
     t("language"),
@@ -34,4 +35,8 @@ pages = [
     st.Page("app_pages/plan.py", title=t("nav_plan"), icon=":material/add_location_alt:", url_path="plan"),
     st.Page("app_pages/data.py", title=t("nav_data"), icon=":material/database:", url_path="data"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+widgets.keep_language_in_link()
+widgets.page_style()
+widgets.large_text()
+page.run()

@@ -17,7 +17,7 @@ version, facilities = loaders.facilities()
 lang = current_lang()
 st.title(t("cov_title"))
 st.caption(t("cov_intro"))
-widgets.modelled_note(facilities)
+widgets.modelled_note(facilities, shown=widgets.ANALYSIS_LAYERS)
 if loaders.cells() is None:
     st.error(t("no_cells"))
     st.stop()
@@ -41,8 +41,15 @@ mode = sb.selectbox(
     index=list(MODES).index(default_mode),
     format_func=labels_for(MODES, lambda m: t(f"mode_{m}")),
     key=state.COV_MODE,
+    placeholder=t("choose_one"),
 )
-budget = sb.select_slider(t("cov_budget"), BUDGETS, value=default_budget, key=state.COV_BUDGET)
+budget = sb.select_slider(
+    t("cov_budget"),
+    BUDGETS,
+    value=default_budget,
+    format_func=labels_for(BUDGETS, lambda b: t("minutes_label", minutes=b)),
+    key=state.COV_BUDGET,
+)
 districts = loaders.districts()
 names = dict(zip(districts["adcode"], districts["name" if lang == "zh" else "name_en"], strict=True))
 district = sb.selectbox(
@@ -50,6 +57,7 @@ district = sb.selectbox(
     [0, *names],
     format_func=labels_for([0, *names], lambda a: names.get(a, t("all_districts"))),
     key=state.COV_DISTRICT,
+    placeholder=t("choose_one"),
 )
 layers = sb.multiselect(
     t("cov_layers"),

@@ -18,7 +18,7 @@ version, facilities = loaders.facilities()
 lang = current_lang()
 st.title(t("plan_title"))
 st.caption(t("plan_intro"))
-widgets.modelled_note(facilities)
+widgets.modelled_note(facilities, shown=widgets.ANALYSIS_LAYERS)
 if loaders.cells() is None:
     st.error(t("no_cells"))
     st.stop()
@@ -31,6 +31,7 @@ ftype = sb.selectbox(
     format_func=labels_for(types, type_name),
     key=plan_ui.PLAN_TYPE,
     on_change=plan_ui.reset_mode_and_budget,
+    placeholder=t("choose_one"),
 )
 target = sb.radio(
     t("cov_target"),
@@ -45,8 +46,17 @@ mode = sb.selectbox(
     index=list(MODES).index(default_mode),
     format_func=labels_for(MODES, lambda m: t(f"mode_{m}")),
     key=plan_ui.PLAN_MODE,
+    placeholder=t("choose_one"),
 )
-budget = float(sb.select_slider(t("cov_budget"), BUDGETS, value=default_budget, key=plan_ui.PLAN_BUDGET))
+budget = float(
+    sb.select_slider(
+        t("cov_budget"),
+        BUDGETS,
+        value=default_budget,
+        format_func=labels_for(BUDGETS, lambda b: t("minutes_label", minutes=b)),
+        key=plan_ui.PLAN_BUDGET,
+    )
+)
 basemap = widgets.basemap_picker()
 st.info(widgets.model_note(loaders.travel_model(mode).describe()), icon=":material/route:")
 

@@ -27,6 +27,9 @@ COMMAND_MODULES = (
     "geo.cli_users",
     "geo.cli_siting",
     "geo.cli_db",
+    "geo.cli_finder",
+    "geo.cli_demand",
+    "geo.cli_analyses",
 )
 
 Handler = Callable[[argparse.Namespace], int]

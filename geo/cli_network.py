@@ -75,7 +75,7 @@ def _print_network(prefix: str, network_repr: str, saved: Path) -> None:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from geo.network import import_network
+    from geo.network_files import import_network
 
     source = Path(args.file)
     try:
@@ -107,7 +107,7 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 def _cmd_download(args: argparse.Namespace) -> int:
     from geo._osm import download_graphml
-    from geo.network import import_network
+    from geo.network_files import import_network
 
     directory = _directory(args)
     try:
@@ -146,7 +146,7 @@ def _offline_message(exc: NetworkUnavailableError) -> str:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from geo.network import list_networks
+    from geo.network_files import list_networks
 
     directory = _directory(args)
     infos = list_networks(directory)

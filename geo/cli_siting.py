@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from geo.cli_args import count_at_least, number_in_range, positive_minutes
-from geo.cli_coverage import _add_model_options, _cells, _facilities, _model
+from geo.cli_coverage import _add_model_options, _facilities, _layers, _model
 from geo.coverage import parse_target, parse_types
 from geo.errors import CareCircleError, DataError
 from geo.siting import Suggestion, suggest_sites
@@ -137,7 +137,6 @@ def suggestion_csv_bytes(table: pd.DataFrame) -> bytes:
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     """Handler of ``python -m geo suggest``; returns the exit code."""
-    from geo import io as gio
 
     try:
         types = parse_types(args.type)
@@ -169,7 +168,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         )
         mode_name = args.mode or TYPE_DEFAULTS[types[0]][0]
         model = _model(args, mode_name)
-        cells = _cells()
+        layers = _layers(args)
+        cells = layers.cells
         with _stdout_to_stderr():
             suggestion = suggest_sites(
                 cells,
@@ -182,7 +182,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
                 solver=args.solver,
                 time_limit_s=args.time_limit,
                 min_separation_m=args.min_separation_m,
-                townships=gio.read_townships(),
+                townships=layers.townships,
             )
     except CareCircleError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)

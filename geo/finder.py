@@ -1,108 +1,76 @@
-"""The resident's question: what is near me, how many minutes away, is it open now?
+"""The resident's question: what is near me, how many minutes away, is it open now, how do I get there?
 
 * :func:`nearby` ranks facilities by travel minutes from one point with any travel model.
-* :func:`is_open` reads the subset of OpenStreetMap ``opening_hours`` syntax that facility lists use
-  (``24/7``; ``Mo-Fr 08:00-18:00``; ``Mo,We 08:00-12:00,14:00-17:30``; ``Sa 09:00-12:00; Su off``;
-  ``Mo-Su 22:00-06:00`` across midnight). Anything else gives ``None``: "unknown", never a guess.
+* :func:`find_services` is the finder's whole answer for one place, need and mode, as plain records:
+  the finder page draws its cards from them and ``python -m geo nearby`` prints them, so both show
+  exactly the same thing for the same input.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from geo.crs import to_metric
+from geo.errors import DataError
+from geo.gazetteer import Place
+from geo.hours import describe_hours, is_open
+from geo.navigation import navigation_links
+from geo.schema import CATEGORY_ALIASES, FACILITY_TYPES, normalise_type, type_label, types_of
 from geo.travel import TravelModel, as_lonlat, check_budget
 
-DAYS: Final[tuple[str, ...]] = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
-_TIME = r"([01]?\d|2[0-4]):([0-5]\d)"
-_RANGE_RE: Final = re.compile(rf"^{_TIME}\s*-\s*{_TIME}$")
-_DAYS_RE: Final = re.compile(r"^(Mo|Tu|We|Th|Fr|Sa|Su)(\s*-\s*(Mo|Tu|We|Th|Fr|Sa|Su))?$")
+__all__ = [
+    "FINDER_MODES",
+    "NEEDS",
+    "REACH_MIN",
+    "RESULTS_LIMIT",
+    "SEARCH_MIN",
+    "Found",
+    "find_services",
+    "is_open",
+    "nearby",
+    "parse_need",
+]
+
+NEEDS: Final[dict[str, tuple[str, ...]]] = {
+    "elderly": tuple(types_of("elderly")),
+    "child": tuple(types_of("child")),
+    **{code: (code,) for code in FACILITY_TYPES},
+}
+"""What a resident can ask for: a whole category or one facility type → the type codes it covers."""
+
+FINDER_MODES: Final[tuple[str, ...]] = ("walk", "elderly_walk", "bike", "drive")
+SEARCH_MIN: Final[float] = 60.0
+"""The finder lists what is reachable within an hour."""
+RESULTS_LIMIT: Final[int] = 10
+REACH_MIN: Final[float] = 15.0
+"""The reach drawn around the resident: the 15-minute circle."""
 
 
-def _days(spec: str) -> set[int] | None:
-    out: set[int] = set()
-    for part in spec.split(","):
-        match = _DAYS_RE.match(part.strip())
-        if match is None:
-            return None
-        first = DAYS.index(match.group(1))
-        last = DAYS.index(match.group(3)) if match.group(3) else first
-        span = range(first, last + 1) if first <= last else [*range(first, 7), *range(0, last + 1)]
-        out.update(span)
-    return out
+def parse_need(value: str) -> str:
+    """The need code for a category or type, given as a code or a Chinese label.
 
-
-def _minutes_ranges(spec: str) -> list[tuple[int, int]] | None:
-    out = []
-    for part in spec.split(","):
-        match = _RANGE_RE.match(part.strip())
-        if match is None:
-            return None
-        start = int(match.group(1)) * 60 + int(match.group(2))
-        end = int(match.group(3)) * 60 + int(match.group(4))
-        out.append((start, end))
-    return out
-
-
-def is_open(opening_hours: str | None, when: datetime) -> bool | None:
-    """Whether a facility is open at ``when`` according to its ``opening_hours`` text.
-
-    Parameters
-    ----------
-    opening_hours
-        OSM ``opening_hours`` text (the subset described in the module docstring).
-    when
-        Local time in Ordos (China Standard Time); its tzinfo is ignored.
-
-    Returns
-    -------
-    bool or None
-        ``True``/``False``, or ``None`` when the text is empty or outside the supported subset.
+    Raises
+    ------
+    DataError
+        Listing the accepted values, in Chinese and English.
     """
-    text = (opening_hours or "").strip()
-    if not text:
-        return None
-    if text == "24/7":
-        return True
-    weekday = when.weekday()
-    minute = when.hour * 60 + when.minute
-    # Later rules override earlier ones for the days they name (OSM semantics).
-    state: bool | None = None
-    known = False
-    for rule in filter(None, (r.strip() for r in text.split(";"))):
-        if rule.startswith("PH"):
-            continue  # public holidays: no calendar here, so the rule cannot decide
-        pieces = rule.split(None, 1)
-        if len(pieces) == 2 and _days(pieces[0]) is not None:
-            days, times = _days(pieces[0]), pieces[1].strip()
-        else:
-            days, times = set(range(7)), rule
-        if days is None:
-            return None
-        if times in ("off", "closed"):
-            ranges: list[tuple[int, int]] | None = []
-        elif times == "24:00" or times == "00:00-24:00":
-            ranges = [(0, 24 * 60)]
-        else:
-            ranges = _minutes_ranges(times)
-        if ranges is None:
-            return None
-        known = True
-        yesterday = (weekday - 1) % 7
-        # A range past midnight (22:00-06:00) belongs to the day it starts on.
-        overnight = any(end < start and minute < end for start, end in ranges) and yesterday in days
-        if weekday in days:
-            state = any(start <= minute < end or (end < start and minute >= start) for start, end in ranges)
-        if overnight:
-            state = True
-    if not known:
-        return None
-    return bool(state) if state is not None else False
+    key = str(value).strip()
+    if key.lower() in NEEDS:
+        return key.lower()
+    category = CATEGORY_ALIASES.get(key)
+    if category in NEEDS:
+        return str(category)
+    code = normalise_type(key)
+    if code is not None:
+        return code
+    choices = ", ".join(NEEDS)
+    msg = f"未知的服务类型「{key}」,可选:{choices}。 / Unknown service type {key!r}; choose one of {choices}."
+    raise DataError(msg)
 
 
 def nearby(
@@ -150,3 +118,128 @@ def nearby(
     out["distance_m"] = np.hypot(np.atleast_1d(fx) - hx, np.atleast_1d(fy) - hy)
     out = out.sort_values(["minutes", "distance_m", "name"], kind="stable").reset_index(drop=True)
     return out if limit is None else out.head(limit)
+
+
+@dataclass(frozen=True)
+class Found:
+    """The finder's answer: where, what was asked, and the ranked facilities as plain records.
+
+    Each record has ``rank``, ``facility_id``, ``name``, ``type``, ``type_label``, ``minutes``
+    (whole minutes as shown, at least 1), ``distance_m`` (straight line, whole metres), ``open_now``
+    (True, False or None for unknown), ``opening_hours`` (as published), ``hours_text`` (in words of
+    the language), ``available_places``, ``capacity``, ``capacity_unit``, ``phone``, ``address``,
+    ``lon``, ``lat`` (WGS84) and ``navigation`` (links of :func:`geo.navigation.navigation_links`).
+    """
+
+    place: Place
+    need: str
+    mode: str
+    budget_min: float
+    lang: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    model: dict[str, Any] = field(default_factory=dict)
+
+    def place_record(self) -> dict[str, Any]:
+        """The resolved place as a plain record (``name``, ``kind``, ``lon``, ``lat`` …)."""
+        p = self.place
+        return {
+            "name": p.name,
+            "kind": p.kind,
+            "lon": round(p.lon, 6),
+            "lat": round(p.lat, 6),
+            "match": p.match,
+            "area": p.area,
+            "modelled": p.modelled,
+        }
+
+
+def _optional_int(value: object) -> int | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return int(float(str(value)))
+
+
+def find_services(
+    facilities: pd.DataFrame,
+    place: Place,
+    model: TravelModel,
+    *,
+    need: str,
+    mode: str,
+    now: datetime,
+    lang: str = "zh",
+    budget_min: float = SEARCH_MIN,
+    limit: int = RESULTS_LIMIT,
+) -> Found:
+    """What the finder shows for one place, need and travel mode.
+
+    Parameters
+    ----------
+    facilities
+        Published facilities (contract columns).
+    place
+        The resident's resolved place (WGS84).
+    model
+        Travel model of ``mode``.
+    need
+        A key of :data:`NEEDS` (a category or a type code) or a label :func:`parse_need` reads.
+    mode
+        The travel mode's name (for the record and the navigation links).
+    now
+        Local time in Ordos, for "open now".
+    lang
+        ``zh`` or ``en``: language of ``type_label`` and ``hours_text``.
+    budget_min
+        Largest travel time listed, in minutes.
+    limit
+        Most facilities listed.
+
+    Returns
+    -------
+    Found
+    """
+    need = need if need in NEEDS else parse_need(need)
+    chosen = facilities[facilities["type"].isin(NEEDS[need])]
+    ranked = nearby(chosen, (place.lon, place.lat), model, budget_min=budget_min, limit=limit)
+    origin_name = place.name if place.kind not in ("coordinates", "click") else ""
+    rows = []
+    for rank, rec in enumerate(ranked.to_dict(orient="records"), start=1):
+        lon, lat = float(rec["lon"]), float(rec["lat"])
+        hours = str(rec.get("opening_hours") or "")
+        rows.append(
+            {
+                "rank": rank,
+                "facility_id": str(rec["facility_id"]),
+                "name": str(rec["name"]),
+                "type": str(rec["type"]),
+                "type_label": type_label(str(rec["type"]), lang),
+                "minutes": max(1, round(float(rec["minutes"]))),
+                "distance_m": round(float(rec["distance_m"])),
+                "open_now": is_open(hours, now),
+                "opening_hours": hours,
+                "hours_text": describe_hours(hours, lang),
+                "available_places": _optional_int(rec.get("available_places")),
+                "capacity": _optional_int(rec.get("capacity")),
+                "capacity_unit": str(rec.get("capacity_unit") or ""),
+                "phone": str(rec.get("phone") or ""),
+                "address": str(rec.get("address") or ""),
+                "lon": round(lon, 6),
+                "lat": round(lat, 6),
+                "navigation": navigation_links(
+                    (lon, lat),
+                    str(rec["name"]),
+                    mode=mode,
+                    origin_lonlat=(place.lon, place.lat),
+                    origin_name=origin_name,
+                ),
+            }
+        )
+    return Found(
+        place=place,
+        need=need,
+        mode=mode,
+        budget_min=float(budget_min),
+        lang=lang,
+        rows=rows,
+        model=model.describe(),
+    )

@@ -27,6 +27,8 @@ SEATS_FILE = "ordos_banner_seats.csv"
 PLACES_FILE = "ordos_places_geonames.csv"
 TOWNSHIPS_FILE = "ordos_townships_codes.csv"
 CELLS_FILE = "population_cells.csv"
+TOWNSHIP_SEATS_FILE = "townships_modelled.csv"
+SPELLINGS_FILE = "place_spellings.csv"
 FACILITIES_SAMPLE_FILE = "facilities_sample.csv"
 
 # Tried in this order. GB18030 is a superset of GBK and GB2312, the defaults of Chinese Excel.
@@ -152,6 +154,31 @@ def read_townships(datasets_dir: Path | None = None) -> pd.DataFrame:
     """Township-level units: code, name, adcode (of their banner/district)."""
     df = pd.read_csv(_dataset(TOWNSHIPS_FILE, datasets_dir), dtype={"code": str})
     return df.rename(columns={"areaCode": "adcode"})[["code", "name", "adcode"]]
+
+
+def read_township_seats(datasets_dir: Path | None = None) -> pd.DataFrame | None:
+    """Modelled township seats (``code, name, adcode, lon, lat, kind``), or None when not shipped."""
+    path = _dataset(TOWNSHIP_SEATS_FILE, datasets_dir)
+    if not path.is_file():
+        return None
+    seats = pd.read_csv(path, dtype={"code": str})
+    if "name" not in seats.columns:
+        seats = seats.merge(read_townships(datasets_dir), on="code", how="left")
+    return seats
+
+
+def read_place_spellings(datasets_dir: Path | None = None) -> pd.DataFrame:
+    """Conventional spellings of place names (``name, spellings``; spellings separated by ``;``)."""
+    path = _dataset(SPELLINGS_FILE, datasets_dir)
+    if not path.is_file():
+        return pd.DataFrame({"name": pd.Series(dtype=str), "spellings": pd.Series(dtype=str)})
+    return pd.read_csv(path, dtype=str, comment=None).fillna("")[["name", "spellings"]]
+
+
+def read_modelled_townships(datasets_dir: Path | None = None) -> pd.DataFrame:
+    """Modelled township seats (``code, name, adcode, lon, lat``; WGS84), labelled modelled."""
+    df = pd.read_csv(_dataset(TOWNSHIP_SEATS_FILE, datasets_dir), dtype={"code": str})
+    return df[["code", "name", "adcode", "lon", "lat"]]
 
 
 def read_population_cells(path: Path | None = None) -> pd.DataFrame:

@@ -40,11 +40,13 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import MacroElement
-from folium.plugins import FastMarkerCluster, LocateControl
+from folium.elements import JSCSSMixin
+from folium.plugins import FastMarkerCluster
 from jinja2 import Template
 
-from geo.crs import from_wgs84, to_wgs84
+from geo.crs import ORDOS_BOUNDS, from_wgs84, to_wgs84
 from geo.errors import DataError
+from geo.hours import describe_hours
 from geo.io import REPO_ROOT
 from geo.schema import FACILITY_TYPES, type_label
 
@@ -55,11 +57,8 @@ ASSET_URL_PREFIX: Final[str] = "/app/static/"
 _LEAFLET_JS: Final = (("leaflet", "vendor/leaflet/leaflet.js"),)
 _LEAFLET_CSS: Final = (("leaflet_css", "vendor/leaflet/leaflet.css"),)
 _CLUSTER_JS: Final = (("markerclusterjs", "vendor/leaflet.markercluster/leaflet.markercluster.js"),)
-_LOCATE_JS: Final = (("Control_locate_min_js", "vendor/leaflet.locatecontrol/L.Control.Locate.min.js"),)
-_LOCATE_CSS: Final = (
-    ("Control_locate_min_css", "vendor/leaflet.locatecontrol/L.Control.Locate.min.css"),
-    ("carecircle_map_css", "carecircle/map.css"),
-)
+_CARECIRCLE_JS: Final = (("carecircle_js", "carecircle/carecircle.js"),)
+_CARECIRCLE_CSS: Final = (("carecircle_map_css", "carecircle/map.css"),)
 _CLUSTER_CSS: Final = (
     ("markerclustercss", "vendor/leaflet.markercluster/MarkerCluster.css"),
     ("markerclusterdefaultcss", "vendor/leaflet.markercluster/MarkerCluster.Default.css"),
@@ -233,7 +232,7 @@ def base_map(
         location=[float(lat), float(lon)],
         zoom_start=zoom_start,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # folium's scale shows miles and feet too; a metric one is added below
         prefer_canvas=True,
     )
     # folium passes max_zoom to its own tile layer only; MarkerCluster needs it on the map itself,
@@ -252,7 +251,54 @@ def base_map(
             max_zoom=bm.max_zoom,
         ).add_to(m)
     _Attribution(BOUNDARY_ATTRIBUTION).add_to(m)
+    _MetricScale().add_to(m)
     return m
+
+
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
+class _Interaction(JSCSSMixin, MacroElement):
+    """The app's map behaviour (``static/carecircle/carecircle.js``): presses land where they are made,
+    one finger scrolls the page on touch screens, 44 px controls."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        CareCircle.setup({{ this._parent.get_name() }}, {{ this.options|tojson }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, *, touch_hint: str, asset_prefix: str) -> None:
+        super().__init__()
+        self._name = "Interaction"
+        self.options = {"touchHint": touch_hint}
+        self.default_js = _links(_CARECIRCLE_JS, asset_prefix)
+        self.default_css = _links(_CARECIRCLE_CSS, asset_prefix)
+
+
+def add_interaction(m: folium.Map, *, touch_hint: str, asset_prefix: str = ASSET_URL_PREFIX) -> None:
+    """Give ``m`` the app's map behaviour, once (later calls leave it as it is).
+
+    * A press lands where it is made, also when the map sticks out of the screen: Leaflet's focus on
+      mousedown no longer scrolls the page that embeds the map.
+    * On touch screens one finger scrolls the page and two fingers move and zoom the map;
+      ``touch_hint`` (plain text) says so when one finger moves over the map.
+    * Zoom and locate buttons are 44 x 44 px (WCAG 2.2 target size).
+    """
+    if any(isinstance(child, _Interaction) for child in m._children.values()):
+        return
+    _Interaction(touch_hint=touch_hint, asset_prefix=asset_prefix).add_to(m)
 
 
 class _Attribution(MacroElement):
@@ -392,6 +438,44 @@ def add_districts(
         m.fit_bounds([[float(y0), float(x0)], [float(y1), float(x1)]])
 
 
+def add_townships(
+    m: folium.Map,
+    townships: gpd.GeoDataFrame,
+    *,
+    basemap: str | None = None,
+    fit: bool = False,
+) -> None:
+    """Imported township boundaries as thin dashed outlines, each with its (escaped) name and code.
+
+    Parameters
+    ----------
+    m
+        The map.
+    townships
+        ``code, name, geometry`` in WGS84 (``geo.demand_store.LayerStore.boundaries``).
+    basemap
+        Basemap code (default: the one the map was made with); decides the display shift.
+    fit
+        Fit the map view to the townships.
+    """
+    basemap = _basemap_of(m, basemap)
+    group = folium.FeatureGroup(name="townships", control=False)
+    style = {"color": "#6a3d9a", "weight": 1.0, "dashArray": "4 3", "fill": False}
+    for row in townships.itertuples(index=False):
+        # About 30 m of detail is plenty for an outline and keeps a city's townships light to send.
+        outline = shapely.simplify(row.geometry, 0.0003, preserve_topology=True)
+        folium.GeoJson(
+            _geojson_of(_shift_geom(outline, basemap)),
+            style_function=lambda _f, s=style: s,
+            tooltip=folium.Tooltip(f"{esc(row.name)} ({esc(row.code)})"),
+        ).add_to(group)
+    group.add_to(m)
+    if fit and len(townships):
+        minx, miny, maxx, maxy = townships.total_bounds
+        (x0, x1), (y0, y1) = to_display(np.array([minx, maxx]), np.array([miny, maxy]), basemap=basemap)
+        m.fit_bounds([[float(y0), float(x0)], [float(y1), float(x1)]])
+
+
 _FACILITY_CALLBACK: Final[str] = """
 function (row) {
     var marker = L.circleMarker(new L.LatLng(row[0], row[1]), {
@@ -426,7 +510,8 @@ def facility_popup(rec: Mapping[Any, Any], *, lang: str = "zh", labels: dict[str
     }
     parts = [f"<b>{esc(rec.get('name'))}</b>", esc(type_label(str(rec.get("type", "")), lang))]
     for key in ("address", "opening_hours", "capacity", "available_places"):
-        value = esc(rec.get(key))
+        raw = rec.get(key)
+        value = esc(describe_hours(str(raw or ""), lang) if key == "opening_hours" else raw)
         if value:
             parts.append(f"{esc(lab[key])}: {value}")
     phone = esc(rec.get("phone"))
@@ -706,24 +791,82 @@ def add_home(
     ).add_to(m)
 
 
-def add_locate_control(m: folium.Map, *, title: str, asset_prefix: str = ASSET_URL_PREFIX) -> None:
-    """A "show my location" button using the browser's geolocation (where the user allows it).
-
-    The browser only offers geolocation to secure origins (https, or localhost). The position stays in
-    the browser: the map flies there and the resident taps the map to use it.
-    """
-    control = LocateControl(
-        position="topleft",
-        strings={"title": title},
-        icon="carecircle-locate",
-        iconLoading="carecircle-locate",
-        flyTo=True,
-        initialZoomLevel=15,
-        showPopup=False,
+class _Locate(JSCSSMixin, MacroElement):
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        CareCircle.locate({{ this._parent.get_name() }}, {{ this.options|tojson }});
+        {% endmacro %}"""
     )
-    control.default_js = _links(_LOCATE_JS, asset_prefix)
-    control.default_css = _links(_LOCATE_CSS, asset_prefix)
-    control.add_to(m)
+
+    def __init__(self, options: dict[str, Any], asset_prefix: str) -> None:
+        super().__init__()
+        self._name = "Locate"
+        self.options = options
+        self.default_js = _links(_CARECIRCLE_JS, asset_prefix)
+        self.default_css = _links(_CARECIRCLE_CSS, asset_prefix)
+
+
+LOCATE_TEXTS: Final[tuple[str, ...]] = ("locating", "denied", "unavailable", "timeout", "outside")
+"""The messages the locate button shows (plain text), by these keys."""
+
+
+def add_numbered_pins(m: folium.Map, rows: pd.DataFrame, *, basemap: str | None = None) -> None:
+    """Numbered pins (``rank``, ``name``, ``lon``, ``lat``) matching the numbered result cards."""
+    basemap = _basemap_of(m, basemap)
+    if rows.empty:
+        return
+    lon, lat = to_display(rows["lon"].to_numpy(float), rows["lat"].to_numpy(float), basemap=basemap)
+    # Last first, so pin 1 is drawn on top where pins overlap.
+    for rank, name, x, y in list(
+        zip(rows["rank"], rows["name"], np.atleast_1d(lon), np.atleast_1d(lat), strict=True)
+    )[::-1]:
+        folium.Marker(
+            [float(y), float(x)],
+            icon=folium.DivIcon(
+                html=f'<div class="carecircle-pin">{int(rank)}</div>',
+                icon_size=(28, 28),
+                icon_anchor=(14, 14),
+            ),
+            tooltip=folium.Tooltip(f"{int(rank)}. {esc(name)}"),
+        ).add_to(m)
+
+
+def add_locate_control(
+    m: folium.Map,
+    *,
+    title: str,
+    texts: Mapping[str, str],
+    basemap: str | None = None,
+    asset_prefix: str = ASSET_URL_PREFIX,
+) -> None:
+    """A one-tap "use my location" button (the browser's geolocation, where the user allows it).
+
+    The position is reported to the page as a click at that point, so the page sets the location at
+    once; a position outside :data:`geo.crs.ORDOS_BOUNDS` is refused in the map with ``texts["outside"]``.
+    The browser offers geolocation to secure origins only (https, or localhost).
+
+    Parameters
+    ----------
+    title
+        Tooltip and accessible name of the button.
+    texts
+        Plain-text messages, one per key of :data:`LOCATE_TEXTS` (``denied``: permission refused;
+        ``unavailable``: no position; ``timeout``; ``outside``: not in Ordos; ``locating``: waiting).
+    basemap
+        Decides whether the position is shifted to GCJ-02 for display (default: the map's).
+    """
+    missing = [key for key in LOCATE_TEXTS if key not in texts]
+    if missing:
+        msg = f"locate texts missing: {', '.join(missing)}"
+        raise DataError(msg)
+    basemap = _basemap_of(m, basemap)
+    options = {
+        "title": title,
+        "texts": {key: str(texts[key]) for key in LOCATE_TEXTS},
+        "bounds": list(ORDOS_BOUNDS),
+        "gcj02": get_basemap(basemap).crs == "gcj02",
+    }
+    _Locate(options, asset_prefix).add_to(m)
 
 
 # --- standalone export ----------------------------------------------------------------------------

@@ -143,6 +143,121 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "logout": {"zh": "退出登录", "en": "Log out"},
     "tab_import": {"zh": "导入数据", "en": "Import"},
     "tab_history": {"zh": "历史版本", "en": "History"},
+    "tab_quality": {"zh": "数据质量", "en": "Data quality"},
+    "tab_layers": {"zh": "人口与乡镇边界", "en": "Population & townships"},
+    "demand_title": {"zh": "人口需求", "en": "Population (demand)"},
+    "demand_intro": {
+        "zh": "导入本市的人口数据,替换模拟样本:人口栅格(GeoTIFF,如 WorldPop、GHSL,任意坐标系)、带人口数的面"
+        "(社区/村界,GeoJSON、GeoPackage 或压缩的 Shapefile)或小区点(CSV,常住人口或户数 × 户均人口)。"
+        "人口会汇总到 H3 六边形网格;鄂尔多斯以外的人口会被裁除并列出。",
+        "en": "Load the city's own population in place of the modelled sample: a population raster (GeoTIFF such "
+        "as WorldPop or GHSL, any CRS), polygons with counts (community/village boundaries as GeoJSON, "
+        "GeoPackage or a zipped Shapefile) or points (CSV of residential compounds with residents, or households "
+        "× household size). People are summed into H3 hexagon cells; people outside Ordos are clipped off and listed.",
+    },
+    "demand_now_sample": {
+        "zh": "当前需求:模拟样本({cells} 个网格,{people} 人)。",
+        "en": "Demand now: the modelled sample ({cells} cells, {people} people).",
+    },
+    "demand_now": {
+        "zh": "当前需求:版本 {version},{file}({cells} 个网格,{people} 人,其中模拟 {modelled})。",
+        "en": "Demand now: version {version}, {file} ({cells} cells, {people} people, {modelled} modelled).",
+    },
+    "demand_upload": {"zh": "选择人口文件", "en": "Choose a population file"},
+    "demand_upload_help": {
+        "zh": "GeoTIFF、GeoJSON、GeoPackage、压缩的 Shapefile(.zip)或 CSV;不超过 100 MB,更大的文件请用命令行导入。",
+        "en": "GeoTIFF, GeoJSON, GeoPackage, zipped Shapefile (.zip) or CSV; up to 100 MB (larger files: use the "
+        "command line).",
+    },
+    "demand_crs": {"zh": "坐标系", "en": "Coordinate system"},
+    "demand_crs_file": {"zh": "按文件声明(CSV 为 WGS84)", "en": "As the file says (CSV: WGS84)"},
+    "demand_crs_wgs84": {"zh": "WGS84(GPS、OSM)", "en": "WGS84 (GPS, OSM)"},
+    "demand_crs_gcj02": {"zh": "GCJ-02(高德、腾讯)", "en": "GCJ-02 (AutoNavi, Tencent)"},
+    "demand_crs_bd09": {"zh": "BD-09(百度)", "en": "BD-09 (Baidu)"},
+    "demand_crs_epsg": {"zh": "EPSG 编号", "en": "EPSG code"},
+    "demand_epsg": {"zh": "EPSG 编号(如 4490、32649)", "en": "EPSG code (e.g. 4490, 32649)"},
+    "demand_resolution": {"zh": "网格大小(H3 分辨率)", "en": "Cell size (H3 resolution)"},
+    "demand_res_8": {"zh": "8(约 0.74 km²)", "en": "8 (about 0.74 km²)"},
+    "demand_res_9": {"zh": "9(约 0.11 km²)", "en": "9 (about 0.11 km²)"},
+    "demand_res_10": {"zh": "10(约 0.015 km²)", "en": "10 (about 0.015 km²)"},
+    "demand_mode_replace": {"zh": "替换整个图层", "en": "Replace the whole layer"},
+    "demand_mode_patch": {"zh": "只替换文件覆盖的范围", "en": "Replace only where the file covers"},
+    "demand_count": {
+        "zh": "人口列(栅格:波段号;留空自动识别)",
+        "en": "Population column (raster: band; blank: recognised)",
+    },
+    "demand_age60": {"zh": "60 岁以上列(可选)", "en": "Aged 60+ column (optional)"},
+    "demand_age03": {"zh": "0–3 岁列(可选)", "en": "Aged 0–3 column (optional)"},
+    "demand_household": {
+        "zh": "户均人口(只给户数时;0 表示不用)",
+        "en": "People per household (when only households are given; 0: none)",
+    },
+    "demand_weights": {
+        "zh": "权重文件(可选,仅面文件):人口/建成区栅格或建筑面,按权重而非面积分配",
+        "en": "Weights (optional, polygons only): a population or built-up raster, or buildings, to spread by "
+        "instead of by area",
+    },
+    "demand_checking": {"zh": "正在检查文件……", "en": "Checking the file…"},
+    "demand_read": {
+        "zh": "{file}:{kind},坐标系 {crs},文件人口 {people},鄂尔多斯以外 {outside}。",
+        "en": "{file}: {kind}, CRS {crs}, {people} people in the file, {outside} outside Ordos.",
+    },
+    "demand_where": {"zh": "位置", "en": "Where"},
+    "demand_report_title": {"zh": "检查结果", "en": "Check report"},
+    "demand_preview_title": {"zh": "发布前预览", "en": "Preview before publishing"},
+    "demand_col_district": {"zh": "旗区", "en": "District"},
+    "demand_col_now": {"zh": "现有人口", "en": "People now"},
+    "demand_col_file": {"zh": "文件人口", "en": "People in file"},
+    "demand_col_cells_people": {"zh": "网格人口", "en": "People in cells"},
+    "demand_col_60plus": {"zh": "60 岁以上", "en": "Aged 60+"},
+    "demand_col_0_3": {"zh": "0–3 岁", "en": "Aged 0–3"},
+    "demand_col_cells": {"zh": "网格数", "en": "Cells"},
+    "demand_col_ages": {"zh": "年龄组来源", "en": "Age groups from"},
+    "demand_col_kind": {"zh": "类型", "en": "Kind"},
+    "demand_ages_file": {"zh": "文件", "en": "file"},
+    "demand_ages_census": {"zh": "普查比例", "en": "census shares"},
+    "demand_ages_mixed": {"zh": "文件+普查比例", "en": "file + census shares"},
+    "demand_metric_cells": {"zh": "网格", "en": "Cells"},
+    "demand_metric_people": {"zh": "人口", "en": "People"},
+    "demand_metric_modelled": {"zh": "模拟样本占比", "en": "Modelled share"},
+    "demand_map_title": {"zh": "新的人口网格({n} 个)", "en": "The new population cells ({n})"},
+    "demand_legend": {"zh": "每格人口", "en": "People per cell"},
+    "demand_unit": {"zh": "人", "en": "people"},
+    "demand_publish": {"zh": "发布为需求版本 {version}", "en": "Publish as demand version {version}"},
+    "demand_published": {
+        "zh": "已发布需求版本 {version}:{cells} 个网格,{people} 人。",
+        "en": "Published demand version {version}: {cells} cells, {people} people.",
+    },
+    "demand_history_none": {
+        "zh": "尚未导入人口数据;当前需求为模拟样本。",
+        "en": "No population imported yet; the demand is the modelled sample.",
+    },
+    "boundaries_title": {"zh": "乡镇边界", "en": "Township boundaries"},
+    "boundaries_now_none": {
+        "zh": "尚未导入乡镇边界;按乡镇统计时使用模拟的乡镇驻地。",
+        "en": "No township boundaries yet; tables by township use the modelled township seats.",
+    },
+    "boundaries_now": {
+        "zh": "当前乡镇边界:版本 {version},{file}({n} 个乡镇)。",
+        "en": "Township boundaries now: version {version}, {file} ({n} townships).",
+    },
+    "boundaries_upload": {
+        "zh": "选择乡镇边界文件(GeoJSON、GeoPackage 或压缩的 Shapefile)",
+        "en": "Choose a township boundary file (GeoJSON, GeoPackage or zipped Shapefile)",
+    },
+    "boundaries_name_column": {"zh": "名称列(留空自动识别)", "en": "Name column (blank: recognised)"},
+    "boundaries_code_column": {"zh": "代码列(可选)", "en": "Code column (optional)"},
+    "boundaries_read": {
+        "zh": "{file}:{n} 个乡镇,名称列 {name},代码列 {code}。",
+        "en": "{file}: {n} townships, name column {name}, code column {code}.",
+    },
+    "boundaries_col_n": {"zh": "乡镇数", "en": "Townships"},
+    "boundaries_col_area": {"zh": "面积(km²)", "en": "Area (km²)"},
+    "boundaries_publish": {"zh": "发布为边界版本 {version}", "en": "Publish as boundary version {version}"},
+    "boundaries_published": {
+        "zh": "已发布乡镇边界版本 {version}({n} 个乡镇)。",
+        "en": "Published township boundary version {version} ({n} townships).",
+    },
     "templates_title": {"zh": "1. 下载模板", "en": "1. Download a template"},
     "templates_help": {
         "zh": "模板含中英文表头说明和示例行(导入前请删除示例行)。表头可用中文或英文,顺序不限。",
@@ -195,11 +310,52 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "rep_value": {"zh": "内容", "en": "Value"},
     "rep_message": {"zh": "说明与修改方法", "en": "Message and how to fix it"},
     "report_download": {"zh": "下载校验报告(CSV)", "en": "Download the report (CSV)"},
+    "report_pick_row": {
+        "zh": "点选一行可在下方阅读完整说明;也可展开“全部说明”。",
+        "en": "Select a row to read its full message below, or open 'All messages'.",
+    },
+    "report_full": {"zh": "全部说明(前 {n} 条,完整文字)", "en": "All messages (first {n}, in full)"},
+    "rep_file": {"zh": "整个文件", "en": "Whole file"},
+    "rep_row_n": {"zh": "第 {row} 行", "en": "Row {row}"},
+    "dup_title": {"zh": "可能重复的设施", "en": "Possible duplicates"},
+    "dup_intro": {
+        "zh": "有 {n} 对记录可能是同一设施(名称相近且相距不超过 100 米,或同一乡镇内电话或地址相同)。"
+        "请逐对核对:不是重复的请标记,重新录入的已发布设施请合并到原编号。",
+        "en": "{n} pairs of rows may be the same facility (similar names within 100 m, or the same phone "
+        "or address in one township). Check each pair: mark those that are not duplicates, and merge a "
+        "published facility entered again under a new id into its id.",
+    },
+    "dup_pair": {
+        "zh": "第 {row} 行 {id}“{name}”可能与{other}是同一设施:{reasons}{distance}。",
+        "en": "Row {row} {id} '{name}' may be the same facility as {other}: {reasons}{distance}.",
+    },
+    "dup_other_published": {"zh": "已发布设施 {id}“{name}”", "en": "the published {id} '{name}'"},
+    "dup_other_row": {"zh": "第 {row} 行 {id}“{name}”", "en": "row {row} {id} '{name}'"},
+    "dup_distance": {"zh": ",相距 {metres} 米", "en": ", {metres} m apart"},
+    "dup_reason_similar_name": {"zh": "名称相同或相近", "en": "same or similar name"},
+    "dup_reason_same_phone": {"zh": "同一乡镇内电话相同", "en": "same phone in the same township"},
+    "dup_reason_same_address": {"zh": "同一乡镇内地址相同", "en": "same address in the same township"},
+    "dup_not_duplicate": {"zh": "不是重复", "en": "Not a duplicate"},
+    "dup_merge": {"zh": "合并到 {id}", "en": "Merge into {id}"},
+    "dup_more": {"zh": "另有 {n} 对见校验报告。", "en": "{n} more pairs are in the report."},
+    "dup_merged": {
+        "zh": "文件中的 {id} 将作为已发布设施 {published} 的更新导入。",
+        "en": "The file's {id} will be imported as an update of the published {published}.",
+    },
+    "dup_unmerge": {"zh": "撤销合并", "en": "Undo the merge"},
+    "merge_failed": {"zh": "合并已取消:{detail}", "en": "Merge cancelled: {detail}"},
     "preview_title": {"zh": "3. 预览更改", "en": "3. Preview the changes"},
     "preview_base": {
         "zh": "与当前版本 {version} 比较({mode})。",
         "en": "Compared with the current version {version} ({mode}).",
     },
+    "preview_filter": {"zh": "筛选(编号、名称、字段或内容)", "en": "Filter (id, name, field or value)"},
+    "preview_filter_hint": {"zh": "输入文字以筛选下列表格", "en": "Type to filter the tables below"},
+    "preview_tab_added": {"zh": "新增 {n}", "en": "Added {n}"},
+    "preview_tab_changed": {"zh": "修改 {n}", "en": "Changed {n}"},
+    "preview_tab_closed": {"zh": "将关闭 {n}", "en": "To be closed {n}"},
+    "preview_none": {"zh": "没有符合条件的行。", "en": "No rows here."},
+    "preview_fields": {"zh": "只看这些字段", "en": "Only these fields"},
     "count_added": {"zh": "新增", "en": "Added"},
     "count_changed": {"zh": "修改", "en": "Changed"},
     "count_removed": {"zh": "删除", "en": "Removed"},
@@ -242,6 +398,31 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "publish_failed": {"zh": "未发布:{detail}", "en": "Not published: {detail}"},
     "history_title": {"zh": "所有版本", "en": "All versions"},
+    "quality_title": {"zh": "数据质量与更新情况", "en": "Data quality and freshness"},
+    "q_intro": {
+        "zh": "列出需要电话核实的设施(已关闭的不列):长期未更新、缺少电话/开放时间/容量、空余名额大于容量、运营中但未报空余名额。",
+        "en": "Facilities to follow up by phone (closed ones are not listed): not updated for long, no "
+        "phone, hours or capacity, more places available than capacity, or open without reported places.",
+    },
+    "q_months": {"zh": "超过多少个月未更新算过期", "en": "Stale after how many months"},
+    "q_summary": {
+        "zh": "版本 {version}:检查 {checked} 个设施,{n} 个需要跟进(截至 {today})。",
+        "en": "Version {version}: {checked} facilities checked, {n} to follow up (as of {today}).",
+    },
+    "q_by_district": {"zh": "各旗区统计", "en": "Counts per district"},
+    "q_filter_problems": {"zh": "只看这些问题", "en": "Only these problems"},
+    "q_filter_district": {"zh": "旗区", "en": "District"},
+    "q_all_districts": {"zh": "全部旗区", "en": "All districts"},
+    "q_list": {"zh": "需要跟进的设施({n} 个)", "en": "Facilities to follow up ({n})"},
+    "q_download_list": {"zh": "下载跟进清单(CSV)", "en": "Download the follow-up list (CSV)"},
+    "q_download_districts": {"zh": "下载各旗区统计(CSV)", "en": "Download the counts per district (CSV)"},
+    "q_district": {"zh": "旗区", "en": "District"},
+    "q_township": {"zh": "乡镇街道", "en": "Township"},
+    "q_phone": {"zh": "电话", "en": "Phone"},
+    "q_updated_at": {"zh": "更新日期", "en": "Updated"},
+    "q_problems": {"zh": "问题", "en": "Problems"},
+    "q_checked": {"zh": "检查设施数", "en": "Checked"},
+    "q_with_problems": {"zh": "需跟进", "en": "To follow up"},
     "hist_version": {"zh": "版本", "en": "Version"},
     "hist_created_at": {"zh": "时间(UTC)", "en": "Time (UTC)"},
     "hist_user_name": {"zh": "用户", "en": "User"},
@@ -283,11 +464,36 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Not restored: the data were just updated by someone else; try again.",
     },
     "modelled_note": {
-        "zh": "注意:当前设施与人口为**模拟样本数据**(按2020年人口普查等公开资料建模),并非真实记录;"
+        "zh": "注意:当前{layers}为**模拟样本数据**(按2020年人口普查等公开资料建模),并非真实记录;"
         "导入真实数据后将自动替换。",
-        "en": "Note: facilities and population are a **modelled sample** (built from the 2020 census "
-        "and other public data), not real records, until real data are loaded.",
+        "en": "Note: the {layers} shown are a **modelled sample** (built from the 2020 census and other "
+        "public data), not real records, until real data are loaded.",
     },
+    "data_layer_facilities": {"zh": "设施", "en": "facilities"},
+    "data_layer_demand": {"zh": "人口需求", "en": "population (demand)"},
+    "data_layer_demand_part": {"zh": "人口需求(其中 {share})", "en": "population (demand; {share} of it)"},
+    "data_layer_boundaries": {"zh": "乡镇(模拟的乡镇驻地)", "en": "townships (modelled seats)"},
+    "data_layer_network": {"zh": "路网", "en": "road network"},
+    "data_layer_join": {"zh": "、", "en": ", "},
+    "sources_title": {"zh": "数据来源", "en": "Data sources"},
+    "sources_layer": {"zh": "图层", "en": "Layer"},
+    "sources_version": {"zh": "版本", "en": "Version"},
+    "sources_source": {"zh": "来源", "en": "Source"},
+    "sources_modelled": {"zh": "模拟数据", "en": "Modelled"},
+    "sources_yes": {"zh": "是", "en": "yes"},
+    "sources_part": {"zh": "部分({share})", "en": "in part ({share})"},
+    "sources_no": {"zh": "否", "en": "no"},
+    "sources_sample": {"zh": "模拟样本(datasets/)", "en": "modelled sample (datasets/)"},
+    "sources_seats": {
+        "zh": "模拟的乡镇驻地(datasets/townships_modelled.csv)",
+        "en": "modelled township seats (datasets/townships_modelled.csv)",
+    },
+    "sources_no_network": {"zh": "未导入路网(直线距离模型)", "en": "no road network (straight-line model)"},
+    "sources_demand_detail": {
+        "zh": "{source}({kind};H3 分辨率 {resolution};{cells} 个网格;{people} 人)",
+        "en": "{source} ({kind}; H3 resolution {resolution}; {cells} cells; {people} people)",
+    },
+    "sources_published_at": {"zh": "{source} · 发布于 {when}", "en": "{source} · published {when}"},
     "data_version": {"zh": "数据版本 {version}", "en": "Data version {version}"},
     "basemap": {"zh": "底图", "en": "Basemap"},
     "basemap_osm": {"zh": "OpenStreetMap(WGS84)", "en": "OpenStreetMap (WGS84)"},
@@ -313,6 +519,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "district": {"zh": "旗区", "en": "District"},
     "legend_types": {"zh": "设施类型", "en": "Facility types"},
     "download_map_html": {"zh": "下载地图(HTML,可离线打开)", "en": "Download map (HTML, works offline)"},
+    "map_touch_hint": {"zh": "用两根手指移动或缩放地图", "en": "Use two fingers to move or zoom the map"},
     # --- popup field labels
     "f_address": {"zh": "地址", "en": "Address"},
     "f_hours": {"zh": "开放时间", "en": "Opening hours"},
@@ -327,29 +534,88 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "large_text": {"zh": "大字模式", "en": "Larger text"},
     "where_how": {"zh": "您的位置", "en": "Your location"},
-    "where_map": {"zh": "在地图上点选", "en": "Click the map"},
+    "where_map": {"zh": "在地图上点选", "en": "Tap the map"},
     "where_place": {"zh": "输入地名", "en": "Type a place"},
     "where_coords": {"zh": "输入坐标", "en": "Paste coordinates"},
     "click_hint": {
-        "zh": "在下方地图上点击您的位置;也可先点地图左上角的 ◎ 按钮,按浏览器定位找到您所在处,再点击地图确认。",
-        "en": "Click your location on the map below, or first press ◎ (top left of the map) to let the browser "
-        "find you, then click the map there.",
+        "zh": "点地图左上角的 ◎ 按钮使用您现在的位置,或在下方地图上点选您的位置。",
+        "en": "Press ◎ (top left of the map) to use where you are now, or tap your location on the map below.",
     },
-    "locate_me": {"zh": "显示我的位置(浏览器定位)", "en": "Show my location (browser)"},
-    "place_query": {"zh": "地名、乡镇、小区或设施名称", "en": "Place, township, community or facility name"},
+    "locate_me": {"zh": "使用我现在的位置", "en": "Use my current location"},
+    "locate_locating": {"zh": "正在获取您的位置……", "en": "Finding your location…"},
+    "locate_denied": {
+        "zh": "浏览器没有允许定位。请在浏览器设置中允许本网站使用位置,或在地图上点选、输入地名。",
+        "en": "The browser did not allow location. Allow this site to use your location in the browser "
+        "settings, or tap the map or type a place.",
+    },
+    "locate_unavailable": {
+        "zh": "无法获取您的位置,请在地图上点选或输入地名。",
+        "en": "Your location is not available; tap the map or type a place.",
+    },
+    "locate_timeout": {
+        "zh": "定位超时,请再试一次,或在地图上点选。",
+        "en": "Finding your location took too long; try again or tap the map.",
+    },
+    "locate_outside": {
+        "zh": "您现在的位置不在鄂尔多斯市范围内,请在地图上点选或输入地名。",
+        "en": "Your current location is outside Ordos; tap the map or type a place.",
+    },
+    "place_query": {
+        "zh": "地名、乡镇、社区、村或坐标(汉字、拼音均可)",
+        "en": "Place, township, community, village or coordinates (Chinese, pinyin or English)",
+    },
     "place_results": {"zh": "匹配结果", "en": "Matches"},
     "place_none": {
-        "zh": "没有找到「{query}」,请换个说法。",
-        "en": "Nothing found for “{query}”; try other words.",
+        "zh": "没有找到「{query}」。离线地名库包含旗区、乡镇街道苏木、设施名称中的社区和嘎查村、设施名称和地址;"
+        "不含小区、商场和街道门牌。请换个说法,或在地图上点选、输入坐标。",
+        "en": "Nothing found for “{query}”. The offline gazetteer holds districts, townships, the "
+        "communities and villages named by facilities, and facility names and addresses; not residential "
+        "compounds, shops or streets. Try other words, tap the map or give coordinates.",
+    },
+    "place_online_none": {
+        "zh": "在线地名服务也没有找到。",
+        "en": "The online geocoder found nothing either.",
+    },
+    "place_online_failed": {
+        "zh": "在线地名服务无法连接,以下为离线地名库的结果。",
+        "en": "The online geocoder could not be reached; these are the offline gazetteer's matches.",
+    },
+    "place_online_outside": {
+        "zh": "在线地名服务找到的地点不在鄂尔多斯市,以下为离线地名库的结果。",
+        "en": "The online geocoder's answer lies outside Ordos; these are the offline gazetteer's matches.",
+    },
+    "place_online_used": {
+        "zh": "第一个结果来自在线地名服务({provider}),其余来自离线地名库。",
+        "en": "The first match comes from the online geocoder ({provider}); the others from the offline "
+        "gazetteer.",
+    },
+    "place_swapped": {
+        "zh": "您输入的坐标是「纬度, 经度」的顺序,已按 经度 {lon:.5f}、纬度 {lat:.5f} 使用。",
+        "en": "The coordinates were typed as latitude, longitude; used as longitude {lon:.5f}, "
+        "latitude {lat:.5f}.",
     },
     "place_modelled": {"zh": "(位置为模拟)", "en": "(modelled location)"},
-    "kind_seat": {"zh": "旗区政府驻地", "en": "district seat"},
-    "kind_district": {"zh": "旗区", "en": "district"},
-    "kind_township": {"zh": "乡镇苏木", "en": "township"},
+    "kind_seat": {"zh": "城区(旗区政府驻地)", "en": "town (district seat)"},
+    "kind_district": {"zh": "旗区,定位到驻地", "en": "district, at its seat town"},
+    "kind_subdistrict": {"zh": "街道", "en": "subdistrict"},
+    "kind_town": {"zh": "镇", "en": "town"},
+    "kind_sumu": {"zh": "苏木", "en": "sumu"},
+    "kind_township": {"zh": "乡", "en": "township"},
+    "kind_community": {"zh": "社区", "en": "community"},
+    "kind_village": {"zh": "嘎查村", "en": "village"},
     "kind_place": {"zh": "地名", "en": "place"},
     "kind_facility": {"zh": "设施", "en": "facility"},
     "kind_address": {"zh": "地址", "en": "address"},
     "kind_online": {"zh": "在线查询", "en": "online search"},
+    "kind_coordinates": {"zh": "坐标", "en": "coordinates"},
+    "kind_click": {"zh": "地图上的位置", "en": "point on the map"},
+    "match_name": {"zh": "名称", "en": "name"},
+    "match_spelling": {"zh": "英文/常用拼写", "en": "English spelling"},
+    "match_pinyin": {"zh": "拼音", "en": "pinyin"},
+    "match_sound": {"zh": "同音", "en": "same sound"},
+    "match_fuzzy": {"zh": "近似", "en": "similar"},
+    "match_online": {"zh": "在线", "en": "online"},
+    "match_coordinates": {"zh": "坐标", "en": "coordinates"},
     "use_place": {"zh": "使用此位置", "en": "Use this place"},
     "coords_input": {"zh": "经度, 纬度(如 109.78, 39.61)", "en": "Longitude, latitude (e.g. 109.78, 39.61)"},
     "coords_crs": {"zh": "坐标系", "en": "Coordinate system"},
@@ -357,13 +623,31 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "crs_gcj02": {"zh": "GCJ-02(高德、腾讯)", "en": "GCJ-02 (AutoNavi, Tencent)"},
     "crs_bd09": {"zh": "BD-09(百度)", "en": "BD-09 (Baidu)"},
     "use_coords": {"zh": "使用此坐标", "en": "Use these coordinates"},
-    "coords_error": {"zh": "坐标有误:{error}", "en": "Coordinates not understood: {error}"},
+    "coords_error_format": {
+        "zh": "坐标有误:应为两个数字,如 109.78, 39.61(经度在前或纬度在前均可)。",
+        "en": "Coordinates not understood: give two numbers such as 109.78, 39.61 (either order).",
+    },
+    "coords_error_outside": {
+        "zh": "坐标 ({lon}, {lat}) 不在鄂尔多斯市范围内(经度 106.4–111.5,纬度 37.6–40.9)。",
+        "en": "The point ({lon}, {lat}) is outside Ordos (longitude 106.4–111.5, latitude 37.6–40.9).",
+    },
+    "link_place_bad": {
+        "zh": "链接中的位置无法使用(不在鄂尔多斯市范围内或格式有误),请重新设置位置。",
+        "en": "The location in the link cannot be used (outside Ordos or malformed); set your location again.",
+    },
+    "link_place_none": {
+        "zh": "链接中的地名「{query}」没有找到,请重新设置位置。",
+        "en": "The place “{query}” in the link was not found; set your location again.",
+    },
     "home_label": {"zh": "我的位置", "en": "My location"},
     "home_set": {
-        "zh": "当前位置:{label}({lon:.5f}, {lat:.5f})",
-        "en": "Location: {label} ({lon:.5f}, {lat:.5f})",
+        "zh": "当前位置:{label}({kind};{lon:.5f}, {lat:.5f})",
+        "en": "Location: {label} ({kind}; {lon:.5f}, {lat:.5f})",
     },
-    "no_home": {"zh": "请先设置您的位置。", "en": "Set your location first."},
+    "no_home": {
+        "zh": "请先设置您的位置:输入地名,或点地图上的 ◎ 使用您现在的位置。",
+        "en": "Set your location first: type a place, or press ◎ on the map to use where you are.",
+    },
     "need": {"zh": "需要什么服务", "en": "What you need"},
     "need_elderly": {"zh": "养老服务(全部)", "en": "Elderly care (all)"},
     "need_child": {"zh": "托育/儿童(全部)", "en": "Children (all)"},
@@ -378,17 +662,29 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "None within {minutes} minutes; try another way of travelling.",
     },
     "result_line": {
-        "zh": "约 {minutes} 分钟 · 直线 {distance}",
-        "en": "about {minutes} min · {distance} as the crow flies",
+        "zh": "约 {minutes} · 直线 {distance}",
+        "en": "about {minutes} · {distance} as the crow flies",
     },
+    "minutes_n": {"zh": "{n} 分钟", "en": "{n} minutes", "en_one": "{n} minute"},
+    "distance_m": {"zh": "{m} 米", "en": "{m} m"},
+    "distance_km": {"zh": "{km} 公里", "en": "{km} km"},
     "open_now": {"zh": "现在营业", "en": "Open now"},
     "closed_now": {"zh": "现在未营业", "en": "Closed now"},
     "hours_unknown": {"zh": "营业状态未知", "en": "Opening status unknown"},
-    "places_available": {"zh": "空余名额 {n}", "en": "{n} places available"},
+    "places_available": {
+        "zh": "空余名额 {n} 个",
+        "en": "{n} places available",
+        "en_one": "{n} place available",
+    },
+    "nav_title": {"zh": "导航", "en": "Directions"},
+    "nav_amap": {"zh": "高德地图", "en": "AutoNavi"},
+    "nav_baidu": {"zh": "百度地图", "en": "Baidu Maps"},
+    "nav_system": {"zh": "手机地图", "en": "Phone's maps"},
     "reach_15": {"zh": "15分钟可达范围", "en": "Reachable in 15 minutes"},
     "lines_note": {
-        "zh": "地图上的虚线为直线连接,实际路线可能更长。",
-        "en": "Dashed lines on the map are straight connections; the way there may be longer.",
+        "zh": "地图上的虚线为直线连接,实际路线可能更长;编号与地图上的编号对应。",
+        "en": "Dashed lines on the map are straight connections; the way there may be longer. The numbers "
+        "match the numbered pins on the map.",
     },
     # --- coverage page
     "cov_title": {"zh": "覆盖分析", "en": "Coverage"},
@@ -413,6 +709,11 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "zh": "出行模型:直线距离 × 绕行系数 {detour}({mode},{speed:.0f} 米/分钟),未加载路网。",
         "en": "Travel model: straight line × detour {detour} ({mode}, {speed:.0f} m/min), "
         "no road network loaded.",
+    },
+    "model_fallback": {
+        "zh": "出行模型:直线距离 × 绕行系数 {detour}({mode},{speed:.0f} 米/分钟)。未使用已导入的路网:{reason}",
+        "en": "Travel model: straight line × detour {detour} ({mode}, {speed:.0f} m/min). "
+        "The imported road network was not used: {reason}",
     },
     "model_network": {
         "zh": "出行模型:路网 {name}(SHA-256 {sha}…),{mode}。",
@@ -492,6 +793,7 @@ RELABELLED_KEYS: Final[tuple[str, ...]] = (
     state.COV_TYPES,
     state.COV_TARGET,
     state.COV_MODE,
+    state.COV_BUDGET,
     state.COV_DISTRICT,
     state.COV_LAYERS,
     state.DATA_CRS,
@@ -500,6 +802,7 @@ RELABELLED_KEYS: Final[tuple[str, ...]] = (
     "plan_type",
     "plan_target",
     "plan_mode",
+    "plan_budget",
     "plan_solver",
     "plan_add_type",
     "plan_compare",
@@ -548,6 +851,19 @@ def t(key: str, **fmt: object) -> str:
         return f"⟦{key}⟧"
     text = entry.get(current_lang()) or entry[DEFAULT_LANG]
     return text.format(**fmt) if fmt else text
+
+
+def tn(key: str, n: int, **fmt: object) -> str:
+    """The catalog string ``key`` for a count ``n``: the ``<lang>_one`` form when ``n`` is 1, if any.
+
+    Chinese has no plural; English says "1 place" but "2 places".
+    """
+    entry = CATALOG.get(key)
+    if entry is None:
+        return f"⟦{key}⟧"
+    lang = current_lang()
+    text = (entry.get(f"{lang}_one") if n == 1 else None) or entry.get(lang) or entry[DEFAULT_LANG]
+    return text.format(n=n, **fmt)
 
 
 def type_name(code: str) -> str:

@@ -17,10 +17,13 @@ import streamlit as st
 from geo import coverage as cov
 from geo import io as gio
 from geo import maps
+from geo.demand_store import DemandLayers, load_layers, sample_version
 from geo.geocode import Gazetteer, build_gazetteer
 from geo.isochrones import isochrones
+from geo.models import default_model
+from geo.provenance import data_block as build_data_block
 from geo.store import FacilityStore, database_url, network_dir, open_store
-from geo.travel import TravelModel, default_model, get_mode
+from geo.travel import TravelModel, get_mode
 
 
 @st.cache_resource(show_spinner=False)
@@ -64,17 +67,57 @@ def districts() -> gpd.GeoDataFrame:
     return maps.display_districts(gio.read_districts())
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=4)
+def _layers(version: str) -> DemandLayers | None:
+    try:
+        return load_layers(store().engine)
+    except FileNotFoundError:  # no demand imported and the shipped sample missing
+        return None
+
+
+def layers() -> DemandLayers | None:
+    """The published demand and township layers (the modelled sample and seats until real ones are
+    imported), or None when there is no demand at all."""
+    return _layers(data_version())
+
+
+def boundaries() -> gpd.GeoDataFrame | None:
+    """Imported township polygons (``code, name, adcode, area_km2, geometry``), or None."""
+    current = layers()
+    return current.boundaries if current is not None else None
+
+
 def townships() -> pd.DataFrame:
-    """Township codes and names (``code, name, adcode``)."""
-    return gio.read_townships()
+    """Township codes and names (``code, name, adcode``): imported boundaries' first, then the
+    statistics list's."""
+    current = layers()
+    return current.townships if current is not None else gio.read_townships()
 
 
-@st.cache_data(show_spinner=False)
 def cells() -> pd.DataFrame | None:
-    """Demand cells, or None when the file is missing."""
-    path = gio.DATASETS_DIR / gio.CELLS_FILE
-    return gio.read_population_cells(path) if path.is_file() else None
+    """Demand cells of the published layer with their townships, or None when there is none."""
+    current = layers()
+    return current.cells if current is not None else None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _data_block(version: str) -> dict[str, Any]:
+    current = layers()
+    facility_store = store()
+    published = facility_store.current_version()
+    return build_data_block(
+        facilities_info=facility_store.version_info(published) if published is not None else None,
+        facilities=_facilities(version),
+        demand_info=current.demand if current is not None else sample_version(),
+        boundary_info=current.boundary if current is not None else None,
+        model=travel_model("walk").describe(),
+        modelled_townships=len(gio.read_modelled_townships()),
+    )
+
+
+def data_block() -> dict[str, Any]:
+    """What each layer is and whether it is modelled (:func:`geo.provenance.data_block`)."""
+    return _data_block(data_version())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -8,7 +8,8 @@ from typing import Any
 import folium
 from streamlit_folium import st_folium
 
-from geo.maps import display_to_wgs84
+from geo.maps import add_interaction, display_to_wgs84
+from ui.i18n import t
 
 
 def show_map(
@@ -17,8 +18,11 @@ def show_map(
     """Draw ``m`` at full width; only the objects named in ``returned_objects`` trigger a rerun.
 
     Panning and zooming never rerun the script: ``returned_objects`` is empty by default and the
-    finder asks only for ``last_clicked``.
+    finder asks only for ``last_clicked``. Every map gets the app's map behaviour
+    (:func:`geo.maps.add_interaction`): presses land where they are made, one finger scrolls the page
+    on a phone, 44 px buttons.
     """
+    add_interaction(m, touch_hint=t("map_touch_hint"))
     result = st_folium(
         m, key=key, height=height, use_container_width=True, returned_objects=list(returned_objects)
     )

@@ -331,6 +331,7 @@ def build_report_files(
         "settings": settings,
         "districts": loaders.districts(),
         "townships": loaders.townships(),
+        "data": loaders.data_block(),
     }
     cells = loaders.cells()
     model = loaders.travel_model(mode)
@@ -370,6 +371,7 @@ def edit_controls(scenario: sc.Scenario, options: dict[str, str], facility_type:
         index=types.index(facility_type),
         format_func=labels_for(types, type_name),
         key=PLAN_ADD_TYPE,
+        placeholder=t("choose_one"),
     )
     capacity = st.number_input(t("f_capacity"), 0, 10_000, 30, key=PLAN_ADD_CAPACITY)
     new_name = st.text_input(t("plan_add_name"), key=PLAN_ADD_NAME)
@@ -488,6 +490,7 @@ def report_section(
         scopes,
         format_func=labels_for(scopes, lambda a: names.get(a, t("all_districts"))),
         key=PLAN_REPORT_SCOPE,
+        placeholder=t("choose_one"),
     )
     use_scenario = st.toggle(t("plan_report_scenario"), key=PLAN_REPORT_SCENARIO)
     if st.button(t("plan_report_build"), type="primary", key=PLAN_REPORT_BUILD):

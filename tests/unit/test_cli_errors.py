@@ -105,7 +105,7 @@ BAD: list[Bad] = [
     bad("--database", "postgresql://u@127.0.0.1:9/x", "db", "upgrade", zh="无法连接数据库服务器", en="Cannot reach the database server"),
     bad("--database", "{dir}/bad.osm", "db", "upgrade", zh="数据库地址无效", en="invalid database URL"),
     # import
-    bad("import", "{dir}/nope.csv", zh="无法读取文件", en="Cannot read"),
+    bad("import", "{dir}/nope.csv", zh="无法读取", en="Cannot read"),
     bad("import", "{dir}/errors.csv", zh="有错误,未做任何更改", en="nothing was changed"),
     bad("import", "{dir}/errors.csv", "--dry-run", zh="容量", en="capacity"),
     bad("import", "{dir}/ok.csv", "--report", "{dir}/no_such_folder/r.csv", zh="无法读写文件", en="Cannot read or write"),

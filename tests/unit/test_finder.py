@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from geo import io as gio
 from geo.crs import to_metric
-from geo.finder import is_open, nearby
+from geo.finder import nearby
+from geo.hours import is_open
 from geo.travel import MODES, StraightLineModel
 
 MON_10 = datetime(2026, 11, 30, 10, 0)  # a Monday

@@ -7,17 +7,26 @@ import string
 
 import pytest
 
-from geo.geocode import Gazetteer
+from geo.gazetteer import KINDS, MATCHES
 from geo.io import REPO_ROOT
-from geo.maps import BASEMAPS
+from geo.maps import BASEMAPS, LOCATE_TEXTS
 from geo.travel import MODES
-from ui.i18n import CATALOG, LANGUAGES, labels_for, t
+from ui.i18n import CATALOG, LANGUAGES, fixed_lang, labels_for, t, tn
 
 
 def test_every_key_has_both_languages() -> None:
+    plural_forms = {f"{lang}_one" for lang in LANGUAGES}
     for key, entry in CATALOG.items():
-        assert set(entry) == set(LANGUAGES), key
+        assert set(LANGUAGES) <= set(entry) <= set(LANGUAGES) | plural_forms, key
         assert all(entry[lang].strip() for lang in LANGUAGES), key
+
+
+def test_plural_forms() -> None:
+    assert tn("places_available", 1) == "空余名额 1 个"
+    with fixed_lang("en"):
+        assert tn("places_available", 1) == "1 place available"
+        assert tn("places_available", 2) == "2 places available"
+        assert tn("minutes_n", 1) == "1 minute" and tn("minutes_n", 15) == "15 minutes"
 
 
 def test_placeholders_agree_between_languages() -> None:
@@ -38,7 +47,7 @@ def _sources() -> list[str]:
 
 
 def test_every_literal_key_in_the_sources_exists() -> None:
-    used = {k for src in _sources() for k in re.findall(r"\bt\(\s*\"([a-z0-9_]+)\"", src)}
+    used = {k for src in _sources() for k in re.findall(r"\bt[n]?\(\s*\"([a-z0-9_]+)\"", src)}
     assert len(used) > 40
     assert sorted(used - set(CATALOG)) == []
 
@@ -52,7 +61,11 @@ def test_every_literal_key_in_the_sources_exists() -> None:
         ("crs_", ["wgs84", "gcj02", "bd09"]),
         ("where_", ["map", "place", "coords"]),
         ("layer_", ["isochrones", "gaps", "choropleth", "facilities"]),
-        ("kind_", [*Gazetteer._KIND_RANK, "online"]),
+        ("kind_", [*KINDS, "online", "coordinates", "click"]),
+        ("match_", [*MATCHES, "online", "coordinates"]),
+        ("locate_", list(LOCATE_TEXTS)),
+        ("coords_error_", ["format", "outside"]),
+        ("place_online_", ["failed", "outside", "none"]),
     ],
 )
 def test_keys_built_from_codes_exist(prefix: str, codes: list[str]) -> None:

@@ -56,7 +56,8 @@ def test_every_asset_is_served_by_the_app(
     maps.add_districts(m, districts, basemap=basemap)
     maps.add_facilities(m, facilities, basemap=basemap)
     maps.add_legend(m, [maps.facility_legend(["nursery"], title="t")])
-    maps.add_locate_control(m, title="locate")
+    maps.add_locate_control(m, title="locate", texts={k: k for k in maps.LOCATE_TEXTS})
+    maps.add_interaction(m, touch_hint="two fingers")
     page = m.get_root().render()
     links = _scripts_and_styles(page)
     assert links, "the map must link Leaflet"
@@ -184,3 +185,32 @@ def test_hexagons_take_the_basemap_from_the_map() -> None:
     assert f"{round(float(glon), 5)}" in page
     assert f"{round(float(glat), 5)}" in page
     assert f"{round(float(lon), 5)}" not in page
+
+
+def test_scale_bar_is_metric_only() -> None:
+    page = maps.base_map(basemap="none").get_root().render()
+    assert "L.control.scale({metric: true, imperial: false})" in page
+    assert "L.control.scale()" not in page
+
+
+def test_interaction_is_added_once_and_its_text_escaped() -> None:
+    m = maps.base_map(basemap="none")
+    maps.add_interaction(m, touch_hint=HOSTILE)
+    maps.add_interaction(m, touch_hint="again")
+    page = m.get_root().render()
+    assert page.count("CareCircle.setup(") == 1
+    assert "again" not in page and "<img" not in page
+    assert "/app/static/carecircle/carecircle.js" in page
+
+
+def test_locate_control_needs_every_message_and_knows_gcj02() -> None:
+    m = maps.base_map(basemap="none")
+    with pytest.raises(DataError, match="outside"):
+        maps.add_locate_control(m, title="t", texts={"denied": "x"})
+    texts = {k: f"{k} {HOSTILE}" for k in maps.LOCATE_TEXTS}
+    maps.add_locate_control(m, title=HOSTILE, texts=texts)
+    page = m.get_root().render()
+    assert "CareCircle.locate(" in page and '"gcj02": false' in page and "<img" not in page
+    gaode = maps.base_map(basemap="gaode")
+    maps.add_locate_control(gaode, title="t", texts={k: k for k in maps.LOCATE_TEXTS})
+    assert '"gcj02": true' in gaode.get_root().render()

@@ -11,8 +11,8 @@
   account's budget for unknown clients.
 - ``login_failures``: the most recent failed attempts, for ``python -m geo users failures``.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-30
 """
 
@@ -23,8 +23,8 @@ import unicodedata
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
