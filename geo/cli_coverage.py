@@ -103,6 +103,13 @@ def _model(args: argparse.Namespace, mode_name: str) -> TravelModel:
     network_dir: Path | None = None
     if not args.straight_line:
         network_dir = args.network_dir
+        if network_dir is not None and not Path(network_dir).is_dir():
+            # A folder named on the command line that is not there is a slip, not "no networks".
+            msg = (
+                f"--network-dir:文件夹 {network_dir} 不存在。 / "
+                f"--network-dir: the folder {network_dir} does not exist."
+            )
+            raise DataError(msg)
         if network_dir is None:
             # Where ``python -m geo network import`` saves: networks/ next to the SQLite file.
             from geo.store import network_dir as database_network_dir

@@ -109,6 +109,40 @@ BAD: list[Bad] = [
     bad("import", "{dir}/errors.csv", zh="有错误,未做任何更改", en="nothing was changed"),
     bad("import", "{dir}/errors.csv", "--dry-run", zh="容量", en="capacity"),
     bad("import", "{dir}/ok.csv", "--report", "{dir}/no_such_folder/r.csv", zh="无法读写文件", en="Cannot read or write"),
+    # quality
+    bad("quality", "--max-age-months", "-1", zh="至少为 1", en="must be at least 1"),
+    bad("quality", "--as-of", "2026-13-45", zh="无法识别", en="Cannot read the date"),
+    bad("quality", "--version", "99", zh="版本 99 不存在", en="Version 99 does not exist"),
+    # nearby
+    bad("nearby", "--place", "xyzzyqq", "--type", "elderly", zh="没有找到", en="Nothing found"),
+    bad("nearby", "--lon", "0", "--lat", "0", "--type", "elderly", zh="不在鄂尔多斯市范围内", en="outside Ordos"),
+    bad("nearby", "--lon", "nan", "--lat", "39.8", "--type", "elderly", zh="不在鄂尔多斯市范围内", en="outside Ordos"),
+    bad("nearby", "--lon", "109.9", "--type", "elderly", zh="--lat", en="needs --lat"),
+    bad("nearby", "--place", "康巴什", "--type", "bogus", zh="未知的服务类型", en="Unknown service type"),
+    bad("nearby", "--place", "康巴什", "--type", "elderly", "--limit", "0", zh="正整数", en="positive whole number"),
+    bad("nearby", "--place", "康巴什", "--type", "elderly", "--at", "bad", zh="--at 应为", en="--at must look like"),
+    bad("nearby", "--place", "康巴什", "--type", "elderly", "--network-dir", "{dir}/no_such_folder", zh="不存在", en="does not exist"),
+    bad(*COV, "--minutes", "15", "--network-dir", "{dir}/no_such_folder", zh="不存在", en="does not exist"),
+    # demand: every way a population file can be wrong
+    bad("demand", "import", "{dir}/nope.tif", zh="无法读取", en="Cannot read"),
+    bad("demand", "import", "/dev/zero", zh="不是普通文件", en="not a regular file"),
+    bad("demand", "import", "{dir}/pipe.osm", zh="不是普通文件", en="not a regular file"),
+    bad("demand", "import", "{dir}/nocount.csv", zh="找不到人口列", en="No population column"),
+    bad("demand", "import", "{dir}/roads.txt", zh="经度和纬度列", en="longitude and latitude columns"),
+    bad("demand", "import", "{dir}/nocount.csv", "--crs", "EPSG:999999", zh="无法识别", en="Unknown coordinate system"),
+    bad("demand", "import", "{dir}/nocount.csv", "--weights", "{dir}/nope.csv", zh="无法读取", en="Cannot read"),
+    bad("demand", "import", "{dir}/bad.geojson", zh="无法读取", en="cannot be read", not_in_err=("/vsimem/",)),
+    bad("demand", "restore", "99", zh="还没有导入过需求数据", en="No demand has been imported"),
+    # boundaries
+    bad("boundaries", "import", "--level", "township", "{dir}/nope.geojson", zh="无法读取", en="Cannot read"),
+    bad("boundaries", "import", "--level", "township", "/dev/zero", zh="不是普通文件", en="not a regular file"),
+    bad("boundaries", "import", "--level", "township", "{dir}/bad.geojson", zh="无法读取", en="cannot be read", not_in_err=("/vsimem/", "It might help")),
+    bad("boundaries", "import", "--level", "township", "{dir}/empty.geojson", zh="找不到乡镇名称列", en="No township name column"),
+    bad("boundaries", "restore", "99", zh="边界版本 99 不存在", en="boundary version 99 does not exist"),
+    # saved analyses
+    bad("analyses", "export", zh="还没有保存的分析", en="No saved analysis yet"),
+    bad("analyses", "export", "99", zh="分析 99 不存在", en="Analysis 99 does not exist"),
+    bad("analyses", "delete", "99", zh="分析 99 不存在", en="Analysis 99 does not exist"),
     # users
     bad("users", "add", "a b", "--role", "editor", "--password-stdin", stdin="a long password\n", zh="用户名", en="user name"),
     bad("users", "add", "li", "--role", "editor", "--password-stdin", stdin="short\n", zh="8–256 个字符", en="8 to 256 characters"),
@@ -152,6 +186,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
         '<graph edgedefault="directed"><node id="1"/><node id="2"/><edge source="1" target="2"/></graph></graphml>'
     )
     (folder / "roads.txt").write_text("x")
+    (folder / "bad.geojson").write_text("not json")
+    (folder / "empty.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    (folder / "nocount.csv").write_text("lon,lat,note\n109.9,39.8,abc\n")
     (folder / "folder.osm").mkdir()
     os.mkfifo(folder / "pipe.osm")
     header = "编号,名称,类别,类型,行政区划代码,经度,纬度,容量"
