@@ -12,16 +12,19 @@ $(BIN)/python:
 
 $(VENV)/.app-deps: $(BIN)/python requirements.txt constraints.txt
 	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
+	# Compile the road-network kernels once (numba caches them), so no command pays it later.
+	$(BIN)/python -c "from geo import _kernel, _pbf; _kernel.warm(); _pbf.warm()"
 	touch $@
 
 $(VENV)/.dev-deps: $(VENV)/.app-deps requirements-dev.txt constraints.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-## run: install, create data/carecircle.db from datasets/ if needed, start the app on $(PORT)
+## run: install, create data/carecircle.db from datasets/ if needed, serve the app on 127.0.0.1:$(PORT)
+## (serve.py adds the upload guard; to serve on a network, see docs/security.md)
 run: $(VENV)/.app-deps
 	$(BIN)/python -m geo init
-	$(BIN)/python -m streamlit run streamlit_app.py --server.port $(PORT)
+	$(BIN)/python -m streamlit run serve.py --server.port $(PORT)
 
 ## test: install, lint, type-check and run the whole test suite (unit, property, app, browser)
 test: check

@@ -1,12 +1,15 @@
-"""数据管理 · Data: behind a login, import a facility file (validate, preview, publish) and manage versions."""
+"""数据管理 · Data: behind a login, import a facility file (validate, preview, publish), check the
+data's quality and manage versions. Each tab is drawn by its helper in ``ui/``."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import streamlit as st
 
 from geo.importer import IMPORT_MODES
 from geo.validate import LIMITS_EN, LIMITS_ZH, MAX_BYTES
-from ui import data_ui, loaders, state, widgets
+from ui import data_preview, data_quality, data_ui, demand_ui, loaders, state, widgets
 from ui.i18n import current_lang, labels_for, t
 
 CRS_CODES = ("wgs84", "gcj02", "bd09")
@@ -18,7 +21,13 @@ data_ui.login_gate(store)  # stops here until data staff log in
 basemap = widgets.basemap_picker()
 data_ui.show_flash()
 
-tab_import, tab_history = st.tabs([t("tab_import"), t("tab_history")])
+# A keyed tab bar keeps its tab when a message above it comes and goes; the population tab is drawn
+# only while open (it is the heaviest).
+tab_import, tab_quality, tab_history, tab_layers = st.tabs(
+    [t("tab_import"), t("tab_quality"), t("tab_history"), t("tab_layers")],
+    key=state.DATA_TAB,
+    on_change="rerun",
+)
 
 with tab_import:
     st.subheader(t("templates_title"))
@@ -57,12 +66,21 @@ with tab_import:
         st.subheader(t("report_title"))
         data_ui.show_report(result)
         if not result.has_errors:
+            data_preview.show_duplicates(result)
             plan = data_ui.current_plan(store, result, mode)
-            is_current = data_ui.show_preview(store, plan, basemap=basemap)
+            is_current = data_preview.show_preview(store, plan, basemap=basemap)
             data_ui.publish_button(plan, current=is_current)
+
+with tab_quality:
+    st.subheader(t("quality_title"))
+    data_quality.quality_section(store, today=date.today().isoformat())
 
 with tab_history:
     st.subheader(t("history_title"))
     data_ui.history_section(store)
+
+with tab_layers:
+    if tab_layers.open:
+        demand_ui.layers_tab(store, basemap=basemap)
 
 st.caption(t("data_version", version=store.current_version()))

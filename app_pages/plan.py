@@ -18,7 +18,7 @@ version, facilities = loaders.facilities()
 lang = current_lang()
 st.title(t("plan_title"))
 st.caption(t("plan_intro"))
-widgets.modelled_note(facilities)
+widgets.modelled_note(facilities, shown=widgets.ANALYSIS_LAYERS)
 if loaders.cells() is None:
     st.error(t("no_cells"))
     st.stop()

@@ -179,12 +179,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quad-segs", type=int, default=16, help="buffer segments per quarter circle (recipe)"
     )
+    parser.add_argument(
+        "--cells", type=Path, default=None, help="demand cells CSV instead of the sample (e.g. resolution 10)"
+    )
     args = parser.parse_args(argv)
 
     rows = []
     cells_path = gio.DATASETS_DIR / gio.CELLS_FILE
     fac_path = gio.DATASETS_DIR / gio.FACILITIES_SAMPLE_FILE
-    if cells_path.exists() and fac_path.exists():
+    if args.cells is not None:
+        cells = gio.read_population_cells(args.cells)
+        facilities = gio.read_facilities_csv(fac_path)
+        label = f"{args.cells.name}"
+    elif cells_path.exists() and fac_path.exists():
         cells = gio.read_population_cells()
         facilities = gio.read_facilities_csv(fac_path)
         label = "modelled sample"

@@ -36,9 +36,11 @@ from geo.travel import MODES, StraightLineModel
 EARTH_RADIUS_M = 6_371_008.8
 
 
-def naive(types: list[str], budget_min: float, scenario: sc.Scenario, target: str) -> tuple[float, pd.Series]:
+def naive(
+    types: list[str], budget_min: float, scenario: sc.Scenario, target: str, cells_path: Path | None = None
+) -> tuple[float, pd.Series]:
     """Reload, dense haversine matrix, nearest, group by district: covered target people and shares."""
-    cells = gio.read_population_cells()
+    cells = gio.read_population_cells(cells_path)
     fac = sc.apply(gio.read_facilities_csv(gio.DATASETS_DIR / gio.FACILITIES_SAMPLE_FILE), scenario)
     fac = fac[fac["type"].isin(types) & (fac["status"] == "open")]
     mode = MODES["walk"]
@@ -61,11 +63,12 @@ def main() -> int:
     parser.add_argument("--type", default="community_station,day_care")
     parser.add_argument("--minutes", type=float, default=15.0)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cells", type=Path, default=None, help="demand cells CSV instead of the sample")
     args = parser.parse_args()
     types = args.type.split(",")
     target = "pop_60plus"
 
-    cells = gio.read_population_cells()
+    cells = gio.read_population_cells(args.cells)
     base = gio.read_facilities_csv(gio.DATASETS_DIR / gio.FACILITIES_SAMPLE_FILE)
     names = pd.DataFrame(gio.read_districts()[["adcode", "name"]])
     model = StraightLineModel(MODES["walk"])
@@ -106,12 +109,15 @@ def main() -> int:
         "naive reload+dense matrix": [],
         "full coverage_report (with 2SFCA)": [],
     }
-    summary, naive_people = fast(), naive(types, args.minutes, scenario, target)[0]  # warm up, check
+    summary, naive_people = (
+        fast(),
+        naive(types, args.minutes, scenario, target, args.cells)[0],
+    )  # warm up, check
     for _ in range(args.repeat):
         t0 = time.perf_counter()
         summary = fast()
         t1 = time.perf_counter()
-        naive_people = naive(types, args.minutes, scenario, target)[0]
+        naive_people = naive(types, args.minutes, scenario, target, args.cells)[0]
         t2 = time.perf_counter()
         full()
         t3 = time.perf_counter()
@@ -120,7 +126,8 @@ def main() -> int:
         timings["full coverage_report (with 2SFCA)"].append(t3 - t2)
     fast_people = float(summary.people[summary.covered].sum())
     n_fac = int(sc.apply(base, scenario)["type"].isin(types).sum())
-    print(f"instance: {len(cells)} demand cells (modelled sample), {n_fac} facilities of {','.join(types)}")
+    what = args.cells.name if args.cells is not None else "modelled sample"
+    print(f"instance: {len(cells)} demand cells ({what}), {n_fac} facilities of {','.join(types)}")
     print(f"scenario: {len(scenario.edits)} edits (3 added, 1 moved, 1 closed); walk, {args.minutes:g} min")
     print(f"{'method':34s} {'median s':>10s} {'min s':>10s} {'covered 60+':>12s}")
     for (label, times), people in zip(timings.items(), (fast_people, naive_people, None), strict=True):

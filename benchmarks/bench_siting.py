@@ -74,7 +74,7 @@ def csv_cells(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, str] | 
     to_m = Transformer.from_crs("EPSG:4326", ORDOS_TMERC_PROJ, always_xy=True)  # lon, lat order
     x_m, y_m = to_m.transform(part["lon"].to_numpy(), part["lat"].to_numpy())
     label = (
-        f"{CELLS_CSV.name} (modelled sample), banner {banner}: {len(part)} H3 cells, pop_total; "
+        f"{CELLS_CSV.name}{' (modelled sample)' if CELLS_CSV.name == 'population_cells.csv' else ''}, banner {banner}: {len(part)} H3 cells, pop_total; "
         "candidates = all its cell centres (at most 2,000)"
     )
     return np.column_stack([x_m, y_m]), part["pop_total"].to_numpy(dtype=float), label
@@ -115,7 +115,11 @@ def main() -> None:
     )
     parser.add_argument("--large", action="store_true", help="also time greedy and exact on 10,000 × 10,000")
     parser.add_argument("--skip-spopt", action="store_true", help="skip spopt (its model building is slow)")
+    parser.add_argument("--cells", type=Path, default=None, help="demand cells CSV for --instance csv")
     args = parser.parse_args()
+    if args.cells is not None:
+        global CELLS_CSV
+        CELLS_CSV = args.cells
     sizes = [int(s) for s in args.sizes.split(",")]
 
     started = time.perf_counter()

@@ -17,15 +17,20 @@ format goes through one tested builder.
 from __future__ import annotations
 
 import math
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
 import numpy.typing as npt
 
 from geo.errors import DataError
+
+if TYPE_CHECKING:
+    from geo._pbf import PbfContent
 
 __all__ = [
     "ROUTING_TAGS",
@@ -60,6 +65,9 @@ ROUTING_TAGS: tuple[str, ...] = (
 class RawWays:
     """Ways with a ``highway`` tag and the coordinates of their nodes, as read from a file.
 
+    Tags are stored once per distinct combination (a city's ways share a few hundred), so the
+    routing rules run once per combination, not once per way.
+
     Attributes
     ----------
     node_id : numpy.ndarray of int64
@@ -70,8 +78,13 @@ class RawWays:
         ``way_node_id[way_indptr[i]:way_indptr[i + 1]]`` are the node ids of way ``i`` in order.
     way_node_id : numpy.ndarray of int64
         Node ids of all ways, concatenated.
-    way_tags : list of dict
-        Per way, the tags among :data:`ROUTING_TAGS` (always ``highway``).
+    way_tag_set : numpy.ndarray of int32
+        Per way, its index into ``tag_sets``.
+    tag_sets : list of dict
+        The distinct combinations of tags among :data:`ROUTING_TAGS` (each has ``highway``).
+    way_node_index : numpy.ndarray of int64, optional
+        Where a reader already knows it: the position in ``node_id`` of each entry of
+        ``way_node_id`` (the builder then skips looking the ids up).
     """
 
     node_id: Int64Array
@@ -79,12 +92,19 @@ class RawWays:
     node_lat: Float64Array
     way_indptr: Int64Array
     way_node_id: Int64Array
-    way_tags: list[dict[str, str]]
+    way_tag_set: npt.NDArray[np.int32]
+    tag_sets: list[dict[str, str]]
+    way_node_index: Int64Array | None = None
 
     @property
     def n_ways(self) -> int:
         """Number of ways."""
-        return len(self.way_tags)
+        return len(self.way_tag_set)
+
+    @property
+    def way_tags(self) -> list[dict[str, str]]:
+        """Per way, its tags (a view of ``tag_sets``; build it only for small files)."""
+        return [self.tag_sets[i] for i in self.way_tag_set.tolist()]
 
 
 def raw_from_lists(
@@ -105,11 +125,13 @@ def raw_from_lists(
     """
     indptr = [0]
     refs: list[int] = []
-    tags_out: list[dict[str, str]] = []
+    set_of: dict[tuple[tuple[str, str], ...], int] = {}
+    way_set: list[int] = []
     for way_refs, tags in ways:
         refs.extend(way_refs)
         indptr.append(len(refs))
-        tags_out.append({k: str(tags[k]) for k in ROUTING_TAGS if k in tags})
+        key = tuple((k, str(tags[k])) for k in ROUTING_TAGS if k in tags)
+        way_set.append(set_of.setdefault(key, len(set_of)))
     node_ids = np.fromiter(nodes.keys(), dtype=np.int64, count=len(nodes))
     coords = np.array(list(nodes.values()), dtype=np.float64).reshape(-1, 2)
     return RawWays(
@@ -118,12 +140,18 @@ def raw_from_lists(
         node_lat=coords[:, 1].copy(),
         way_indptr=np.asarray(indptr, dtype=np.int64),
         way_node_id=np.asarray(refs, dtype=np.int64),
-        way_tags=tags_out,
+        way_tag_set=np.asarray(way_set, dtype=np.int32),
+        tag_sets=[dict(key) for key in set_of],
     )
 
 
 def read_osm(path: str | Path) -> RawWays:
-    """Read the highway ways of an ``.osm.pbf`` or ``.osm`` XML file with pyosmium.
+    """Read the highway ways of an ``.osm.pbf`` or ``.osm`` XML file as arrays.
+
+    PBF files are decoded block by block by the compiled decoder of :mod:`geo._pbf`. XML (also
+    ``.osm.bz2``/``.osm.gz``) is parsed by libosmium through pyosmium and written, in C++ without a
+    Python call per object, as an uncompressed PBF of its nodes and highway ways into a temporary
+    file, which the same decoder then reads. Nothing runs in Python per way.
 
     Node references without a location (ways clipped at the edge of an extract) split the way:
     each run of located nodes becomes its own way, so no segment jumps over a missing node.
@@ -142,39 +170,96 @@ def read_osm(path: str | Path) -> RawWays:
     DataError
         If the file cannot be parsed.
     """
+    from geo import _pbf
+
+    p = Path(path)
+    if p.name.lower().endswith(".pbf"):
+        return raw_from_pbf(_pbf.read_pbf(p))
     import osmium
 
-    ways: list[tuple[list[int], dict[str, str]]] = []
-    seen: dict[int, tuple[float, float]] = {}
-    try:
-        processor = (
-            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-            .with_locations()
-            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-            .with_filter(osmium.filter.KeyFilter("highway"))
-        )
-        for way in processor:
-            if not isinstance(way, osmium.osm.Way):  # the filters pass ways only; this tells mypy
-                continue
-            tags = {k: v for k, v in ((k, way.tags.get(k)) for k in ROUTING_TAGS) if v is not None}
-            run: list[int] = []
-            for node in way.nodes:
-                loc = node.location
-                if loc.valid():
-                    ref = node.ref
-                    run.append(ref)
-                    if ref not in seen:
-                        seen[ref] = (loc.lon, loc.lat)
-                    continue
-                if len(run) >= 2:
-                    ways.append((run, tags))
-                run = []
-            if len(run) >= 2:
-                ways.append((run, tags))
-    except RuntimeError as exc:  # libosmium reports parse errors as RuntimeError
-        msg = f"cannot read OSM file {path}: {exc}"
-        raise DataError(msg) from exc
-    return raw_from_lists(seen, ways)
+    with tempfile.TemporaryDirectory(prefix="carecircle-osm-") as tmp:
+        converted = Path(tmp) / "roads.osm.pbf"
+        highways = osmium.filter.KeyFilter("highway")
+        highways.enable_for(osmium.osm.WAY)
+        try:
+            writer = osmium.SimpleWriter(osmium.io.File(str(converted), "pbf,pbf_compression=none"))
+            try:
+                osmium.apply(
+                    str(p),
+                    osmium.filter.EntityFilter(osmium.osm.NODE | osmium.osm.WAY),
+                    highways,
+                    writer,
+                )
+            finally:
+                writer.close()
+        except RuntimeError as exc:  # libosmium reports parse errors as RuntimeError
+            msg = f"cannot read OSM file {p}: {exc}"
+            raise DataError(msg) from exc
+        return raw_from_pbf(_pbf.read_pbf(converted))
+
+
+def raw_from_pbf(content: PbfContent) -> RawWays:
+    """The highway ways of decoded PBF content as :class:`RawWays` (array operations only).
+
+    Ways without a ``highway`` tag are dropped; ways are split at node references without a
+    location; tags are reduced to :data:`ROUTING_TAGS` and interned per distinct combination.
+    """
+    n_ways = len(content.way_indptr) - 1
+    slot_of_string = np.full(len(content.strings), -1, dtype=np.int64)
+    slot_of_key = {key: slot for slot, key in enumerate(ROUTING_TAGS)}
+    for i, text in enumerate(content.strings):
+        slot_of_string[i] = slot_of_key.get(text, -1)
+    combo = np.full((n_ways, len(ROUTING_TAGS)), -1, dtype=np.int32)
+    if len(content.tag_key):
+        tag_slot = slot_of_string[content.tag_key]
+        way_of_tag = np.repeat(np.arange(n_ways), np.diff(content.tag_ptr))
+        mine = tag_slot >= 0
+        combo[way_of_tag[mine], tag_slot[mine]] = content.tag_val[mine]
+    # Runs of located nodes within highway ways, each of two nodes or more, become the ways.
+    order = np.argsort(content.node_id, kind="stable")
+    sorted_ids = content.node_id[order]
+    refs = content.way_node_id
+    at = np.minimum(np.searchsorted(sorted_ids, refs), max(len(sorted_ids) - 1, 0))
+    located = (sorted_ids[at] == refs) if len(sorted_ids) else np.zeros(len(refs), dtype=bool)
+    way_of_ref = np.repeat(np.arange(n_ways), np.diff(content.way_indptr))
+    located &= combo[way_of_ref, 0] >= 0 if n_ways else located
+    starts_way = np.zeros(len(refs), dtype=bool)
+    starts_way[content.way_indptr[:-1][np.diff(content.way_indptr) > 0]] = True
+    previous_missing = np.concatenate([[True], ~located[:-1]]) if len(refs) else located
+    run_start = located & (starts_way | previous_missing)
+    run_of_ref = np.cumsum(run_start) - 1
+    run_len = np.bincount(run_of_ref[located], minlength=int(run_start.sum()))
+    keep_run = run_len >= 2
+    kept_ref = located & keep_run[np.maximum(run_of_ref, 0)]
+    run_way = way_of_ref[run_start][keep_run]
+    indptr = np.zeros(int(keep_run.sum()) + 1, dtype=np.int64)
+    np.cumsum(run_len[keep_run], out=indptr[1:])
+    # Distinct tag combinations: a hash per way over the tags that occur, checked row by row, with
+    # np.unique as the fallback.
+    occurs = (combo >= 0).any(axis=0)
+    rows = combo[run_way][:, occurs]
+    weights = (np.arange(1, rows.shape[1] + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(
+        1
+    )
+    with np.errstate(over="ignore"):
+        hashed = ((rows + 1).astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    _, first_of, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+    distinct = rows[first_of]
+    if not np.array_equal(distinct[inverse], rows):  # a hash collision: exact and slower
+        distinct, inverse = np.unique(rows, axis=0, return_inverse=True)
+    strings = content.strings
+    present = [ROUTING_TAGS[i] for i in np.flatnonzero(occurs).tolist()]
+    tag_sets = [{present[s]: strings[v] for s, v in enumerate(row.tolist()) if v >= 0} for row in distinct]
+    return RawWays(
+        node_id=content.node_id,
+        node_lon=content.node_lon,
+        node_lat=content.node_lat,
+        way_indptr=indptr,
+        way_node_id=refs[kept_ref],
+        way_tag_set=inverse.astype(np.int32).ravel(),
+        tag_sets=tag_sets,
+        way_node_index=order[at[kept_ref]].astype(np.int64),
+    )
 
 
 def _first(value: object) -> str | None:

@@ -11,15 +11,20 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from geo import coverage as cov
+from geo.cli_args import budget_list, check_point_in_ordos, positive_minutes
 from geo.errors import CareCircleError, DataError, NotFoundError
 from geo.isochrones import isochrones, to_feature_collection
-from geo.travel import MODES, TYPE_DEFAULTS, TravelModel, default_model, get_mode
+from geo.models import default_model
+from geo.travel import MODES, TYPE_DEFAULTS, TravelModel, get_mode
+
+if TYPE_CHECKING:
+    from geo.demand_store import DemandLayers
 
 
 def register(subparsers: Any) -> None:
@@ -28,7 +33,8 @@ def register(subparsers: Any) -> None:
         "coverage",
         help="share of people within M minutes of a facility type, per banner or township",
         description=(
-            "Coverage of demand cells (modelled sample unless real cells are loaded) by the open facilities "
+            "Coverage of demand cells (the modelled sample until a real layer is imported with `geo demand "
+            "import`) by the open facilities "
             "of the given types: people, 60+ and 0-3 covered, facility counts, capacity per 1,000 and "
             "capacity-aware (2SFCA) access, per banner/district or township."
         ),
@@ -48,6 +54,13 @@ def register(subparsers: Any) -> None:
         help="demand for the capacity-aware columns (default: 60plus for elderly types, 0_3 for child types)",
     )
     p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument(
+        "--save",
+        action="store_true",
+        help="keep this analysis in the store, per cell (`geo analyses`; the gis_coverage view in PostGIS)",
+    )
+    p.add_argument("--name", default=None, metavar="TEXT", help="a name for the saved analysis")
+    p.add_argument("--user", metavar="NAME", default=None, help="who saves it (default: the login name)")
     _add_model_options(p)
     p.set_defaults(handler=cmd_coverage)
 
@@ -58,8 +71,10 @@ def register(subparsers: Any) -> None:
     )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--facility", metavar="ID", help="a published facility's facility_id")
-    where.add_argument("--lon", type=float, metavar="X", help="WGS84 longitude of a point (with --lat)")
-    p.add_argument("--lat", type=float, metavar="Y", help="WGS84 latitude of a point (with --lon)")
+    where.add_argument(
+        "--lon", type=float, metavar="X", help="WGS84 longitude of a point in Ordos (with --lat)"
+    )
+    p.add_argument("--lat", type=float, metavar="Y", help="WGS84 latitude of a point in Ordos (with --lon)")
     p.add_argument(
         "--minutes", default="5,10,15", metavar="5,10,15", help="comma-separated budgets in minutes"
     )
@@ -88,6 +103,13 @@ def _model(args: argparse.Namespace, mode_name: str) -> TravelModel:
     network_dir: Path | None = None
     if not args.straight_line:
         network_dir = args.network_dir
+        if network_dir is not None and not Path(network_dir).is_dir():
+            # A folder named on the command line that is not there is a slip, not "no networks".
+            msg = (
+                f"--network-dir:文件夹 {network_dir} 不存在。 / "
+                f"--network-dir: the folder {network_dir} does not exist."
+            )
+            raise DataError(msg)
         if network_dir is None:
             # Where ``python -m geo network import`` saves: networks/ next to the SQLite file.
             from geo.store import network_dir as database_network_dir
@@ -95,62 +117,117 @@ def _model(args: argparse.Namespace, mode_name: str) -> TravelModel:
             network_dir = database_network_dir(getattr(args, "database", None))
     model = default_model(get_mode(mode_name), network_dir=network_dir)
     print(f"模型 / model: {_describe_text(model)}", file=sys.stderr)
+    fallback = getattr(model, "fallback", None)
+    if fallback is not None:
+        print(f"注意 / note: {fallback.text()}", file=sys.stderr)
     return model
 
 
 def _describe_text(model: TravelModel) -> str:
-    return ", ".join(f"{k}={v}" for k, v in model.describe().items())
+    return ", ".join(f"{k}={v}" for k, v in model.describe().items() if k != "fallback")
 
 
 def _facilities(args: argparse.Namespace) -> pd.DataFrame:
     from geo.store import open_store
 
-    return open_store(getattr(args, "database", None)).facilities()
+    store = open_store(getattr(args, "database", None))
+    version = store.current_version()
+    facilities = store.facilities(version)
+    facilities.attrs["version"] = version
+    return facilities
 
 
-def _cells() -> pd.DataFrame:
-    from geo import io as gio
+def _layers(args: argparse.Namespace | None = None) -> DemandLayers:
+    """The published demand and boundary layers (the modelled sample and seats while none)."""
+    from geo.demand_store import load_layers
+    from geo.store import open_store
 
-    try:
-        cells = gio.read_population_cells()
-    except FileNotFoundError as exc:
-        msg = f"没有需求网格 / no demand cells: {exc.filename} is missing (see datasets/build_sample.py)"
-        raise DataError(msg) from exc
-    print(
-        "需求网格为模拟样本 / demand cells: the modelled sample (datasets/population_cells.csv)",
-        file=sys.stderr,
-    )
-    return cells
+    layers = load_layers(open_store(getattr(args, "database", None)).engine)
+    info = layers.demand
+    if info.kind == "sample":
+        print(
+            "需求网格为模拟样本 / demand cells: the modelled sample (datasets/population_cells.csv)",
+            file=sys.stderr,
+        )
+    else:
+        modelled = f", {info.modelled_share:.1%} 模拟 modelled" if info.modelled else ""
+        print(
+            f"需求网格 / demand cells: 版本 version {info.version} ({info.file_name}, {info.kind}, "
+            f"H3 res {info.resolution}, {info.cells:,} cells{modelled})",
+            file=sys.stderr,
+        )
+    return layers
 
 
-def _names(by: str) -> pd.DataFrame:
+def _cells(args: argparse.Namespace | None = None) -> pd.DataFrame:
+    return _layers(args).cells
+
+
+def _names(by: str, layers: DemandLayers) -> pd.DataFrame:
     from geo import io as gio
 
     if by == "district":
         return pd.DataFrame(gio.read_districts().drop(columns="geometry"))
-    return gio.read_townships()
+    return layers.townships
+
+
+def data_block(args: argparse.Namespace, layers: DemandLayers, model: TravelModel) -> dict[str, Any]:
+    """The ``"data"`` block of the outputs: what each layer is and whether it is modelled."""
+    from geo import io as gio
+    from geo.provenance import data_block as block
+    from geo.store import open_store
+
+    store = open_store(getattr(args, "database", None))
+    version = store.current_version()
+    return block(
+        facilities_info=store.version_info(version) if version is not None else None,
+        facilities=store.facilities(),
+        demand_info=layers.demand,
+        boundary_info=layers.boundary,
+        model=model.describe(),
+        modelled_townships=None if layers.boundary is not None else len(gio.read_modelled_townships()),
+    )
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
     """Handler of ``python -m geo coverage``; returns the exit code."""
     try:
         types = cov.parse_types(args.type)
-        budget = float(args.minutes)
-        if not np.isfinite(budget) or budget <= 0:
-            msg = f"--minutes must be a positive number of minutes, got {args.minutes}"
-            raise DataError(msg)
+        budget = positive_minutes(args.minutes)
         mode_name = args.mode or TYPE_DEFAULTS[types[0]][0]
         model = _model(args, mode_name)
+        layers = _layers(args)
+        facilities = _facilities(args)
         report = cov.coverage_report(
-            _cells(),
-            _facilities(args),
+            layers.cells,
+            facilities,
             model,
             types=types,
             budget_min=budget,
             by=args.by,
-            names=_names(args.by),
+            names=_names(args.by, layers),
             target=args.target,
         )
+        report["data"] = data_block(args, layers, model)
+        if args.save:
+            from geo.cli_analyses import save_coverage
+
+            info = layers.demand
+            layers.cells.attrs.update(
+                source="modelled sample (datasets/population_cells.csv)"
+                if info.kind == "sample"
+                else f"demand version {info.version} ({info.file_name}, {info.kind})",
+                modelled=info.modelled,
+            )
+            save_coverage(
+                args,
+                cells=layers.cells,
+                facilities=facilities,
+                model=model,
+                types=types,
+                budget_min=budget,
+                report=report,
+            )
     except CareCircleError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 1
@@ -163,36 +240,31 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_budgets(text: str) -> list[float]:
-    try:
-        budgets = [float(part) for part in str(text).split(",") if part.strip()]
-    except ValueError:
-        msg = f"--minutes: expected comma-separated numbers such as 5,10,15, got {text!r}"
-        raise DataError(msg) from None
-    if not budgets or any(not np.isfinite(b) or b <= 0 for b in budgets):
-        msg = f"--minutes: give positive numbers of minutes such as 5,10,15, got {text!r}"
-        raise DataError(msg)
-    return budgets
-
-
 def cmd_isochrones(args: argparse.Namespace) -> int:
     """Handler of ``python -m geo isochrones``; returns the exit code."""
     try:
-        budgets = _parse_budgets(args.minutes)
+        budgets = budget_list(args.minutes)
         if args.facility is not None:
             facilities = _facilities(args)
             match = facilities.loc[facilities["facility_id"].astype(str) == str(args.facility)]
             if match.empty:
-                msg = f"没有该设施 / no published facility with facility_id {args.facility!r}"
+                msg = (
+                    f"没有编号为 {args.facility!r} 的已发布设施。 / "
+                    f"There is no published facility with facility_id {args.facility!r}."
+                )
                 raise NotFoundError(msg)
+            if args.lat is not None:
+                msg = (
+                    "--lat 只能与 --lon 一起使用,不能与 --facility 一起用。 / "
+                    "--lat goes with --lon, not with --facility."
+                )
+                raise DataError(msg)
             row = match.iloc[0]
             origin = np.array([[float(row["lon"]), float(row["lat"])]])
             mode_name = args.mode or TYPE_DEFAULTS.get(str(row["type"]), ("walk", 15.0))[0]
         else:
-            if args.lat is None:
-                msg = "--lon needs --lat (WGS84 degrees)"
-                raise DataError(msg)
-            origin = np.array([[args.lon, args.lat]])
+            lon, lat = check_point_in_ordos(args.lon, args.lat)
+            origin = np.array([[lon, lat]])
             mode_name = args.mode or "walk"
         model = _model(args, mode_name)
         gdf = isochrones(model, origin, budgets_min=budgets)

@@ -1,23 +1,29 @@
-"""Data commands of ``python -m geo``: import, history, restore, users.
+"""Data commands of ``python -m geo``: import, quality, history, restore (accounts: ``geo.cli_users``).
 
-``import`` validates a file row by row, prints the preview counts and publishes it as a new
-version unless ``--dry-run``; with errors it prints the report, changes nothing and exits 1.
-Passwords never appear on the command line: ``users add`` reads them from standard input
-(``--password-stdin``) or asks twice without echo.
+``import`` reads the file within the size limit (regular files only), validates it row by row
+against the published version (duplicates included), prints the report on stderr (and to
+``--report``) and the preview counts on stdout, and publishes it as a new version unless
+``--dry-run``; with errors it changes nothing and exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from geo import auth
+import pandas as pd
+
 from geo import io as gio
+from geo.cell_parse import parse_date
 from geo.errors import DataError
 from geo.importer import IMPORT_MODES, plan_import, publish_plan
+from geo.quality import PROBLEMS, QualitySettings, quality_report
+from geo.safeio import read_limited
 from geo.store import FacilityStore, open_store
 from geo.validate import MAX_BYTES, MAX_ROWS, ValidationResult, validate_bytes
 
@@ -55,34 +61,73 @@ def _read_districts() -> Any:
         return None
 
 
+def _parse_merges(pairs: list[str]) -> dict[str, str]:
+    merges: dict[str, str] = {}
+    for text in pairs:
+        file_id, sep, published_id = text.partition("=")
+        if not sep or not file_id.strip() or not published_id.strip():
+            msg = (
+                f"--merge 的格式应为 文件中的编号=已发布编号,收到 {text!r}。 / "
+                f"--merge takes FILE_ID=PUBLISHED_ID, got {text!r}."
+            )
+            raise DataError(msg)
+        merges[file_id.strip()] = published_id.strip()
+    return merges
+
+
+def _parse_pairs(pairs: list[str]) -> set[tuple[str, str]]:
+    marks: set[tuple[str, str]] = set()
+    for text in pairs:
+        a, sep, b = text.partition(",")
+        if not sep or not a.strip() or not b.strip() or a.strip() == b.strip():
+            msg = (
+                f"--not-duplicate 的格式应为 编号1,编号2(两个不同的编号),收到 {text!r}。 / "
+                f"--not-duplicate takes ID_A,ID_B (two different ids), got {text!r}."
+            )
+            raise DataError(msg)
+        first, second = sorted((a.strip(), b.strip()))
+        marks.add((first, second))
+    return marks
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        msg = f"无法读取文件 {path}:{exc.strerror}。 / Cannot read {path}: {exc.strerror}."
-        raise DataError(msg) from exc
-    result = validate_bytes(data, file_name=path.name, crs=args.crs, districts=_read_districts())
+    # At most the limit + 1 bytes, and only from a regular file: /dev/zero or a FIFO fail at once.
+    data = read_limited(path, max_bytes=MAX_BYTES, what=path.name)
+    merges = _parse_merges(args.merge or [])
+    marks = _parse_pairs(args.not_duplicate or [])
+    store = open_store(args.database)
+    published = store.facilities() if store.current_version() is not None else None
+    result = validate_bytes(
+        data,
+        file_name=path.name,
+        crs=args.crs,
+        districts=_read_districts(),
+        published=published,
+        dismissed=store.duplicate_marks() | marks,
+    )
     if args.report:
         Path(args.report).write_bytes(result.report_csv_bytes())
+    # The validation report goes to stderr (as every problem does); the preview to stdout.
     print(
         f"{path.name}: {result.n_rows} 行 rows, {result.n_errors} 个错误 errors, "
-        f"{result.n_warnings} 个警告 warnings (encoding {result.encoding or '-'}, crs {args.crs})"
+        f"{result.n_warnings} 个警告 warnings (encoding {result.encoding or '-'}, crs {args.crs})",
+        file=sys.stderr,
     )
-    if result.has_errors:
-        _print_report(result, file=sys.stdout)
-        print("有错误,未做任何更改。 / There are errors; nothing was changed.")
-        return 1
     if result.issues:
-        _print_report(result, file=sys.stdout)
-    store = open_store(args.database)
-    plan = plan_import(store, result, mode=args.mode)
+        _print_report(result, file=sys.stderr)
+    if result.has_errors:
+        print("有错误,未做任何更改。 / There are errors; nothing was changed.", file=sys.stderr)
+        return 1
+    plan = plan_import(store, result, mode=args.mode, merges=merges)
     counts = plan.counts()
     print(
         f"预览 preview (基于版本 base version {plan.base_version}, mode {plan.mode}): "
         f"新增 added {counts['added']}, 修改 changed {counts['changed']}, 删除 removed {counts['removed']}, "
         f"未变 unchanged {counts['unchanged']}, 关闭 closed {counts['closed']}, 共 total {counts['total']}"
     )
+    for file_id, published_id in plan.merged.items():
+        print(f"已合并 / merged: {file_id} → {published_id}")
     if plan.closed:
         shown = ", ".join(plan.closed[:_MAX_LISTED_IDS])
         more = len(plan.closed) - _MAX_LISTED_IDS
@@ -92,10 +137,69 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print("试运行,未发布。 / Dry run: nothing published.")
         return 0
     info = publish_plan(
-        store, plan, user_name=args.user or _default_user(), file_name=path.name, sha256=result.sha256
+        store,
+        plan,
+        user_name=args.user or _default_user(),
+        file_name=path.name,
+        sha256=result.sha256,
+        not_duplicates=marks,
     )
     print(f"已发布版本 {info.version} / published version {info.version} ({info.total} facilities)")
     return 0
+
+
+def _parse_day(text: str) -> date:
+    day = parse_date(text)
+    if day is None:
+        msg = f"日期 {text!r} 无法识别;请写成 年-月-日。 / Cannot read the date {text!r}; write YYYY-MM-DD."
+        raise DataError(msg)
+    return day
+
+
+def _cmd_quality(args: argparse.Namespace) -> int:
+    if args.max_age_months < 1:
+        msg = (
+            f"--max-age-months 至少为 1,收到 {args.max_age_months}。 / "
+            f"--max-age-months must be at least 1, got {args.max_age_months}."
+        )
+        raise DataError(msg)
+    store = open_store(args.database)
+    version = args.version or store.current_version()
+    settings = QualitySettings(args.max_age_months, _parse_day(args.as_of) if args.as_of else None)
+    report = quality_report(store.facilities(version), settings)
+    table = report.facilities if args.table == "facilities" else report.by_district
+    if args.format == "csv":
+        sys.stdout.buffer.write(gio.facilities_csv_bytes(table))
+        return 0
+    payload = {
+        "version": version,
+        "settings": {"max_age_months": settings.max_age_months, "as_of": str(report.settings.today)},
+        "checked": report.checked,
+        "counts": report.counts(),
+        "problems": {
+            code: {
+                "zh": zh.format(months=settings.max_age_months),
+                "en": en.format(months=settings.max_age_months),
+            }
+            for code, (zh, en) in PROBLEMS.items()
+        },
+        "by_district": _records(report.by_district),
+        "facilities": _records(report.facilities),
+    }
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, str | bool) or value is None:
+        return value
+    if pd.isna(value):
+        return None
+    return value.item() if hasattr(value, "item") else value  # numpy scalars -> Python numbers
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _json_value(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
 
 
 def _audit_lines(store: FacilityStore) -> list[str]:
@@ -130,47 +234,8 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_new_password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass("新密码 / new password: ")
-        again = getpass.getpass("再输入一次 / repeat: ")
-        if password != again:
-            msg = "两次输入的密码不一致。 / The two passwords differ."
-            raise DataError(msg)
-    return password
-
-
-def _cmd_users_add(args: argparse.Namespace) -> int:
-    store = open_store(args.database)
-    password = _read_new_password(args)
-    user = auth.add_user(store, args.name, password, role=args.role)
-    print(f"已创建用户 {user.name}(角色 {user.role}) / created user {user.name} with role {user.role}")
-    return 0
-
-
-def _cmd_users_list(args: argparse.Namespace) -> int:
-    store = open_store(args.database)
-    people = auth.list_users(store)
-    if not people:
-        print("还没有用户;用 `python -m geo users add NAME --role editor` 创建。 / No users yet.")
-        return 0
-    print("用户 name\t角色 role\t创建 created\t连续失败 failed logins")
-    for u in people:
-        print(f"{u.name}\t{u.role}\t{u.created_at}\t{u.failed_logins}")
-    return 0
-
-
-def _cmd_users_remove(args: argparse.Namespace) -> int:
-    store = open_store(args.database)
-    auth.remove_user(store, args.name)
-    print(f"已删除用户 {args.name} / removed user {args.name}")
-    return 0
-
-
 def register(subparsers: Any) -> None:
-    """Add ``import``, ``history``, ``restore`` and ``users`` to the ``python -m geo`` parser."""
+    """Add ``import``, ``quality``, ``history`` and ``restore`` to the ``python -m geo`` parser."""
     limits = f"limits: {MAX_BYTES // 1024**2} MB, {MAX_ROWS:,} rows"
     p = subparsers.add_parser(
         "import",
@@ -194,8 +259,44 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--report", metavar="OUT.csv", default=None, help="write the validation report (CSV, UTF-8 BOM)"
     )
+    p.add_argument(
+        "--merge",
+        metavar="FILE_ID=PUBLISHED_ID",
+        action="append",
+        help="import the file's row FILE_ID as an update of the published PUBLISHED_ID (a duplicate "
+        "entered under a new id); repeatable",
+    )
+    p.add_argument(
+        "--not-duplicate",
+        metavar="ID_A,ID_B",
+        action="append",
+        help="the two facilities are not the same: no possible-duplicate warning for the pair, now or in "
+        "later imports (kept with the published version); repeatable",
+    )
     p.add_argument("--user", metavar="NAME", default=None, help="name recorded in the audit line")
     p.set_defaults(handler=_cmd_import)
+
+    p = subparsers.add_parser(
+        "quality",
+        help="data freshness and quality: facilities to follow up, counts per district",
+        description=(
+            "数据质量:列出超过指定月数未更新、缺少电话/开放时间/容量、空余名额大于容量、运营中但未报空余名额的设施。 "
+            "Lists facilities (not closed) whose updated_at is older than --max-age-months, that lack a phone, "
+            "opening hours or capacity, report more places available than capacity, or are open without "
+            "reported places; with counts per district."
+        ),
+    )
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument(
+        "--table",
+        choices=("facilities", "districts"),
+        default="facilities",
+        help="csv only: the follow-up list (default) or the counts per district",
+    )
+    p.add_argument("--max-age-months", type=int, default=12, help="stale after this many months (default 12)")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", default=None, help="reference date (default: today)")
+    p.add_argument("--version", type=int, default=None, help="a published version (default: newest)")
+    p.set_defaults(handler=_cmd_quality)
 
     p = subparsers.add_parser("history", help="list every published version with its audit line")
     p.set_defaults(handler=_cmd_history)
@@ -204,18 +305,3 @@ def register(subparsers: Any) -> None:
     p.add_argument("version", metavar="VERSION", type=int)
     p.add_argument("--user", metavar="NAME", default=None, help="name recorded in the audit line")
     p.set_defaults(handler=_cmd_restore)
-
-    p = subparsers.add_parser("users", help="data staff accounts (add, list, remove)")
-    users_sub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
-    q = users_sub.add_parser("add", help="create an account (password asked twice, or from stdin)")
-    q.add_argument("name", metavar="NAME")
-    q.add_argument("--role", choices=tuple(auth.ROLES), required=True)
-    q.add_argument(
-        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
-    )
-    q.set_defaults(handler=_cmd_users_add)
-    q = users_sub.add_parser("list", help="list accounts")
-    q.set_defaults(handler=_cmd_users_list)
-    q = users_sub.add_parser("remove", help="delete an account")
-    q.add_argument("name", metavar="NAME")
-    q.set_defaults(handler=_cmd_users_remove)

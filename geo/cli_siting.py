@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.cli_coverage import _add_model_options, _cells, _facilities, _model
+from geo.cli_args import count_at_least, number_in_range, positive_minutes
+from geo.cli_coverage import _add_model_options, _facilities, _layers, _model
 from geo.coverage import parse_target, parse_types
 from geo.errors import CareCircleError, DataError
 from geo.siting import Suggestion, suggest_sites
@@ -136,24 +137,39 @@ def suggestion_csv_bytes(table: pd.DataFrame) -> bytes:
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     """Handler of ``python -m geo suggest``; returns the exit code."""
-    from geo import io as gio
 
     try:
         types = parse_types(args.type)
         if len(types) != 1:
-            msg = f"--type: give one facility type, got {args.type!r}"
+            msg = (
+                f"--type 只能给一种设施类型,收到 {args.type!r}。 / "
+                f"--type: give one facility type, got {args.type!r}."
+            )
             raise DataError(msg)
         parse_target(args.target)
-        budget = float(args.minutes)
-        if not np.isfinite(budget) or budget <= 0:
-            msg = f"--minutes must be a positive number of minutes, got {args.minutes}"
-            raise DataError(msg)
-        if args.new < 1:
-            msg = f"--new must be a whole number of sites >= 1, got {args.new}"
-            raise DataError(msg)
+        budget = positive_minutes(args.minutes)
+        count_at_least(args.new, 1, option="--new", what_zh="新站点个数", what_en="new sites")
+        number_in_range(
+            args.time_limit,
+            option="--time-limit",
+            unit_zh="秒",
+            unit_en="seconds",
+            minimum=0,
+            maximum=24 * 3600,
+            above_minimum=True,
+        )
+        number_in_range(
+            args.min_separation_m,
+            option="--min-separation-m",
+            unit_zh="米",
+            unit_en="metres",
+            minimum=0,
+            maximum=100_000,
+        )
         mode_name = args.mode or TYPE_DEFAULTS[types[0]][0]
         model = _model(args, mode_name)
-        cells = _cells()
+        layers = _layers(args)
+        cells = layers.cells
         with _stdout_to_stderr():
             suggestion = suggest_sites(
                 cells,
@@ -166,7 +182,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
                 solver=args.solver,
                 time_limit_s=args.time_limit,
                 min_separation_m=args.min_separation_m,
-                townships=gio.read_townships(),
+                townships=layers.townships,
             )
     except CareCircleError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)

@@ -13,17 +13,22 @@ The steps a data load goes through:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
-from geo.crs import in_ordos_bounds, to_wgs84
 from geo.errors import DataError
 from geo.facilities import FacilityDiff, diff_facilities
+from geo.import_coords import (
+    GEOCODED_MARK,
+    Geocoder,
+    convert_to_wgs84,
+    geocode_missing,
+    is_geocoded,
+    mark_geocoded,
+)
 from geo.schema import COLUMN_NAMES, COLUMNS
 from geo.templates import facilities_xlsx_bytes
 
@@ -37,6 +42,7 @@ __all__ = [
     "Geocoder",
     "ImportPlan",
     "added_frame",
+    "apply_merges",
     "changes_frame",
     "convert_to_wgs84",
     "facilities_xlsx_bytes",
@@ -48,108 +54,7 @@ __all__ = [
     "publish_plan",
 ]
 
-Geocoder = Callable[[str], tuple[float, float] | None]
-"""An address → WGS84 ``(lon, lat)`` lookup (an offline gazetteer by default); None when not found."""
-
 IMPORT_MODES: Final[tuple[str, ...]] = ("upsert", "replace")
-
-# Appended to ``source`` of rows whose coordinates came from the gazetteer, not from the file.
-GEOCODED_MARK: Final[str] = "坐标由地址推算 geocoded from address"
-
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-
-
-# --- coordinates ---------------------------------------------------------------------------------
-
-
-def convert_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike, *, crs: str) -> tuple[FloatArray, FloatArray]:
-    """Convert file coordinates to WGS84, leaving missing (NaN) coordinates missing.
-
-    Parameters
-    ----------
-    lon, lat
-        Longitudes and latitudes in degrees, in the coordinate system ``crs``; NaN where absent.
-    crs
-        ``"wgs84"``, ``"gcj02"`` (AutoNavi/Tencent) or ``"bd09"`` (Baidu).
-
-    Returns
-    -------
-    lon, lat : numpy.ndarray
-        WGS84 degrees, NaN where the input was NaN or not finite.
-
-    Raises
-    ------
-    DataError
-        When ``crs`` is not a supported coordinate system.
-    """
-    lon_a = np.array(lon, dtype=np.float64, ndmin=1)
-    lat_a = np.array(lat, dtype=np.float64, ndmin=1)
-    out_lon = np.full(lon_a.shape, np.nan)
-    out_lat = np.full(lat_a.shape, np.nan)
-    # Only plausible geographic values go through the (iterative) inverse transforms.
-    ok = np.isfinite(lon_a) & np.isfinite(lat_a) & (np.abs(lon_a) <= 180) & (np.abs(lat_a) <= 90)
-    if ok.any():
-        out_lon[ok], out_lat[ok] = to_wgs84(lon_a[ok], lat_a[ok], crs=crs)
-    return out_lon, out_lat
-
-
-def mark_geocoded(source: str) -> str:
-    """``source`` with the mark that says its coordinates were looked up from the address."""
-    if GEOCODED_MARK in source:
-        return source
-    return f"{source}; {GEOCODED_MARK}" if source else GEOCODED_MARK
-
-
-def is_geocoded(source: str) -> bool:
-    """Whether a facility's coordinates were geocoded rather than given in the file."""
-    return GEOCODED_MARK in source
-
-
-def geocode_missing(
-    lon: npt.ArrayLike,
-    lat: npt.ArrayLike,
-    queries: Sequence[str],
-    geocode: Geocoder,
-) -> tuple[FloatArray, FloatArray, BoolArray]:
-    """Fill missing coordinates by looking up each row's address in a gazetteer.
-
-    Parameters
-    ----------
-    lon, lat
-        WGS84 degrees, NaN where the file gave no coordinates.
-    queries
-        One lookup text per row (e.g. address with township); empty when nothing to look up.
-    geocode
-        The lookup; returns WGS84 ``(lon, lat)`` or None. Exceptions it raises count as not found.
-
-    Returns
-    -------
-    lon, lat, geocoded
-        Coordinates with the found points filled in, and a mask of the rows that were geocoded.
-        Found points outside the Ordos extent are discarded (a gazetteer hit in another city).
-    """
-    lon_a = np.array(lon, dtype=np.float64, ndmin=1)
-    lat_a = np.array(lat, dtype=np.float64, ndmin=1)
-    geocoded = np.zeros(lon_a.shape, dtype=bool)
-    for i in np.flatnonzero(np.isnan(lon_a) | np.isnan(lat_a)).tolist():
-        query = queries[i].strip()
-        if not query:
-            continue
-        try:
-            hit = geocode(query)
-        except Exception:  # a broken gazetteer must not break validation
-            hit = None
-        if hit is None:
-            continue
-        try:
-            hit_lon, hit_lat = float(hit[0]), float(hit[1])
-        except (TypeError, ValueError, IndexError):
-            continue
-        if np.isfinite(hit_lon) and np.isfinite(hit_lat) and in_ordos_bounds(hit_lon, hit_lat):
-            lon_a[i], lat_a[i] = hit_lon, hit_lat
-            geocoded[i] = True
-    return lon_a, lat_a, geocoded
 
 
 # --- preview and publish -------------------------------------------------------------------------
@@ -173,6 +78,9 @@ class ImportPlan:
         ``replace`` only: ids missing from the file that will be kept with status ``closed``.
     file_rows
         Number of facilities read from the file.
+    merged
+        File ids imported as updates of a published facility (file id → published id): a
+        facility re-entered under a new id, merged back into its published record.
     """
 
     mode: str
@@ -181,6 +89,7 @@ class ImportPlan:
     diff: FacilityDiff
     closed: list[str] = field(default_factory=list)
     file_rows: int = 0
+    merged: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Counts for the preview: added, changed, removed, unchanged, closed, total."""
@@ -215,7 +124,55 @@ def _merge(
     return merged, closed
 
 
-def plan_import(store: FacilityStore, result: ValidationResult, *, mode: str = "upsert") -> ImportPlan:
+def apply_merges(table: pd.DataFrame, merges: Mapping[str, str], published_ids: set[str]) -> pd.DataFrame:
+    """The file's rows with each merged row's id replaced by the published id it duplicates.
+
+    Raises
+    ------
+    DataError
+        When a file id is not in the file, a published id is not published, or the published id
+        is already in the file (the row would collide with the facility's own update).
+    """
+    if not merges:
+        return table
+    ids = table["facility_id"].astype(str)
+    in_file = set(ids)
+    for file_id, published_id in merges.items():
+        if file_id not in in_file:
+            msg = (
+                f"要合并的编号 {file_id} 不在文件的有效行中。 / "
+                f"The id {file_id} to merge is not among the file's valid rows."
+            )
+            raise DataError(msg)
+        if published_id not in published_ids:
+            msg = (
+                f"合并目标 {published_id} 不是已发布的设施编号。 / "
+                f"The merge target {published_id} is not a published facility id."
+            )
+            raise DataError(msg)
+        if published_id in in_file:
+            msg = (
+                f"文件中已有编号 {published_id} 的行,不能再把 {file_id} 合并进去;请删除其中一行。 / "
+                f"The file already has a row with id {published_id}, so {file_id} cannot be merged into "
+                "it; delete one of the two rows."
+            )
+            raise DataError(msg)
+    targets = list(merges.values())
+    if len(set(targets)) != len(targets):
+        msg = "两行不能合并到同一个已发布设施。 / Two rows cannot be merged into the same published facility."
+        raise DataError(msg)
+    out = table.copy()
+    out["facility_id"] = ids.map(lambda fid: merges.get(fid, fid))
+    return out
+
+
+def plan_import(
+    store: FacilityStore,
+    result: ValidationResult,
+    *,
+    mode: str = "upsert",
+    merges: Mapping[str, str] | None = None,
+) -> ImportPlan:
     """Build the new complete facility list from a validated file and preview it.
 
     Parameters
@@ -227,8 +184,12 @@ def plan_import(store: FacilityStore, result: ValidationResult, *, mode: str = "
     mode
         ``upsert``: rows of the file are added or replace the facility with the same id; all
         others stay. In both modes, columns the file does not have keep their published values
-        (an empty cell in a column the file has does clear the field). ``replace``: the file is the complete list; published facilities missing
-        from it are kept with status ``closed`` (listed in ``ImportPlan.closed``).
+        (an empty cell in a column the file has does clear the field). ``replace``: the file is the
+        complete list; published facilities missing from it are kept with status ``closed``
+        (listed in ``ImportPlan.closed``).
+    merges
+        File id → published id: rows re-entered under a new id that are imported as updates of
+        the published facility (see :func:`apply_merges`).
 
     Returns
     -------
@@ -254,13 +215,21 @@ def plan_import(store: FacilityStore, result: ValidationResult, *, mode: str = "
         raise DataError(msg)
     base_version = store.current_version()
     current = store.facilities(base_version) if base_version is not None else result.table.iloc[0:0]
-    merged, closed = _merge(current, result.table, mode=mode, columns_in_file=result.columns_in_file)
+    incoming = apply_merges(result.table, merges or {}, set(current["facility_id"].astype(str)))
+    merged, closed = _merge(current, incoming, mode=mode, columns_in_file=result.columns_in_file)
     diff = diff_facilities(current, merged)
-    return ImportPlan(mode, base_version, merged, diff, closed, len(result.table))
+    return ImportPlan(mode, base_version, merged, diff, closed, len(result.table), dict(merges or {}))
 
 
 def publish_plan(
-    store: FacilityStore, plan: ImportPlan, *, user_name: str, file_name: str, sha256: str, note: str = ""
+    store: FacilityStore,
+    plan: ImportPlan,
+    *,
+    user_name: str,
+    file_name: str,
+    sha256: str,
+    note: str = "",
+    not_duplicates: Collection[tuple[str, str]] = (),
 ) -> VersionInfo:
     """Publish a previewed import as a new version (one transaction).
 
@@ -274,6 +243,9 @@ def publish_plan(
         Who publishes; recorded in the audit line.
     file_name, sha256
         The imported file's name and the SHA-256 of its bytes, recorded in the audit line.
+    not_duplicates
+        Pairs of ids marked "not a duplicate" during the preview, kept with the new version so
+        that their warning does not come back.
 
     Returns
     -------
@@ -294,6 +266,7 @@ def publish_plan(
         sha256=sha256,
         mode=plan.mode,
         note=note or (f"closed: {len(plan.closed)}" if plan.closed else ""),
+        not_duplicates=not_duplicates,
     )
 
 

@@ -175,6 +175,12 @@ def read_place_spellings(datasets_dir: Path | None = None) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, comment=None).fillna("")[["name", "spellings"]]
 
 
+def read_modelled_townships(datasets_dir: Path | None = None) -> pd.DataFrame:
+    """Modelled township seats (``code, name, adcode, lon, lat``; WGS84), labelled modelled."""
+    df = pd.read_csv(_dataset(TOWNSHIP_SEATS_FILE, datasets_dir), dtype={"code": str})
+    return df[["code", "name", "adcode", "lon", "lat"]]
+
+
 def read_population_cells(path: Path | None = None) -> pd.DataFrame:
     """Demand cells (modelled sample unless a real file is given).
 

@@ -523,6 +523,44 @@ def add_districts(
         m.fit_bounds([[float(y0), float(x0)], [float(y1), float(x1)]])
 
 
+def add_townships(
+    m: folium.Map,
+    townships: gpd.GeoDataFrame,
+    *,
+    basemap: str | None = None,
+    fit: bool = False,
+) -> None:
+    """Imported township boundaries as thin dashed outlines, each with its (escaped) name and code.
+
+    Parameters
+    ----------
+    m
+        The map.
+    townships
+        ``code, name, geometry`` in WGS84 (``geo.demand_store.LayerStore.boundaries``).
+    basemap
+        Basemap code (default: the one the map was made with); decides the display shift.
+    fit
+        Fit the map view to the townships.
+    """
+    basemap = _basemap_of(m, basemap)
+    group = folium.FeatureGroup(name="townships", control=False)
+    style = {"color": "#6a3d9a", "weight": 1.0, "dashArray": "4 3", "fill": False}
+    for row in townships.itertuples(index=False):
+        # About 30 m of detail is plenty for an outline and keeps a city's townships light to send.
+        outline = shapely.simplify(row.geometry, 0.0003, preserve_topology=True)
+        _GeoJsonLayer(
+            geojson_text(_shift_geom(outline, basemap)),
+            style=style,
+            tooltip=f"{esc(row.name)} ({esc(row.code)})",
+        ).add_to(group)
+    group.add_to(m)
+    if fit and len(townships):
+        minx, miny, maxx, maxy = townships.total_bounds
+        (x0, x1), (y0, y1) = to_display(np.array([minx, maxx]), np.array([miny, maxy]), basemap=basemap)
+        m.fit_bounds([[float(y0), float(x0)], [float(y1), float(x1)]])
+
+
 _FACILITY_CALLBACK: Final[str] = """
 function (row) {
     var marker = L.circleMarker(new L.LatLng(row[0], row[1]), {

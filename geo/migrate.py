@@ -95,38 +95,52 @@ def context_options(*, dialect_name: str | None) -> dict[str, Any]:
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Leave out of comparisons the tables that are not the store's (PostGIS's own)."""
-    if type_ == "table" and reflected and compare_to is None:
-        return name not in FOREIGN_TABLES
+    """Leave out of comparisons what is not the migrations': PostGIS's own tables and the PostGIS
+    layer (``geom`` columns, their GiST indexes; ``geo.gis``)."""
+    from geo import gis
+
+    if reflected and compare_to is None:
+        if type_ == "table":
+            return name not in FOREIGN_TABLES
+        if type_ == "column":
+            return name != gis.GEOMETRY_COLUMN
+        if type_ == "index":
+            return not str(name).endswith(gis.INDEX_SUFFIX)
     return True
 
 
-def upgrade(engine: Engine) -> UpgradeResult:
-    """Bring the database to the newest revision.
+def upgrade(engine: Engine, *, enable_postgis: bool = False) -> UpgradeResult:
+    """Bring the database to the newest revision, and its PostGIS layer up to date (``geo.gis``).
 
     Parameters
     ----------
     engine
         The store's engine (``geo.db.create_engine``).
+    enable_postgis
+        Create the PostGIS extension when the database lacks it (needs the right to). Without this
+        the PostGIS layer is made only where the extension is installed already.
 
     Returns
     -------
     UpgradeResult
-        The revisions before and after.
+        The revisions before and after, and notes for the operator (the GIS views made or skipped).
 
     Raises
     ------
     DatabaseError
         When the database cannot be reached, holds a newer schema than this program knows, or holds
-        some but not all of version 1's tables.
+        some but not all of version 1's tables, or ``enable_postgis`` cannot be done. Nothing is
+        changed then: the upgrade is one transaction.
     """
+    from geo import gis
+
     head = head_revision()
     try:
         # Cheap check first, without the lock: most starts find everything up to date.
         with engine.connect() as conn:
             found = current_revision(conn)
-            if found == head:
-                return UpgradeResult(before=found, after=head)
+            if found == head and not enable_postgis and gis.in_sync(conn):
+                return UpgradeResult(before=found, after=head, notes=gis.describe(conn))
         with db.locked(engine, db.Lock.SCHEMA).begin() as conn:
             before = current_revision(conn)
             stamped = False
@@ -136,9 +150,11 @@ def upgrade(engine: Engine) -> UpgradeResult:
             _check_known(before, head)
             if before != head:
                 command.upgrade(alembic_config(conn), "head")
+            gis.sync(conn, enable_postgis=enable_postgis)
+            notes = gis.describe(conn)
     except sa.exc.DBAPIError as exc:
         raise db.explain(exc, engine.url) from exc
-    return UpgradeResult(before=before, after=head, stamped_v1=stamped)
+    return UpgradeResult(before=before, after=head, stamped_v1=stamped, notes=notes)
 
 
 def _is_v1(conn: Connection) -> bool:

@@ -44,6 +44,7 @@ from geo import coverage as cov
 from geo.errors import CareCircleError, DataError
 from geo.io import DATASETS_DIR
 from geo.maps import BOUNDARY_ATTRIBUTION, TYPE_COLOURS
+from geo.provenance import modelled_note
 from geo.schema import FACILITY_TYPES, type_label
 from geo.siting import suggest_sites
 from geo.travel import TravelModel, check_budget
@@ -465,6 +466,7 @@ def _img_html(png: bytes, alt: str) -> str:
 
 def _html(
     *,
+    note: str | None,
     title: str,
     meta: str,
     tables: dict[str, pd.DataFrame],
@@ -479,7 +481,7 @@ def _html(
         f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{e(title)}</h1>",
         f'<p class="meta">{e(meta)}</p>',
-        f'<p class="note">{e(MODELLED_NOTE)}</p>',
+        f'<p class="note">{e(note)}</p>' if note else "",
         "<h2>1 设置与出行模型 / Settings and travel model</h2>",
         _table_html(tables["settings"]),
         "<h2>2 地图 / Map</h2>",
@@ -499,7 +501,7 @@ def _html(
     parts += [
         "<h2>5 数据来源 / Data sources</h2>",
         _table_html(tables["sources"]),
-        f'<p class="note">{e(MODELLED_NOTE)}</p>',
+        f'<p class="note">{e(note)}</p>' if note else "",
         "</body></html>",
     ]
     return "\n".join(parts)
@@ -585,6 +587,7 @@ def _chunks(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
 
 def _pdf(
     *,
+    note: str | None,
     title: str,
     meta: str,
     tables: dict[str, pd.DataFrame],
@@ -605,7 +608,8 @@ def _pdf(
     with PdfPages(buffer, metadata={"Title": title, "Creator": "CareCircle Ordos geo.report"}) as pdf:
         fig = next_page(title)
         y = _text_block(fig, _wrap(meta, 100), top=0.905)
-        y = _text_block(fig, _wrap(MODELLED_NOTE, 96), top=y - 0.005, size=8)
+        if note:
+            y = _text_block(fig, _wrap(note, 96), top=y - 0.005, size=8)
         settings_lines = [f"{k}: {v}" for k, v in tables["settings"].itertuples(index=False)]
         y = _text_block(
             fig,
@@ -646,7 +650,8 @@ def _pdf(
         for file, content, origin in tables["sources"].itertuples(index=False):
             lines += _wrap(f"• {file}: {content}", 110)
             lines += ["    " + s for s in _wrap(str(origin), 104)]
-        lines += ["", *_wrap(MODELLED_NOTE, 100)]
+        if note:
+            lines += ["", *_wrap(note, 100)]
         _text_block(fig, lines, top=0.9, size=7.5, step=0.016)
         pdf.savefig(fig)
     return buffer.getvalue(), pages
@@ -668,6 +673,7 @@ def build_report(
     sources: pd.DataFrame | None = None,
     generated_at: datetime | None = None,
     pdf: bool = True,
+    data: dict[str, Any] | None = None,
 ) -> PlanningReport:
     """Build the planning report for the city or one district, as HTML and PDF.
 
@@ -694,6 +700,10 @@ def build_report(
         Time printed in the report (default now).
     pdf : bool
         Also build the PDF (needs a CJK font).
+    data : dict, optional
+        The ``"data"`` provenance block (:func:`geo.provenance.data_block`): the report then names the
+        demand layer it ran on and notes exactly the modelled layers. Without it the facilities and
+        demand are taken to be the modelled sample.
 
     Returns
     -------
@@ -775,7 +785,7 @@ def build_report(
         ("时间预算 budget", f"{settings.budget_min:g} 分钟 min"),
         ("目标人群 target", GROUP_LABELS[settings.target]),
         *((f"模型 model.{k}", str(v)) for k, v in describe.items()),
-        ("需求 demand", f"{int(in_scope.sum())} 个网格 cells (H3), 模拟样本 modelled sample"),
+        ("需求 demand", _demand_text(int(in_scope.sum()), data)),
         ("设施 facilities", f"{len(cov.select_facilities(facilities, types))} 个运营 open (全市 city-wide)"),
         ("生成时间 generated", when),
     ]
@@ -835,7 +845,9 @@ def build_report(
         fig = Figure(figsize=(8, max(3.0, 0.3 * len(chart_rows) + 1.2)))
         draw_chart(fig.add_subplot())
         images["chart"] = _png(fig)
+        note = modelled_note(data) if data is not None else MODELLED_NOTE
         page = _html(
+            note=note,
             title=title,
             meta=meta,
             tables=tables,
@@ -845,6 +857,7 @@ def build_report(
         )
         pdf_bytes, pages = (
             _pdf(
+                note=note,
                 title=title,
                 meta=meta,
                 tables=tables,
@@ -858,6 +871,21 @@ def build_report(
         )
     return PlanningReport(
         title=title, html=page, pdf=pdf_bytes, pdf_pages=pages, tables=tables, images=images
+    )
+
+
+def _demand_text(n_cells: int, data: dict[str, Any] | None) -> str:
+    demand = (data or {}).get("demand")
+    if not demand or demand.get("kind") == "sample":
+        return f"{n_cells} 个网格 cells (H3), 模拟样本 modelled sample"
+    modelled = (
+        f", 其中 {demand['modelled_share']:.0%} 为模拟样本 of which {demand['modelled_share']:.0%} modelled"
+        if demand.get("modelled")
+        else ""
+    )
+    return (
+        f"{n_cells} 个网格 cells (H3 res {demand.get('resolution')}), 版本 version {demand.get('version')}: "
+        f"{demand.get('source')} ({demand.get('kind')}){modelled}"
     )
 
 

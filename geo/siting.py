@@ -1333,7 +1333,9 @@ def suggest_sites(
     Candidates are the centres of the populated demand cells, less those within
     ``min_separation_m`` (straight line) of an open facility of the same type. Cells within
     ``budget_min`` of an open facility of the type count as covered already. The cost matrix
-    comes from ``model.od_matrix`` and stays sparse (cells × candidates, reachable pairs only).
+    comes from ``model.od_matrix`` and stays sparse (cells × candidates, reachable pairs only); it
+    holds the cells that can still gain (not yet covered, with target people): covered cells, which
+    change no result, have no entries.
 
     Parameters
     ----------
@@ -1419,16 +1421,22 @@ def suggest_sites(
         }
     )
     candidates["township"] = candidates["township_code"].map(lambda c: names.get(c, ""))
+    # Only cells that are not covered yet and hold target people can change a choice (greedy gains and
+    # the exact model both count them alone), so travel times are computed to those cells only.
+    covered = access["covered"].to_numpy(dtype=bool)
+    demand = pd.to_numeric(cells[column], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
+    open_cells = np.flatnonzero(~covered & (demand > 0))
     od = model.od_matrix(
         candidates[["lon", "lat"]].to_numpy(),
-        cells[["lon", "lat"]].to_numpy(dtype=np.float64),
+        cells[["lon", "lat"]].to_numpy(dtype=np.float64)[open_cells],
         budget_min=budget,
-    )
+    ).tocoo()
+    cost = sparse.csr_array((od.data, (open_cells[od.col], od.row)), shape=(len(cells), len(candidates)))
     problem = SitingProblem.from_cost_matrix(
-        sparse.csr_array(od.T),
+        cost,
         cells[column].to_numpy(dtype=np.float64),
         budget,
-        covered_already=access["covered"].to_numpy(dtype=bool),
+        covered_already=covered,
     )
     if solver == "greedy":
         result = greedy_mclp(problem, n)

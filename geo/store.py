@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,6 +80,101 @@ users = sa.Table(
     sa.Column("created_at", sa.Text, nullable=False),
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_failed_at", sa.Text, nullable=True),
+    # The name NFKC-normalised and case-folded (geo.auth.name_key): one account per key.
+    sa.Column("name_key", sa.Text, nullable=False),
+    sa.Index("ix_users_name_key", "name_key", unique=True),
+)
+
+# Failed-login counters (geo.login_limits): per scope (session, address, account) and subject, the
+# attempts counted in the window that began at window_start (seconds since the epoch).
+login_counters = sa.Table(
+    "login_counters",
+    metadata,
+    sa.Column("scope", sa.Text, primary_key=True),
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("window_start", sa.Float, nullable=False),
+    sa.Column("last_at", sa.Float, nullable=False),
+    sa.Index("ix_login_counters_window_start", "window_start"),
+)
+
+# Addresses each account has logged in from (name_key, address, time of the last success).
+login_known_clients = sa.Table(
+    "login_known_clients",
+    metadata,
+    sa.Column("name_key", sa.Text, primary_key=True),
+    sa.Column("address", sa.Text, primary_key=True),
+    sa.Column("last_ok_at", sa.Float, nullable=False),
+)
+
+# The most recent failed logins (bounded), for `python -m geo users failures`.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("name_typed", sa.Text, nullable=False),
+    sa.Column("name_key", sa.Text, nullable=False),
+    sa.Column("account_exists", sa.Boolean, nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("session", sa.Text, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=False),  # wrong_password | unknown_name | limited
+    sa.Index("ix_login_failures_name_key", "name_key"),
+)
+
+# Pairs of facility ids marked "not a duplicate" (id_a < id_b), with the version they came with.
+duplicate_marks = sa.Table(
+    "duplicate_marks",
+    metadata,
+    sa.Column("id_a", sa.Text, primary_key=True),
+    sa.Column("id_b", sa.Text, primary_key=True),
+    sa.Column("version", sa.Integer, sa.ForeignKey("versions.version", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+)
+
+# Saved coverage analyses (``geo.analyses``; migration 0004).
+analyses = sa.Table(
+    "analyses",
+    metadata,
+    sa.Column("analysis_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False, server_default=""),
+    sa.Column("types", sa.Text, nullable=False),  # facility type codes, comma-separated
+    sa.Column("budget_min", sa.Float, nullable=False),
+    sa.Column("mode", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),  # demand column of the 2SFCA: pop_60plus …
+    sa.Column("facilities_version", sa.Integer, nullable=False),
+    sa.Column("model_json", sa.Text, nullable=False),
+    sa.Column("demand_source", sa.Text, nullable=False),
+    sa.Column("demand_modelled", sa.Boolean, nullable=False),
+    sa.Column("cells", sa.Integer, nullable=False),
+    sa.Column("totals_json", sa.Text, nullable=False),
+)
+
+analysis_cells = sa.Table(
+    "analysis_cells",
+    metadata,
+    sa.Column(
+        "analysis_id", sa.Integer, sa.ForeignKey("analyses.analysis_id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("cell_id", sa.Text, primary_key=True),
+    sa.Column("adcode", sa.BigInteger, nullable=True),
+    sa.Column("township_code", sa.Text, nullable=True),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("boundary_wkt", sa.Text, nullable=True),  # the H3 hexagon; PostGIS makes geom from it
+    sa.Column("pop_total", sa.Float, nullable=False),
+    sa.Column("pop_60plus", sa.Float, nullable=False),
+    sa.Column("pop_0_3", sa.Float, nullable=False),
+    sa.Column("minutes", sa.Float, nullable=True),  # NULL: no facility within reach
+    sa.Column("tier_min", sa.Float, nullable=True),  # the smallest tier covering the cell
+    sa.Column("covered", sa.Boolean, nullable=False),
+    sa.Column("nearest_facility_id", sa.Text, nullable=True),
+    sa.Column("access_per_1000", sa.Float, nullable=True),
+    sa.Column("facilities_in_reach", sa.Integer, nullable=True),
+    sa.Column("oversubscribed", sa.Boolean, nullable=True),
 )
 
 
@@ -173,7 +268,8 @@ class FacilityStore:
             return self._rows(conn, version)
 
     def data_version(self) -> str:
-        """A key that changes whenever the published data change (for caches).
+        """A key that changes whenever the published data change (for caches): facilities, and the
+        demand and township layers (``geo.demand_store.layers_key``).
 
         One indexed query (the newest row of ``versions`` by primary key), cheap enough to run on
         every page view, so that every app server sharing the database sees a new version at its next
@@ -186,7 +282,10 @@ class FacilityStore:
                 .order_by(versions.c.version.desc())
                 .limit(1)
             ).first()
-        return f"{self.url}#v{row[0]}@{row[1]}" if row is not None else f"{self.url}#empty"
+        from geo.demand_store import layers_key
+
+        base = f"{self.url}#v{row[0]}@{row[1]}" if row is not None else f"{self.url}#empty"
+        return f"{base}#{layers_key(self.engine)}"
 
     def history(self) -> list[VersionInfo]:
         """Every version's audit line, newest first."""
@@ -203,6 +302,16 @@ class FacilityStore:
             raise NotFoundError(msg)
         return VersionInfo(**dict(row))
 
+    def duplicate_marks(self) -> set[tuple[str, str]]:
+        """Pairs of facility ids marked "not a duplicate", each as a sorted ``(id_a, id_b)``."""
+        with self.engine.connect() as conn:
+            return self._marks(conn)
+
+    @staticmethod
+    def _marks(conn: Connection) -> set[tuple[str, str]]:
+        rows = conn.execute(sa.select(duplicate_marks.c.id_a, duplicate_marks.c.id_b))
+        return {(str(a), str(b)) for a, b in rows}
+
     # --- writing -------------------------------------------------------------------------------
 
     def publish(
@@ -217,6 +326,7 @@ class FacilityStore:
         mode: str = "",
         restored_from: int | None = None,
         note: str = "",
+        not_duplicates: Collection[tuple[str, str]] = (),
     ) -> VersionInfo:
         """Publish a complete facility list as a new version, in one transaction.
 
@@ -231,6 +341,9 @@ class FacilityStore:
         base_version
             The version the caller previewed against. If the store has moved on since, nothing is
             written and ``ConflictError`` is raised.
+        not_duplicates
+            Pairs of facility ids marked "not a duplicate" while previewing; kept with the new
+            version (pairs already marked stay as they were).
 
         Raises
         ------
@@ -268,6 +381,20 @@ class FacilityStore:
                 records = _records(facilities, info.version)
                 if records:
                     conn.execute(facility_rows.insert(), records)
+                marks = {tuple(sorted((str(a), str(b)))) for a, b in not_duplicates if a != b}
+                known = self._marks(conn)
+                new_marks = [
+                    {
+                        "id_a": a,
+                        "id_b": b,
+                        "version": info.version,
+                        "user_name": user_name,
+                        "created_at": info.created_at,
+                    }
+                    for a, b in sorted(marks - known)
+                ]
+                if new_marks:
+                    conn.execute(duplicate_marks.insert(), new_marks)
         except IntegrityError as exc:
             # Another writer inserted the same version number first.
             raise _conflict(base_version, None) from exc
@@ -404,3 +531,7 @@ def open_store(url: str | None = None, *, create: bool = True) -> FacilityStore:
     if create:
         store.init_from_datasets()
     return store
+
+
+# The demand and township layers' tables (``geo.demand_store``) are part of the same schema.
+from geo import demand_tables as _demand_tables  # noqa: E402, F401

@@ -10,15 +10,12 @@ Everything here works on bytes; nothing touches files.
 from __future__ import annotations
 
 import io
-import zipfile
-from datetime import date, datetime, time
 from typing import Any, Final
 
 import pandas as pd
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from geo.errors import DataError
 from geo.io import neutralise_formula
 from geo.schema import CAPACITY_UNITS, CATEGORIES, COLUMN_NAMES, COLUMNS, FACILITY_TYPES, STATUSES
 
@@ -27,7 +24,6 @@ __all__ = [
     "XLSX_MAGIC",
     "example_rows",
     "facilities_xlsx_bytes",
-    "read_xlsx_table",
     "template_csv_bytes",
     "template_headers",
     "template_xlsx_bytes",
@@ -200,84 +196,3 @@ def facilities_xlsx_bytes(df: pd.DataFrame, *, sheet_title: str = "设施 facili
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.strftime("%H:%M")
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    return str(value)
-
-
-def read_xlsx_table(data: bytes, *, max_rows: int, max_columns: int = 200) -> tuple[pd.DataFrame, list[int]]:
-    """Read the first sheet of an XLSX workbook as a table of strings.
-
-    Parameters
-    ----------
-    data
-        The workbook's bytes.
-    max_rows
-        Keep at most this many data rows; the rows beyond are only counted (``table.attrs["n_data_rows"]``).
-    max_columns
-        Columns beyond this are ignored.
-
-    Returns
-    -------
-    table, row_numbers
-        The table (header = first non-empty row; empty rows dropped) and, per data row, the row
-        number as the spreadsheet shows it. Formulas count by their cached value.
-
-    Raises
-    ------
-    DataError
-        When the bytes are not a readable XLSX workbook or the sheet is empty.
-    """
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError) as exc:
-        msg = (
-            f"无法读取 XLSX 工作簿({type(exc).__name__});请在 Excel 中另存为 .xlsx 或 CSV UTF-8。 / "
-            f"Cannot read the XLSX workbook ({type(exc).__name__}); save it again as .xlsx or as CSV UTF-8."
-        )
-        raise DataError(msg) from exc
-    try:
-        ws = wb.worksheets[0] if wb.worksheets else None
-        if ws is None:
-            msg = "工作簿没有工作表。 / The workbook has no sheet."
-            raise DataError(msg)
-        header: list[str] | None = None
-        body: list[list[str]] = []
-        numbers: list[int] = []
-        n_data = 0
-        for row_number, values in enumerate(ws.iter_rows(values_only=True, max_col=max_columns), start=1):
-            cells = [_cell_text(v).strip() if isinstance(v, str) else _cell_text(v) for v in values]
-            if not any(c.strip() for c in cells):
-                continue
-            if header is None:
-                header = cells
-                continue
-            n_data += 1
-            if n_data <= max_rows:
-                body.append(cells)
-                numbers.append(row_number)
-    finally:
-        wb.close()
-    if header is None:
-        msg = "工作表是空的。 / The sheet is empty."
-        raise DataError(msg)
-    while header and not header[-1].strip():
-        header.pop()
-    width = len(header)
-    rows = [(r + [""] * width)[:width] for r in body]
-    table = pd.DataFrame(rows, columns=header, dtype=object)
-    table.attrs["n_data_rows"] = n_data
-    return table, numbers

@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 import numpy as np
@@ -36,7 +35,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.spatial import cKDTree
 
-from geo.crs import ORDOS_BOUNDS, from_metric, to_metric
+from geo.crs import from_metric, to_metric
 from geo.errors import DataError
 from geo.schema import FACILITY_TYPES
 
@@ -304,6 +303,35 @@ def _metric_xy(lonlat: FloatArray) -> FloatArray:
     return np.column_stack([np.atleast_1d(x_m), np.atleast_1d(y_m)])
 
 
+@dataclass(frozen=True)
+class ModelFallback:
+    """Why an imported road network was not used, so straight lines were.
+
+    Attributes
+    ----------
+    code
+        ``no_overlap`` (no saved network overlaps the demand area) or ``unreadable`` (saved network
+        files that cannot be loaded, e.g. from an older version).
+    network
+        The network (display name or file) that was passed over.
+    zh, en
+        The reason in Chinese and in English, for people.
+    """
+
+    code: str
+    network: str
+    zh: str
+    en: str
+
+    def text(self) -> str:
+        """The bilingual sentence, ``"中文 / English"``."""
+        return f"{self.zh} / {self.en}"
+
+    def to_json(self) -> dict[str, str]:
+        """The ``"fallback"`` entry of the model block."""
+        return {"code": self.code, "network": self.network, "zh": self.zh, "en": self.en}
+
+
 class StraightLineModel:
     """Travel minutes = metric distance × detour factor ÷ speed.
 
@@ -314,12 +342,16 @@ class StraightLineModel:
     ----------
     mode
         The mode whose ``speed_m_per_min`` and ``detour_factor`` are used.
+    fallback
+        Set when an imported road network was passed over (:func:`geo.models.default_model`): why.
+        :meth:`describe` then carries it as ``"fallback"``, so every output says so.
     """
 
     name: str = "straight_line"
 
-    def __init__(self, mode: Mode) -> None:
+    def __init__(self, mode: Mode, *, fallback: ModelFallback | None = None) -> None:
         self.mode = mode
+        self.fallback = fallback
 
     def __repr__(self) -> str:
         return f"StraightLineModel(mode={self.mode.name!r})"
@@ -331,6 +363,7 @@ class StraightLineModel:
             "mode": self.mode.name,
             "speed_m_per_min": round(self.mode.speed_m_per_min, 6),
             "detour_factor": self.mode.detour_factor,
+            **({"fallback": self.fallback.to_json()} if self.fallback is not None else {}),
         }
 
     def minutes_for_m(self, distance_m: npt.ArrayLike) -> FloatArray:
@@ -439,41 +472,3 @@ class StraightLineModel:
 def _metric_to_lonlat(coords: FloatArray) -> FloatArray:
     lon, lat = from_metric(coords[:, 0], coords[:, 1])
     return np.column_stack([np.atleast_1d(lon), np.atleast_1d(lat)])
-
-
-def default_model(
-    mode: Mode,
-    *,
-    network_dir: Path | None,
-    bounds: tuple[float, float, float, float] | None = ORDOS_BOUNDS,
-) -> TravelModel:
-    """The road-network model when a saved network covers the area, else the straight-line one.
-
-    Parameters
-    ----------
-    mode
-        The travel mode.
-    network_dir
-        Folder where ``python -m geo network import`` saves networks; ``None`` means no network.
-    bounds
-        ``(lon_min, lat_min, lon_max, lat_max)`` of the demand, WGS84. The newest saved network
-        whose extent overlaps it is used, so a network of another city is never picked by mistake;
-        ``None`` takes the newest network whatever its extent.
-
-    Returns
-    -------
-    TravelModel
-        ``NetworkTravelModel`` or ``StraightLineModel``; its ``name`` says which one runs.
-    """
-    if network_dir is not None and Path(network_dir).is_dir():
-        # Imported lazily: the straight-line path never needs the network module's dependencies.
-        from geo.network import NetworkTravelModel, list_networks, load_network
-
-        for info in list_networks(network_dir):
-            if info.path is not None and (bounds is None or _overlaps(info.bbox, bounds)):
-                return NetworkTravelModel(load_network(info.path), mode)
-    return StraightLineModel(mode)
-
-
-def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]

@@ -22,16 +22,17 @@ import pandas as pd
 import streamlit as st
 
 from geo import io as gio
-from geo.auth import get_user, verify_login
-from geo.errors import CareCircleError, ConflictError, NotFoundError
+from geo.auth import MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, get_user, verify_login
+from geo.errors import CareCircleError, ConflictError, DataError, NotFoundError
 from geo.importer import ImportPlan, changes_frame, history_frame, plan_import, publish_plan
 from geo.schema import COLUMNS
 from geo.store import FacilityStore
 from geo.templates import facilities_xlsx_bytes, template_csv_bytes, template_xlsx_bytes
 from geo.validate import ValidationResult, validate_bytes
-from ui import loaders, mapbuild, state
+from ui import loaders, state
+from ui.clients import login_client
 from ui.i18n import current_lang, fixed_lang, labels_for, t
-from ui.mapview import show_map
+from ui.upload_guard import StaffLogin
 from ui.widgets import md_escape
 
 CSV_MIME = "text/csv"
@@ -46,7 +47,7 @@ _SAFE_NAME = re.compile(r"[^\w.-]+")
 def logged_in_user(store: FacilityStore) -> str | None:
     """The name of the logged-in user, or None; an account removed meanwhile is logged out."""
     name = st.session_state.get(state.DATA_USER)
-    if not name:
+    if not name or not isinstance(st.session_state.get(state.DATA_LOGIN), StaffLogin):
         return None
     try:
         get_user(store, str(name))
@@ -57,16 +58,38 @@ def logged_in_user(store: FacilityStore) -> str | None:
 
 
 def logout() -> None:
-    """Forget the user and everything they had staged (preview, pending restore)."""
-    for key in (state.DATA_USER, state.DATA_PLAN, state.DATA_RESTORE_PENDING):
+    """Forget the user and everything they had staged (preview, marks, merges, pending restore)."""
+    for key in (
+        state.DATA_USER,
+        state.DATA_LOGIN,
+        state.DATA_PLAN,
+        state.DATA_RESTORE_PENDING,
+        state.DATA_MERGES,
+        state.DATA_NOT_DUPLICATE,
+    ):
         st.session_state.pop(key, None)
+
+
+def _try_login(store: FacilityStore, attempt: int) -> None:
+    name = str(st.session_state.get(state.DATA_LOGIN_NAME, ""))
+    password = str(st.session_state.pop(f"{state.DATA_LOGIN_PASSWORD}_{attempt}", ""))
+    st.session_state[state.DATA_LOGIN_ATTEMPT] = attempt + 1
+    result = verify_login(store, name, password, client=login_client())
+    if result.ok and result.user is not None:
+        st.session_state[state.DATA_USER] = result.user.name
+        # What the upload route checks, server-side (ui.upload_guard): browsers cannot make one.
+        st.session_state[state.DATA_LOGIN] = StaffLogin(result.user.name, result.user.role)
+        st.session_state.pop(state.DATA_LOGIN_NAME, None)
+        return
+    st.session_state[state.DATA_LOGIN_FAILURE] = (result.message_zh, result.message_en, result.busy)
 
 
 def login_gate(store: FacilityStore) -> str:
     """The logged-in user's name; otherwise draw the login form and stop the script.
 
-    A failed attempt shows the store's message (the same for an unknown name and a wrong password)
-    including the wait after repeated failures.
+    A failed attempt shows one message whatever went wrong (unknown name, wrong password, too many
+    attempts: ``geo.auth.verify_login``); the attempt is counted against this session and its
+    client address (``ui.clients``).
     """
     user = logged_in_user(store)
     if user is not None:
@@ -74,18 +97,24 @@ def login_gate(store: FacilityStore) -> str:
         st.sidebar.button(t("logout"), on_click=logout, key=state.DATA_LOGOUT)
         return user
     st.info(t("login_required"))
-    with st.form(state.DATA_LOGIN_FORM, clear_on_submit=True):
-        name = st.text_input(t("login_name"), max_chars=64)
-        password = st.text_input(t("login_password"), type="password", max_chars=256)
-        submitted = st.form_submit_button(t("login_button"))
-    if submitted:
-        result = verify_login(store, name, password)
-        if result.ok and result.user is not None:
-            st.session_state[state.DATA_USER] = result.user.name
-            st.rerun()
-        st.error(result.message_zh if current_lang() == "zh" else result.message_en)
-        if result.retry_after_s > 0:
-            st.caption(t("login_wait", seconds=int(result.retry_after_s + 0.999)))
+    # The name stays after a failed attempt (retyping it is a slip waiting to happen); the password
+    # field is a new, empty widget after every attempt. The attempt is checked in the button's
+    # callback, before the form is drawn again.
+    attempt = int(st.session_state.get(state.DATA_LOGIN_ATTEMPT, 0))
+    with st.form(state.DATA_LOGIN_FORM, clear_on_submit=False):
+        st.text_input(t("login_name"), max_chars=MAX_NAME_LENGTH, key=state.DATA_LOGIN_NAME)
+        st.text_input(
+            t("login_password"),
+            type="password",
+            max_chars=MAX_PASSWORD_LENGTH,
+            key=f"{state.DATA_LOGIN_PASSWORD}_{attempt}",
+        )
+        st.form_submit_button(t("login_button"), on_click=_try_login, args=(store, attempt))
+    failure = st.session_state.pop(state.DATA_LOGIN_FAILURE, None)
+    if failure is not None:
+        message_zh, message_en, busy = failure
+        show = st.warning if busy else st.error
+        show(message_zh if current_lang() == "zh" else message_en)
     st.stop()
 
 
@@ -148,15 +177,41 @@ def _validation_districts() -> gpd.GeoDataFrame | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def _validate(
+    data: bytes, file_name: str, crs: str, version: int | None, dismissed: tuple[tuple[str, str], ...]
+) -> ValidationResult:
+    published = loaders.store().facilities(version) if version is not None else None
+    return validate_bytes(
+        data,
+        file_name=file_name,
+        crs=crs,
+        districts=_validation_districts(),
+        published=published,
+        dismissed=dismissed,
+    )
+
+
 def validate_upload(data: bytes, file_name: str, crs: str) -> ValidationResult:
-    """Validate an uploaded file (cached by content, name and CRS); never raises."""
-    return validate_bytes(data, file_name=file_name, crs=crs, districts=_validation_districts())
+    """Validate an uploaded file against the published version, without the pairs marked "not a
+    duplicate" (cached by content, name, CRS, version and marks); never raises."""
+    store = loaders.store()
+    marks = set(st.session_state.get(state.DATA_NOT_DUPLICATE, set())) | store.duplicate_marks()
+    return _validate(data, file_name, crs, store.current_version(), tuple(sorted(marks)))
 
 
 def safe_stem(file_name: str) -> str:
     """A file-name stem safe to reuse in a download name."""
     stem = _SAFE_NAME.sub("_", PurePath(file_name).stem).strip("._")
     return stem[:60] or "upload"
+
+
+MAX_FULL_MESSAGES = 500
+
+
+def _row_label(row: object) -> str:
+    if row is None or (not isinstance(row, str) and pd.isna(row)):  # type: ignore[call-overload]
+        return t("rep_file")
+    return t("rep_row_n", row=int(row))  # type: ignore[call-overload]
 
 
 def show_report(result: ValidationResult) -> None:
@@ -189,7 +244,33 @@ def show_report(result: ValidationResult) -> None:
             t("rep_message"): frame["message_zh" if current_lang() == "zh" else "message_en"],
         }
     )
-    st.dataframe(display, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(display)))
+    message = t("rep_message")
+    event = st.dataframe(
+        display,
+        hide_index=True,
+        width="stretch",
+        height=min(400, 38 + 35 * len(display)),
+        column_config={message: st.column_config.TextColumn(message, width="large")},
+        on_select="rerun",
+        selection_mode="single-row",
+        key=state.DATA_REPORT_ROW,
+    )
+    picked = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    if picked:
+        row = display.iloc[int(picked[0])]
+        st.info(
+            f"{_row_label(row[t('rep_row')])} {md_escape(row[t('rep_column')])}: {md_escape(row[message])}"
+        )
+    else:
+        st.caption(t("report_pick_row"))
+    # Every message in full, readable without widening a grid column.
+    with st.expander(t("report_full", n=min(len(display), MAX_FULL_MESSAGES))):
+        lines = [
+            f"- {_row_label(r[t('rep_row')])} {md_escape(r[t('rep_column')])} · "
+            f"{md_escape(r[t('rep_severity')])} · {md_escape(r[message])}"
+            for _, r in display.head(MAX_FULL_MESSAGES).iterrows()
+        ]
+        st.markdown("\n".join(lines))
     st.download_button(
         t("report_download"),
         data=result.report_csv_bytes(),
@@ -204,10 +285,16 @@ def show_report(result: ValidationResult) -> None:
 
 def current_plan(store: FacilityStore, result: ValidationResult, mode: str) -> ImportPlan:
     """The preview of this file and mode, computed once and kept with its base version."""
-    key = (result.sha256, result.file_name, result.crs, mode)
+    merges = dict(st.session_state.get(state.DATA_MERGES, {}))
+    key = (result.sha256, result.file_name, result.crs, mode, tuple(sorted(merges.items())))
     entry = st.session_state.get(state.DATA_PLAN)
     if entry is None or entry["key"] != key:
-        plan = plan_import(store, result, mode=mode)
+        try:
+            plan = plan_import(store, result, mode=mode, merges=merges)
+        except DataError as exc:  # a merge that no longer fits this file: forget the merges
+            st.session_state.pop(state.DATA_MERGES, None)
+            st.error(t("merge_failed", detail=md_escape(exc)))
+            return current_plan(store, result, mode)
         entry = {"key": key, "plan": plan, "file_name": result.file_name, "sha256": result.sha256}
         st.session_state[state.DATA_PLAN] = entry
     return entry["plan"]
@@ -242,45 +329,6 @@ def facilities_display(df: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns=lambda col: labels.get(col, col))
 
 
-def show_preview(store: FacilityStore, plan: ImportPlan, *, basemap: str) -> bool:
-    """Counts, field changes, facilities to be closed and the new/changed points on a map.
-
-    Returns
-    -------
-    bool
-        Whether the preview is still current (nobody published since it was computed).
-    """
-    counts = plan.counts()
-    st.subheader(t("preview_title"))
-    st.caption(t("preview_base", version=plan.base_version or 0, mode=t(f"import_mode_{plan.mode}")))
-    names = ["added", "changed", "removed", "unchanged", *(["closed"] if plan.mode == "replace" else [])]
-    for column, name in zip(st.columns(len(names)), names, strict=True):
-        column.metric(t(f"count_{name}"), counts[name])
-    changes = changes_display(plan)
-    if not changes.empty:
-        st.markdown(f"**{t('changes_title', n=len(plan.diff.changed))}**")
-        st.dataframe(changes, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(changes)))
-    if plan.closed:
-        st.warning(t("closed_title", n=len(plan.closed)))
-        closed = plan.facilities[plan.facilities["facility_id"].astype(str).isin(plan.closed)]
-        shown = facilities_display(closed[["facility_id", "name", "type", "district_adcode", "address"]])
-        st.dataframe(shown, hide_index=True, width="stretch")
-    ids = set(plan.diff.added) | set(plan.diff.changed)
-    points = plan.facilities[plan.facilities["facility_id"].astype(str).isin(ids)]
-    if not points.empty:
-        st.markdown(f"**{t('preview_map_title', n=len(points))}**")
-        lang = current_lang()
-        show_map(
-            mapbuild.facility_map(points, basemap=basemap, lang=lang), key="data_preview_map", height=420
-        )
-    current = store.current_version()
-    if current != plan.base_version:
-        st.warning(t("preview_stale", base=plan.base_version or 0, current=current or 0))
-        st.button(t("repreview"), on_click=drop_plan, key=state.DATA_REPREVIEW)
-        return False
-    return True
-
-
 def drop_plan() -> None:
     """Forget the preview, so the next run previews the file against the newest version."""
     st.session_state.pop(state.DATA_PLAN, None)
@@ -295,7 +343,12 @@ def _publish() -> None:
     store = loaders.store()
     try:
         info = publish_plan(
-            store, plan, user_name=str(user), file_name=entry["file_name"], sha256=entry["sha256"]
+            store,
+            plan,
+            user_name=str(user),
+            file_name=entry["file_name"],
+            sha256=entry["sha256"],
+            not_duplicates=set(st.session_state.get(state.DATA_NOT_DUPLICATE, set())),
         )
     except ConflictError:
         _flash("error", "publish_conflict", base=plan.base_version or 0, current=store.current_version() or 0)
@@ -306,7 +359,8 @@ def _publish() -> None:
     clear_version_caches()
     drop_plan()
     st.session_state[state.DATA_UPLOAD_SEQ] = st.session_state.get(state.DATA_UPLOAD_SEQ, 0) + 1
-    st.session_state.pop(state.DATA_VIEW_VERSION, None)  # history opens on the new version
+    st.session_state.pop(state.DATA_MERGES, None)
+    st.session_state.pop(state.DATA_NOT_DUPLICATE, None)  # now kept with the published version
     _flash("success", "published", version=info.version, total=info.total)
 
 
@@ -339,6 +393,11 @@ def history_display(store: FacilityStore) -> pd.DataFrame:
     return frame.rename(columns=lambda col: t(f"hist_{col}"))
 
 
+def view_version_key(newest: int) -> str:
+    """Key of the history's version selector while ``newest`` is the newest version."""
+    return f"{state.DATA_VIEW_VERSION}_{newest}"
+
+
 def _set_pending(version: int | None) -> None:
     st.session_state[state.DATA_RESTORE_PENDING] = version
 
@@ -356,7 +415,6 @@ def _restore(version: int) -> None:
         return
     clear_version_caches()
     drop_plan()  # an import preview made before the restore is out of date now
-    st.session_state.pop(state.DATA_VIEW_VERSION, None)
     _flash("success", "restored", version=info.version, source=version)
 
 
@@ -394,11 +452,13 @@ def history_section(store: FacilityStore) -> None:
         return
     st.dataframe(history_display(store), hide_index=True, width="stretch")
     versions = [h.version for h in history]
+    # A new selector for every new version: the browser then shows the new version's label,
+    # instead of the label the old selector had at that position ("版本 1" over version 2's rows).
     version = st.selectbox(
         t("hist_pick"),
         versions,
         format_func=labels_for(versions, lambda v: t("version_label", version=v)),
-        key=state.DATA_VIEW_VERSION,
+        key=view_version_key(versions[0]),
         placeholder=t("choose_one"),
     )
     df = store.facilities(version)

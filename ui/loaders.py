@@ -1,8 +1,8 @@
 """Shared, read-only data of the published version and the computations made from it.
 
 Everything heavy is built once per server process and data version and shared by every session: the
-facility table, demand cells, district outlines, townships, travel models, the gazetteer, coverage
-results, isochrones and the prepared maps (``ui.mapbuild``). One :class:`Published` snapshot per
+facility table, the published demand and township layers, district outlines, travel models, the
+gazetteer, the provenance block, coverage results, isochrones and the prepared maps (``ui.mapbuild``). One :class:`Published` snapshot per
 version lives in ``st.cache_resource``; what is made from it on demand is kept in the snapshot's
 bounded memos, each built by one thread while others asking for the same thing wait for it.
 
@@ -18,6 +18,7 @@ elsewhere (the CLI, another server) shows within seconds and a rerun costs no da
 
 from __future__ import annotations
 
+import copy
 import gc
 import math
 import re
@@ -37,10 +38,13 @@ import streamlit as st
 from geo import coverage as cov
 from geo import io as gio
 from geo import maps
+from geo.demand_store import DemandLayers, load_layers, sample_version
 from geo.geocode import Gazetteer, build_gazetteer
 from geo.isochrones import isochrones
+from geo.models import default_model
+from geo.provenance import data_block as build_data_block
 from geo.store import FacilityStore, database_url, network_dir, open_store
-from geo.travel import StraightLineModel, TravelModel, default_model, get_mode
+from geo.travel import StraightLineModel, TravelModel, get_mode
 
 DATA_VERSION_TTL_S: Final[float] = 2.0
 """Seconds a process trusts the data version it read last (a version published elsewhere shows within
@@ -147,10 +151,10 @@ class Memo:
 class Static:
     """Data shipped with the app (``datasets/``), the same for every published version."""
 
-    cells: pd.DataFrame | None
     districts: gpd.GeoDataFrame  # simplified for drawing
     district_names: pd.DataFrame  # adcode, name
-    townships: pd.DataFrame
+    townships: pd.DataFrame  # the statistics list (code, name, adcode): names while none are imported
+    modelled_townships: int  # how many township seats are modelled
 
 
 class Published:
@@ -160,18 +164,35 @@ class Published:
     Parameters
     ----------
     version
-        The key of :func:`data_version` (store URL, version number, road networks).
+        The key of :func:`data_version` (store URL, facility version, demand and township layers,
+        road networks).
     facilities
         The published facilities of that version.
+    layers
+        The published demand and township layers (the modelled sample and seats until real ones
+        are imported), or None when there is no demand at all.
     static
         The shipped reference data.
     """
 
-    def __init__(self, version: str, facilities: pd.DataFrame, static: Static) -> None:
+    def __init__(
+        self, version: str, facilities: pd.DataFrame, layers: DemandLayers | None, static: Static
+    ) -> None:
         self.version = version
         self.facilities = facilities
+        self.layers = layers
         self.static = static
         self.memo = Memo()
+
+    @property
+    def cells(self) -> pd.DataFrame | None:
+        """Demand cells of the published layer with their townships, or None."""
+        return self.layers.cells if self.layers is not None else None
+
+    @property
+    def townships(self) -> pd.DataFrame:
+        """Township codes and names: imported boundaries' first, then the statistics list's."""
+        return self.layers.townships if self.layers is not None else self.static.townships
 
     @property
     def network_key(self) -> str:
@@ -212,7 +233,8 @@ def _clock(url: str) -> VersionClock:
             facility_store = _store(url)
 
             def read() -> str:
-                return f"{facility_store.url}#v{facility_store.current_version()}|network={_network_key()}"
+                # Facilities (number and publish time), demand and township layers, road networks.
+                return f"{facility_store.data_version()}|network={_network_key()}"
 
             _CLOCKS[url] = VersionClock(read, ttl_s=DATA_VERSION_TTL_S)
         return _CLOCKS[url]
@@ -226,7 +248,7 @@ def data_version() -> str:
     return _clock(database_url()).get()
 
 
-_VERSION_RE: Final = re.compile(r"#v(\d+)\|")
+_VERSION_RE: Final = re.compile(r"#v(\d+)@")
 
 
 def version_number(version: str) -> int | None:
@@ -237,19 +259,27 @@ def version_number(version: str) -> int | None:
 
 @st.cache_resource(show_spinner=False)
 def _static() -> Static:
-    path = gio.DATASETS_DIR / gio.CELLS_FILE
     full = gio.read_districts()
     return Static(
-        cells=gio.read_population_cells(path) if path.is_file() else None,
         districts=maps.display_districts(full),
         district_names=full[["adcode", "name"]].copy(),
         townships=gio.read_townships(),
+        modelled_townships=len(gio.read_modelled_townships()),
     )
+
+
+def _load_layers() -> DemandLayers | None:
+    try:
+        return load_layers(store().engine)
+    except FileNotFoundError:  # no demand imported and the shipped sample missing
+        return None
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _published(version: str) -> Published:
-    return Published(version, store().facilities(version_number(version)), _static())
+    # Read after the key, so the snapshot is never older than its key says (at worst newer, and the
+    # next read of the key then names it).
+    return Published(version, store().facilities(version_number(version)), _load_layers(), _static())
 
 
 _current: tuple[str, Published] | None = None
@@ -320,15 +350,48 @@ def districts() -> gpd.GeoDataFrame:
     return _view(published().static.districts)
 
 
+def layers() -> DemandLayers | None:
+    """The published demand and township layers (the modelled sample and seats until real ones are
+    imported), or None when there is no demand at all. Shared: treat as read-only."""
+    return published().layers
+
+
+def boundaries(version: str | None = None) -> gpd.GeoDataFrame | None:
+    """Imported township polygons (``code, name, adcode, area_km2, geometry``) of ``version`` (a key
+    of :func:`data_version`; default: the newest), or None."""
+    current = (published() if version is None else published_at(version)).layers
+    return _view(current.boundaries) if current is not None and current.boundaries is not None else None
+
+
 def townships() -> pd.DataFrame:
-    """Township codes and names (``code, name, adcode``)."""
-    return _view(published().static.townships)
+    """Township codes and names (``code, name, adcode``): imported boundaries' first, then the
+    statistics list's."""
+    return _view(published().townships)
 
 
 def cells() -> pd.DataFrame | None:
-    """Demand cells, or None when the file is missing."""
-    demand = published().static.cells
+    """Demand cells of the published layer with their townships, or None when there is none."""
+    demand = published().cells
     return None if demand is None else _view(demand)
+
+
+def data_block() -> dict[str, Any]:
+    """What each layer is and whether it is modelled (:func:`geo.provenance.data_block`)."""
+    snapshot = published()
+
+    def build() -> dict[str, Any]:
+        number = version_number(snapshot.version)
+        current = snapshot.layers
+        return build_data_block(
+            facilities_info=store().version_info(number) if number is not None else None,
+            facilities=snapshot.facilities,
+            demand_info=current.demand if current is not None else sample_version(),
+            boundary_info=current.boundary if current is not None else None,
+            model=_model_of(snapshot, "walk").describe(),
+            modelled_townships=snapshot.static.modelled_townships,
+        )
+
+    return copy.deepcopy(snapshot.memo.get("data_block", None, build, max_entries=1))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -354,7 +417,7 @@ def gazetteer(version: str) -> Gazetteer:
     snapshot = published_at(version)
 
     def build() -> Gazetteer:
-        return build_gazetteer(snapshot.facilities, cells=snapshot.static.cells)
+        return build_gazetteer(snapshot.facilities, cells=snapshot.cells)
 
     return snapshot.memo.get("gazetteer", None, build, max_entries=1)
 
@@ -415,7 +478,7 @@ def _bundle(
     snapshot: Published, types: tuple[str, ...], mode: str, budget_min: float, target: str
 ) -> dict[str, Any]:
     def build() -> dict[str, Any]:
-        demand = snapshot.static.cells
+        demand = snapshot.cells
         if demand is None:
             msg = "no demand cells"
             raise FileNotFoundError(msg)
@@ -427,7 +490,7 @@ def _bundle(
         access = cov.cell_access(demand, fac, model, types=kinds, budget_min=budget_min, tiers_min=tiers)
         fca = cov.two_step_fca(demand, fac, model, types=kinds, budget_min=budget_min, demand_col=target)
         names = snapshot.static.district_names
-        towns = snapshot.static.townships
+        towns = snapshot.townships
         by_district = cov.area_table(demand, access, fac, by="district", types=kinds, names=names, fca=fca)
         by_township = cov.area_table(demand, access, fac, by="township", types=kinds, names=towns, fca=fca)
         gaps = cov.gap_list(demand, access, target=target, top=50, districts=names, townships=towns)

@@ -110,6 +110,9 @@ def coverage_map(
     fills = {int(a): maps.share_colour(s) for a, s in shares.items()} if "choropleth" in layers else None
     tips = {int(a): f"{t('legend_share')}: {s:.1%}" for a, s in shares.items() if pd.notna(s)}
     maps.add_districts(m, shown, basemap=basemap, lang=lang, fill_colours=fills, tooltips=tips)
+    townships = loaders.boundaries(version)
+    if townships is not None:  # imported township polygons, outlined within the districts shown
+        maps.add_townships(m, townships if not district else townships[townships["adcode"] == district])
     if fills:
         legend.append(maps.legend_html(t("legend_share"), maps.share_legend_items(), shape="square"))
     if "isochrones" in layers and not chosen.empty:

@@ -331,6 +331,7 @@ def build_report_files(
         "settings": settings,
         "districts": loaders.districts(),
         "townships": loaders.townships(),
+        "data": loaders.data_block(),
     }
     cells = loaders.cells()
     model = loaders.travel_model(mode)

@@ -12,8 +12,9 @@ import pandas as pd
 import streamlit as st
 
 from geo.maps import BASEMAPS
+from geo.provenance import modelled_layers
 from geo.schema import MODELLED_SOURCE_PREFIX
-from ui import state
+from ui import loaders, state
 from ui.i18n import LANGUAGES, current_lang, labels_for, t
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
@@ -60,10 +61,78 @@ def md_escape(value: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(value))
 
 
-def modelled_note(facilities: pd.DataFrame) -> None:
-    """The visible note that the data are a modelled sample (shown while any row is modelled)."""
-    if facilities.empty or facilities["source"].astype(str).str.startswith(MODELLED_SOURCE_PREFIX).any():
-        st.warning(t("modelled_note"), icon=":material/warning:")
+ANALYSIS_LAYERS: tuple[str, ...] = ("facilities", "demand", "boundaries", "network")
+"""The layers a coverage or planning page shows."""
+
+
+def modelled_note(facilities: pd.DataFrame, *, shown: tuple[str, ...] = ("facilities",)) -> None:
+    """The note naming exactly the modelled layers among those the page ``shown``s (none: no note),
+    and the 数据来源 / Data sources panel of those layers."""
+    block = {k: dict(v) for k, v in loaders.data_block().items()}
+    block["facilities"]["modelled"] = bool(
+        facilities.empty or facilities["source"].astype(str).str.startswith(MODELLED_SOURCE_PREFIX).any()
+    )
+    names = modelled_layers(block, shown=shown)
+    if names:
+        st.warning(t("modelled_note", layers=_layer_names(names, block)), icon=":material/warning:")
+    data_sources(block, shown=shown)
+
+
+def _layer_names(names: list[str], block: dict[str, Any]) -> str:
+    parts = []
+    for name in names:
+        share = block[name].get("modelled_share")
+        if name == "demand" and share is not None and share < 1.0:
+            parts.append(t("data_layer_demand_part", share=f"{share:.0%}"))
+        else:
+            parts.append(t(f"data_layer_{name}"))
+    return t("data_layer_join").join(parts)
+
+
+def data_sources(block: dict[str, Any], *, shown: tuple[str, ...]) -> None:
+    """A collapsed 数据来源 / Data sources panel: per layer its version, source and whether it is modelled."""
+    rows = []
+    for name in (n for n in ANALYSIS_LAYERS if n in shown):
+        entry = block.get(name, {})
+        source = str(entry.get("source") or "")
+        if name == "demand":
+            source = t(
+                "sources_demand_detail",
+                source=t("sources_sample") if entry.get("kind") == "sample" else source,
+                kind=entry.get("kind", ""),
+                resolution=entry.get("resolution", ""),
+                cells=f"{entry.get('cells', 0):,}",
+                people=f"{entry.get('people', 0):,}",
+            )
+        elif name == "boundaries" and entry.get("version") is None:
+            source = t("sources_seats")
+        elif name == "network" and not entry.get("used"):
+            source = t("sources_no_network")
+        share = entry.get("modelled_share")
+        if not entry.get("modelled"):
+            modelled = t("sources_no")
+        elif name == "demand" and share is not None and share < 1.0:
+            modelled = t("sources_part", share=f"{share:.0%}")
+        else:
+            modelled = t("sources_yes")
+        version = entry.get("version")
+        published = str(entry.get("published_at") or "")
+        if published:
+            source = t("sources_published_at", source=source, when=published.replace("T", " ")[:16] + " UTC")
+        rows.append(
+            {
+                t("sources_layer"): t(f"data_layer_{name}").split("(")[0],
+                t("sources_version"): "–" if version in (None, 0) else str(version)[:12],
+                t("sources_source"): source,
+                t("sources_modelled"): modelled,
+            }
+        )
+    with st.expander(t("sources_title"), icon=":material/info:"):
+        # A Markdown table (not a dataframe widget): a handful of rows, readable on a phone.
+        header = list(rows[0]) if rows else []
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(md_escape(v) for v in row.values()) + " |" for row in rows]
+        st.markdown("\n".join(lines))
 
 
 def basemap_picker() -> str:
@@ -120,6 +189,16 @@ def keep_language_in_link() -> None:
 def model_note(description: dict[str, object]) -> str:
     """One line saying which travel model produced the numbers."""
     mode = t(f"mode_{description.get('mode')}")
+    fallback = description.get("fallback")
+    if description.get("name") == "straight_line" and isinstance(fallback, Mapping):
+        # geo gives the reason in both languages; the page shows the one it speaks.
+        return t(
+            "model_fallback",
+            detour=description.get("detour_factor"),
+            mode=mode,
+            speed=float(str(description.get("speed_m_per_min", 0))),
+            reason=md_escape(fallback.get(current_lang(), fallback.get("en", ""))),
+        )
     if description.get("name") == "straight_line":
         return t(
             "model_straight",

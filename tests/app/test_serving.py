@@ -206,6 +206,36 @@ def test_a_version_published_elsewhere_shows_once_the_interval_has_passed(
     assert any(md_escape(HOSTILE_NAME) in n for n in names), names[:3]
 
 
+def test_a_population_import_published_elsewhere_is_seen_once_the_interval_has_passed(
+    store: FacilityStore, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo.demand import validate_demand
+    from geo.demand_store import layer_store
+    from tests.unit._demand_files import DONGSHENG_BOX, raster_over
+
+    now = [time.monotonic()]
+    monkeypatch.setattr(loaders._clock(db_url), "_clock", lambda: now[0])
+    version = loaders.data_version()
+    sample_people = float(loaders.cells()["pop_total"].sum())
+    assert loaders.layers().demand.kind == "sample"
+    data, total = raster_over(DONGSHENG_BOX, crs="EPSG:4326", pixel_m=300.0, value=20.0)
+    imported = validate_demand(data, file_name="dongsheng.tif")
+    # Through the CLI or another server: facilities unchanged, only the demand layer is new.
+    layer_store(open_store(db_url).engine).publish_demand(
+        imported, mode="replace", user_name="cli", base_version=None
+    )
+    assert loaders.data_version() == version  # trusted for the interval
+    now[0] += loaders.DATA_VERSION_TTL_S + 0.1
+    newer = loaders.data_version()
+    assert newer != version
+    assert loaders.layers().demand.kind == "raster"
+    people = float(loaders.cells()["pop_total"].sum())
+    assert people == pytest.approx(total, rel=0.01) and people != pytest.approx(sample_people)
+    bundle = loaders.coverage_bundle(newer, ("community_station",), "walk", 15.0, "pop_total")
+    assert len(bundle["access"]) == len(loaders.cells())
+    assert loaders.data_block() == loaders.data_block()
+
+
 def test_what_a_page_gets_for_the_map_is_the_same_text_for_every_session(store: FacilityStore) -> None:
     from ui import mapbuild
 

@@ -76,3 +76,20 @@ def test_the_app_looks_for_networks_where_the_cli_saves_them(db_url: str) -> Non
     folder.mkdir(parents=True)
     (folder / "abc.npz").write_bytes(b"")
     assert loaders._network_key().startswith("abc.npz:")
+
+
+def test_model_note_says_why_the_network_was_not_used() -> None:
+    from geo.travel import MODES, ModelFallback, StraightLineModel
+
+    reason = ModelFallback(
+        code="no_overlap", network="x.osm", zh="路网与需求区域不重叠", en="does not overlap"
+    )
+    description = StraightLineModel(MODES["walk"], fallback=reason).describe()
+    with fixed_lang("zh"):
+        zh = widgets.model_note(description)
+    with fixed_lang("en"):
+        en = widgets.model_note(description)
+    assert "未使用已导入的路网" in zh and "路网与需求区域不重叠" in zh and "does not overlap" not in zh
+    assert "was not used" in en and "does not overlap" in en and "不重叠" not in en
+    plain = widgets.model_note(StraightLineModel(MODES["walk"]).describe())
+    assert "未使用已导入的路网" not in plain and "was not used" not in plain

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from geo import auth
 from geo.cli import main
 from geo.store import open_store
 
@@ -40,10 +39,13 @@ def test_import_with_errors_exits_1_prints_report_and_changes_nothing(
     path = write(tmp_path, "bad.csv", facility_csv([("X-1", "甲", "-4"), ("X-1", "乙", "3")]))
     report = tmp_path / "report.csv"
     code = main(["--database", db, "import", str(path), "--report", str(report)])
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.err  # the validation report goes to stderr, as every problem does
     assert code == 1
     assert "negative_capacity" in out and "duplicate_id" in out and "nothing was changed" in out
+    assert "未做任何更改" in out
     assert "第 2 行" in out and "第 3 行" in out
+    assert "negative_capacity" not in captured.out
     frame = pd.read_csv(report, encoding="utf-8-sig", dtype=str)
     assert len(frame) == 2
     assert open_store(db).current_version() == before
@@ -105,34 +107,6 @@ def test_restore_unknown_version_exits_1(db: str, capsys: pytest.CaptureFixture[
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_users_add_from_stdin_list_remove(
-    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough secret\n"))
-    assert main(["--database", db, "users", "add", "li", "--role", "editor", "--password-stdin"]) == 0
-    assert auth.verify_login(open_store(db), "li", "a long enough secret").ok
-    assert main(["--database", db, "users", "list"]) == 0
-    out = capsys.readouterr().out
-    assert "li\teditor" in out and "secret" not in out
-    assert main(["--database", db, "users", "remove", "li"]) == 0
-    assert main(["--database", db, "users", "remove", "li"]) == 1
-    assert auth.list_users(open_store(db)) == []
-
-
-def test_users_add_interactive_prompts_twice(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    answers = iter(["first long password", "other long password"])
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
-    assert main(["--database", db, "users", "add", "li", "--role", "admin"]) == 1  # they differ
-    answers = iter(["same long password", "same long password"])
-    assert main(["--database", db, "users", "add", "li", "--role", "admin"]) == 0
-    assert auth.get_user(open_store(db), "li").role == "admin"
-
-
-def test_password_is_not_an_option(db: str) -> None:
-    assert main(["--database", db, "users", "add", "li", "--role", "editor", "--password", "x"]) == 2
-    assert main(["--database", db, "users", "add", "li", "--role", "owner", "--password-stdin"]) == 2
-
-
 def test_unwritable_report_path_exits_1_with_a_message(
     db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -148,3 +122,82 @@ def test_unwritable_report_path_exits_1_with_a_message(
 def test_bad_database_url_exits_1_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--database", "nosuchdialect://x", "history"]) == 1
     assert "nosuchdialect" in capsys.readouterr().err
+
+
+def test_dry_run_names_both_rows_of_a_published_station_under_a_new_id(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    station = open_store(db).facilities().iloc[0]
+    lines = [
+        "编号,名称,类别,类型,行政区划代码,乡镇街道,经度,纬度,电话",
+        f"NEW-0001,{station['name']},{station['category']},{station['type']},{station['district_adcode']},"
+        f"{station['township']},{station['lon'] + 0.0002:.6f},{station['lat']:.6f},",
+    ]
+    path = write(tmp_path, "again.csv", ("\n".join(lines) + "\n").encode())
+    assert main(["--database", db, "import", str(path), "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    warning = next(line for line in captured.err.splitlines() if "possible_duplicate" in line)
+    assert "NEW-0001" not in captured.out or "added 1" in captured.out
+    assert station["facility_id"] in warning and station["name"] in warning
+    assert "第 2 行" in warning and "已发布设施" in warning and "published" in warning
+    assert "added 1" in captured.out
+
+    # Merged into the published id, the row is an update of that station, not a new one.
+    merge = f"NEW-0001={station['facility_id']}"
+    assert main(["--database", db, "import", str(path), "--dry-run", "--merge", merge]) == 0
+    out = capsys.readouterr().out
+    assert "added 0" in out and "changed 1" in out and f"NEW-0001 → {station['facility_id']}" in out
+
+
+@pytest.mark.parametrize(
+    ("merge", "zh", "en"),
+    [
+        ("NEW-0001", "格式", "FILE_ID=PUBLISHED_ID"),
+        ("NOPE=ORD-X", "不在文件", "not among the file's valid rows"),
+        ("X-1=NOT-PUBLISHED", "不是已发布", "not a published facility id"),
+    ],
+)
+def test_bad_merge_is_bilingual(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], merge: str, zh: str, en: str
+) -> None:
+    path = write(tmp_path, "new.csv", facility_csv([("X-1", "甲", "4")]))
+    assert main(["--database", db, "import", str(path), "--dry-run", "--merge", merge]) == 1
+    err = capsys.readouterr().err
+    assert zh in err and en in err and "Traceback" not in err
+
+
+def test_special_files_fail_fast(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    for path, zh, en in (
+        ("/dev/zero", "设备文件", "a device"),
+        (str(fifo), "管道", "FIFO"),
+        (str(tmp_path), "文件夹", "directory"),
+    ):
+        assert main(["--database", db, "import", path]) == 1
+        err = capsys.readouterr().err
+        assert zh in err and en in err and "not a regular file" in err
+
+
+def test_a_pair_marked_not_a_duplicate_stays_quiet_on_the_next_import(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    station = open_store(db).facilities().iloc[0]
+    lines = [
+        "编号,名称,类别,类型,行政区划代码,乡镇街道,经度,纬度",
+        f"NEW-0001,{station['name']},{station['category']},{station['type']},{station['district_adcode']},"
+        f"{station['township']},{station['lon'] + 0.0002:.6f},{station['lat']:.6f}",
+    ]
+    path = write(tmp_path, "second.csv", ("\n".join(lines) + "\n").encode())
+    assert main(["--database", db, "import", str(path), "--dry-run"]) == 0
+    assert "possible_duplicate" in capsys.readouterr().err
+    pair = f"{station['facility_id']},NEW-0001"
+    assert main(["--database", db, "import", str(path), "--not-duplicate", pair, "--user", "li"]) == 0
+    assert "possible_duplicate" not in capsys.readouterr().err
+    assert open_store(db).duplicate_marks() == {tuple(sorted((station["facility_id"], "NEW-0001")))}
+    # The next import of the same rows: the published version remembers the mark.
+    assert main(["--database", db, "import", str(path), "--dry-run"]) == 0
+    assert "possible_duplicate" not in capsys.readouterr().err
+    assert main(["--database", db, "import", str(path), "--dry-run", "--not-duplicate", "A-1"]) == 1
+    err = capsys.readouterr().err
+    assert "ID_A,ID_B" in err and "编号1,编号2" in err

@@ -116,3 +116,8 @@ def test_the_default_database_folder_is_still_created(
 def test_unknown_driver_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     err = run_cli(capsys, "--database", "postgresql+nosuchdriver://u@h/d", "history")
     assert "数据库地址无效或缺少驱动" in err and "invalid database URL or missing driver" in err
+
+
+def test_enable_postgis_on_sqlite_is_refused(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    err = run_cli(capsys, "--database", db_url, "db", "upgrade", "--enable-postgis")
+    assert "只能用于 PostgreSQL" in err and "PostGIS is for PostgreSQL databases; this store is sqlite" in err

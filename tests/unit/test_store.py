@@ -137,6 +137,18 @@ def test_data_version_changes_on_publish(any_db_url: str) -> None:
     assert store.data_version() != before
 
 
+def test_another_server_sees_a_publish_at_its_next_read(any_db_url: str) -> None:
+    # Two app servers hold their own engines on one database; the key their caches follow changes
+    # for both as soon as either (or the CLI) publishes — no time-to-live, no restart.
+    server_a = new_store(any_db_url, make_facilities(3))
+    server_b = open_store(any_db_url, create=False)
+    before = server_b.data_version()
+    assert server_a.data_version() == before and f"#v1@{server_b.history()[0].created_at}#" in before
+    server_a.publish(make_facilities(4), user_name="x", action="import", base_version=1)
+    assert server_b.data_version() != before and "#v2@" in server_b.data_version()
+    assert len(server_b.facilities()) == 4
+
+
 def test_conflict_when_another_store_published_since_the_preview(any_db_url: str) -> None:
     first = new_store(any_db_url, make_facilities(5))
     second = open_store(any_db_url, create=False)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from geo.crs import from_metric, to_metric
 from geo.errors import DataError
+from geo.models import default_model
 from geo.schema import FACILITY_TYPES
 from geo.travel import (
     MODES,
@@ -23,7 +24,6 @@ from geo.travel import (
     NearestResult,
     StraightLineModel,
     TravelModel,
-    default_model,
     get_mode,
 )
 

@@ -61,6 +61,12 @@ def row(**overrides: str) -> dict[str, str]:
         "updated_at": "2025-03-01",
         "source": "",
     }
+    # Each facility its own phone and address, unless a test says otherwise: rows that share them
+    # within a township are reported as possible duplicates.
+    if "facility_id" in overrides:
+        number = sum(ord(ch) * 31**k for k, ch in enumerate(overrides["facility_id"])) % 9_000_000
+        base["phone"] = f"0477-{1_000_000 + number}"
+        base["address"] = f"东胜区测试路{number}号"
     base.update(overrides)
     return base
 
@@ -377,13 +383,15 @@ def test_duplicate_id_points_at_first_row() -> None:
     assert issue.row == 3 and "row 2" in issue.message_en
 
 
-def test_near_duplicate_within_50_m_only() -> None:
+def test_possible_duplicate_within_100_m_only() -> None:
     near = row(facility_id="F-2", lat=str(DONGSHENG[1] + 0.0002))  # about 22 m north
     far = row(facility_id="F-3", lat=str(DONGSHENG[1] + 0.002))  # about 220 m north
     result = check([row(), near, far])
-    issue = only(result, "near_duplicate")
+    issue = only(result, "possible_duplicate")
     assert issue.severity == WARNING and issue.row == 3 and "row 2" in issue.message_en
+    assert "第 2 行" in issue.message_zh and "F-001" in issue.message_zh and "F-001" in issue.message_en
     assert len(result.table) == 3
+    assert [(p.row, p.other_row) for p in result.duplicates] == [(3, 2)]
 
 
 def test_negative_capacity_and_available_above_capacity() -> None:
@@ -510,20 +518,48 @@ def test_report_frame_and_csv_neutralise_formulas() -> None:
     result = check([row(type='=HYPERLINK("http://x")'), row(facility_id="F-2", name="B", capacity="-5")])
     frame = result.report_frame()
     assert list(frame.columns) == list(REPORT_COLUMNS)
-    assert list(frame["row"]) == [2, 3]
+    assert list(frame["row"]) == [2, 2, 3]
+    assert list(frame["code"]) == ["unknown_type", "formula_cell", "negative_capacity"]
     data = result.report_csv_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "'-5" in text
     assert "行号 row" in text and "错误 error" in text
     back = pd.read_csv(io.BytesIO(data), dtype=str)
-    assert len(back) == 2
+    assert len(back) == 3
 
 
 def test_neutralised_cells_from_our_exports_come_back_clean() -> None:
     result = check([row(name="'=1+1", phone="'+86 477 123")])
-    assert result.issues == []
     assert result.table.loc[0, "name"] == "=1+1" and result.table.loc[0, "phone"] == "+86 477 123"
+    # The name still looks like a formula and is listed; a phone number with + does not.
+    assert [(i.code, i.column) for i in result.issues] == [("formula_cell", "name")]
+
+
+@pytest.mark.parametrize(
+    ("column", "text", "prefix"),
+    [
+        ("name", '=HYPERLINK("http://evil","点我")', "="),
+        ("address", "@SUM(A1)", "@"),
+        ("services", "+cmd|' /C calc'!A0", "+"),
+        ("township", "-2+3", "-"),
+        ("source", "=cmd()", "="),
+    ],
+)
+def test_formula_looking_cells_are_warnings_naming_column_and_prefix(
+    column: str, text: str, prefix: str
+) -> None:
+    result = check([row(**{column: text})])
+    issues = [i for i in result.issues if i.code == "formula_cell"]
+    assert len(issues) == 1 and issues[0].severity == WARNING and issues[0].row == 2
+    assert issues[0].column == column
+    assert f"以 {prefix} 开头" in issues[0].message_zh and f"starts with {prefix}" in issues[0].message_en
+    assert len(result.table) == 1  # a warning: the row is still imported, as text
+
+
+@pytest.mark.parametrize("phone", ["+86 477 8581234", "-", "0477-8581234", "+86(477)858-1234"])
+def test_signed_numbers_and_phones_are_not_formulas(phone: str) -> None:
+    assert "formula_cell" not in codes(check([row(phone=phone)]))
 
 
 def test_every_code_of_the_brief_has_a_message() -> None:
@@ -531,8 +567,9 @@ def test_every_code_of_the_brief_has_a_message() -> None:
         "not_decodable", "not_a_table", "too_large", "too_many_rows", "unknown_header", "missing_header",
         "duplicate_header", "missing_value", "unknown_type", "unknown_category", "type_category_mismatch",
         "not_a_number", "out_of_range", "outside_ordos", "lat_lon_swapped", "outside_district",
-        "unknown_district", "duplicate_id", "near_duplicate", "negative_capacity", "available_exceeds_capacity",
-        "bad_status", "bad_date", "bad_opening_hours", "unknown_capacity_unit",
+        "unknown_district", "duplicate_id", "possible_duplicate", "negative_capacity",
+        "available_exceeds_capacity", "bad_status", "bad_date", "bad_opening_hours", "unknown_capacity_unit",
+        "formula_cell", "too_many_columns", "limit_exceeded",
     }  # fmt: skip
     assert wanted <= {code for code, *_ in MESSAGES.values()}
     assert all(zh and en for _, _, zh, en in MESSAGES.values())
