@@ -111,7 +111,8 @@ class Server:
                 "-m",
                 "streamlit",
                 "run",
-                "streamlit_app.py",
+                # What `make run` serves: serve.py (the app with its upload guard) where the tree has it.
+                "serve.py" if (self.tree / "serve.py").is_file() else "streamlit_app.py",
                 "--server.port",
                 str(self.port),
                 "--server.address",
