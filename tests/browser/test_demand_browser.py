@@ -29,7 +29,8 @@ USER, PASSWORD = "wang", "a long enough password"
 
 @pytest.fixture(scope="module")
 def layers_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An app of its own (this module publishes demand; the other browser tests keep the sample)."""
+    """An app of its own, served as `make run` serves it (serve.py: uploads only from logged-in data
+    staff), since this module publishes demand and the other browser tests keep the sample."""
     folder = tmp_path_factory.mktemp("demand-browser")
     url = f"sqlite:///{folder / 'carecircle.db'}"
     store = open_store(url)
@@ -39,7 +40,7 @@ def layers_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "DATABASE_URL": url, "CARECIRCLE_BASEMAP": "none", "CARECIRCLE_GEOCODER": "offline"}
     log = (folder / "streamlit.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
          "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
