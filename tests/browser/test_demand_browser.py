@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +11,8 @@ import pytest
 from shapely.geometry import box
 
 from geo import auth
-from geo.io import REPO_ROOT
 from geo.store import open_store
-from tests.browser.conftest import _free_port
+from tests.appserver import running_app
 from tests.unit._demand_files import DONGSHENG_BOX, KANGBASHI_BOX, polygons_frame, vector_bytes
 
 pytestmark = pytest.mark.browser
@@ -36,35 +30,8 @@ def layers_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = open_store(url)
     auth.add_user(store, USER, PASSWORD, role="editor")
     store.engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CARECIRCLE_BASEMAP": "none", "CARECIRCLE_GEOCODER": "offline"}
-    log = (folder / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start (exit code {proc.poll()}); see {log.name}")
-            time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with running_app(database_url=url, log_path=folder / "streamlit.log") as server:
+        yield server.base_url
 
 
 def _page(browser: Any, *, width: int, height: int) -> Any:
