@@ -41,6 +41,8 @@ def _page(browser: Any, *, width: int, height: int) -> Any:
 
 def _login(page: Any, base: str) -> None:
     page.goto(f"{base}/data", wait_until="domcontentloaded")
+    # The first page of a fresh server loads the data first: wait as long as for the other steps.
+    page.get_by_label("用户名").wait_for(timeout=TIMEOUT_MS)
     page.get_by_label("用户名").fill(USER)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
