@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.schema import CATEGORIES, FACILITY_TYPES
-from ui import loaders, mapbuild, state, widgets
+from ui import downloads, loaders, mapbuild, state, widgets
 from ui.i18n import category_name, current_lang, labels_for, t, type_name
 from ui.mapview import show_map
 
@@ -18,10 +18,12 @@ st.caption(t("map_intro"))
 widgets.modelled_note(facilities)
 
 st.sidebar.subheader(t("filter_title"))
+# Values from session state only (no default= as well): Streamlit warns when a widget has both.
+st.session_state.setdefault(state.MAP_CATEGORIES, list(CATEGORIES))
+st.session_state.setdefault(state.MAP_TYPES, list(FACILITY_TYPES))
 categories = st.sidebar.multiselect(
     t("filter_category"),
     list(CATEGORIES),
-    default=list(CATEGORIES),
     placeholder=t("choose_many"),
     format_func=labels_for(CATEGORIES, lambda c: category_name(str(c))),
     key=state.MAP_CATEGORIES,
@@ -29,7 +31,6 @@ categories = st.sidebar.multiselect(
 types = st.sidebar.multiselect(
     t("filter_type"),
     list(FACILITY_TYPES),
-    default=list(FACILITY_TYPES),
     placeholder=t("choose_many"),
     format_func=labels_for(
         FACILITY_TYPES, lambda c: f"{category_name(FACILITY_TYPES[str(c)].category)} · {type_name(str(c))}"
@@ -55,9 +56,14 @@ counts.loc[t("total")] = counts.sum(axis=0)
 counts.index.name = t("district")
 st.dataframe(counts, width="stretch")
 
+context = downloads.context(
+    facilities=facilities, mode="walk", budget_min=15.0, types=tuple(types), scope=t("all_districts")
+)
 st.download_button(
     t("download_map_html"),
-    data=mapbuild.html_export(lambda: mapbuild.facility_map(shown, basemap=basemap, lang=lang)),
+    data=mapbuild.html_export(
+        lambda: mapbuild.facility_map(shown, basemap=basemap, lang=lang), downloads.facilities_note(context)
+    ),
     file_name="carecircle_facilities_map.html",
     mime="text/html",
 )

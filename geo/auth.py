@@ -48,17 +48,14 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Final
 
-import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy.engine import Connection
-
-from geo import db
-from geo import login_limits as limits
 from geo.errors import ConflictError, DataError, NotFoundError
-from geo.store import users
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from argon2 import PasswordHasher
+    from sqlalchemy.engine import Connection
+
+    from geo import login_limits as limits
     from geo.store import FacilityStore
 
 __all__ = [
@@ -101,8 +98,17 @@ MAX_PASSWORD_LENGTH: Final[int] = 256
 MAX_NAME_LENGTH: Final[int] = 64
 MAX_CONCURRENT_HASHES: Final[int] = 2
 
-# argon2id, RFC 9106's second recommendation: 64 MiB, 3 passes, 4 lanes.
-_HASHER: Final = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4, hash_len=32, salt_len=16)
+
+# argon2 and the database layer are loaded when an account is used, not on import: every command of
+# the command line imports this module to build its parser.
+@cache
+def _hasher() -> PasswordHasher:
+    """argon2id, RFC 9106's second recommendation: 64 MiB, 3 passes, 4 lanes."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4, hash_len=32, salt_len=16)
+
+
 # A hash of a random password nobody knows, made once with exactly these parameters: an unknown name
 # or a limited attempt is checked against it, so that it costs what a wrong password costs. A
 # literal, so that importing this module runs no argon2 (see _dummy_hash for a changed hasher).
@@ -163,6 +169,8 @@ class LoginPolicy:
 
     def limits(self) -> dict[str, int]:
         """The limit of each counter scope."""
+        from geo import login_limits as limits
+
         return {
             limits.SCOPE_SESSION: self.max_per_session,
             limits.SCOPE_ADDRESS: self.max_per_address,
@@ -445,7 +453,7 @@ def _hash_turn(timeout_s: float | None = None) -> Iterator[bool]:
 
 def _hash(password: str) -> str:
     with _hash_turn():
-        return _HASHER.hash(password)
+        return _hasher().hash(password)
 
 
 def add_user(store: FacilityStore, name: str, password: str, *, role: str) -> User:
@@ -469,6 +477,10 @@ def add_user(store: FacilityStore, name: str, password: str, *, role: str) -> Us
     ConflictError
         When the name (or one that differs only in case or width) is taken.
     """
+    import sqlalchemy as sa
+
+    from geo.store import users
+
     clean = check_name(name)
     _check_role(role)
     check_password(password, clean)
@@ -513,6 +525,10 @@ def _find(conn: Connection, name: str) -> sa.RowMapping | None:
     The exact name wins: accounts from before keys existed whose names fold to the same key (the
     migration gave the later ones ``key#2``…) stay reachable by their own spelling.
     """
+    import sqlalchemy as sa
+
+    from geo.store import users
+
     typed = str(name)[: 4 * MAX_NAME_LENGTH]
     as_typed, folded = unicodedata.normalize("NFC", typed).strip(), _nfkc(typed)
     query = (
@@ -534,6 +550,9 @@ def set_password(store: FacilityStore, name: str, password: str) -> None:
     DataError
         When the password breaks the rules (:func:`check_password`).
     """
+    from geo import login_limits as limits
+    from geo.store import users
+
     check_password(password, name)
     store.create_schema()
     hashed = _hash(password)
@@ -565,6 +584,10 @@ def get_user(store: FacilityStore, name: str) -> User:
 
 def list_users(store: FacilityStore) -> list[User]:
     """Every account, by name (no password hashes)."""
+    import sqlalchemy as sa
+
+    from geo.store import users
+
     store.create_schema()
     with store.engine.connect() as conn:
         rows = conn.execute(sa.select(users).order_by(users.c.name_key)).mappings().all()
@@ -579,6 +602,8 @@ def remove_user(store: FacilityStore, name: str) -> None:
     NotFoundError
         When there is no such user.
     """
+    from geo.store import users
+
     store.create_schema()
     with store.begin() as conn:
         row = _find(conn, name)
@@ -593,15 +618,17 @@ def remove_user(store: FacilityStore, name: str) -> None:
 @cache
 def _dummy_hash() -> str:
     """The dummy hash, made anew (once, on first use) only if the hasher's parameters changed."""
-    if _HASHER.check_needs_rehash(_DUMMY_HASH):
-        return _HASHER.hash(hashlib.sha256(str(time.time_ns()).encode()).hexdigest())
+    if _hasher().check_needs_rehash(_DUMMY_HASH):
+        return _hasher().hash(hashlib.sha256(str(time.time_ns()).encode()).hexdigest())
     return _DUMMY_HASH
 
 
 def _verify(stored_hash: str | None, password: str) -> bool:
     """argon2 check against the stored hash, or the same work against the dummy hash (then False)."""
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     try:
-        _HASHER.verify(stored_hash or _dummy_hash(), password)
+        _hasher().verify(stored_hash or _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     return stored_hash is not None
@@ -642,6 +669,10 @@ def verify_login(
         ``ok`` with the user on success. Every failure — unknown name, wrong password, attempt over
         a limit — has the same message; ``busy`` when no argon2 turn came free in time.
     """
+    from geo import db
+    from geo import login_limits as limits
+    from geo.store import users
+
     moment = time.time() if now_s is None else now_s
     client = client or LoginClient(session="-")
     typed = str(name)[: 4 * MAX_NAME_LENGTH]
@@ -670,7 +701,7 @@ def verify_login(
                 tx.rollback()  # a refused attempt is counted nowhere
         stored = row["password_hash"] if row is not None and allowed and not too_long else None
         ok = _verify(stored, secret)
-        new_hash = _HASHER.hash(secret) if ok and _HASHER.check_needs_rehash(str(stored)) else None
+        new_hash = _hasher().hash(secret) if ok and _hasher().check_needs_rehash(str(stored)) else None
     if ok and row is not None:
         return _succeeded(store, row, key, address, slots, new_hash, moment, policy)
     outcome = "limited" if not allowed else ("wrong_password" if row is not None else "unknown_name")
@@ -714,6 +745,10 @@ def _succeeded(
     moment: float,
     policy: LoginPolicy,
 ) -> LoginResult:
+    from geo import db
+    from geo import login_limits as limits
+    from geo.store import users
+
     values: dict[str, object] = {"failed_logins": 0, "last_failed_at": None}
     if new_hash is not None:
         values["password_hash"] = new_hash
@@ -738,6 +773,8 @@ def recent_failures(
     now_s: float | None = None,
 ) -> list[limits.FailureRecord]:
     """Failed logins of the last ``hours`` (of one account when ``name``), newest first."""
+    from geo import login_limits as limits
+
     moment = time.time() if now_s is None else now_s
     store.create_schema()
     with store.engine.connect() as conn:
@@ -753,6 +790,8 @@ def limited_now(
     store: FacilityStore, *, policy: LoginPolicy = DEFAULT_POLICY, now_s: float | None = None
 ) -> list[limits.CounterRow]:
     """Sessions, addresses and accounts whose limit is reached in the current window."""
+    from geo import login_limits as limits
+
     moment = time.time() if now_s is None else now_s
     store.create_schema()
     with store.engine.connect() as conn:
@@ -765,6 +804,10 @@ def unlock_account(store: FacilityStore, name: str) -> int:
     Returns the number of counted attempts removed. Works for names without an account too (their
     attempts are counted alike).
     """
+    from geo import db
+    from geo import login_limits as limits
+    from geo.store import users
+
     store.create_schema()
     with db.locked(store.engine, db.Lock.LOGIN).begin() as conn:
         held = limits.clear(conn, scope=limits.SCOPE_ACCOUNT, subject=name_key(name))
@@ -784,6 +827,9 @@ def unlock_address(store: FacilityStore, address: str) -> int:
     DataError
         When ``address`` is not an IP address.
     """
+    from geo import db
+    from geo import login_limits as limits
+
     bucket = address_bucket(address)
     if bucket == "-":
         msg = f"{address!r} 不是 IP 地址。 / {address!r} is not an IP address."

@@ -36,6 +36,9 @@ from geo.demand import (
 )
 from geo.demand_build import check_polygon, find_column, fold_name, vector_to_wgs84, zip_limits
 from geo.errors import DataError
+from geo.options import BOUNDARY_LEVELS as BOUNDARY_LEVELS
+from geo.schema import BOUNDARY_COLUMNS as BOUNDARY_COLUMNS
+from geo.severity import IssueCounts
 
 __all__ = [
     "BOUNDARY_COLUMNS",
@@ -45,8 +48,6 @@ __all__ = [
     "validate_boundaries",
 ]
 
-BOUNDARY_LEVELS: Final[tuple[str, ...]] = ("township",)
-BOUNDARY_COLUMNS: Final[tuple[str, ...]] = ("code", "name", "adcode", "area_km2", "geometry")
 
 NAME_NAMES: Final[tuple[str, ...]] = (
     "name",
@@ -132,7 +133,7 @@ def _issue(
 
 
 @dataclass(frozen=True)
-class BoundaryResult:
+class BoundaryResult(IssueCounts):
     """The outcome of reading one boundary file.
 
     Attributes
@@ -159,11 +160,6 @@ class BoundaryResult:
     crs: str = ""
     name_column: str = ""
     code_column: str = ""
-
-    @property
-    def has_errors(self) -> bool:
-        """Whether any issue is an error."""
-        return any(i.severity == ERROR for i in self.issues)
 
     def summary(self) -> pd.DataFrame:
         """Townships per district: ``adcode, townships, area_km2``."""

@@ -3,6 +3,11 @@
 Exit codes: 0 on success, 1 when the input is bad (after printing what is wrong, in Chinese and
 English, on stderr), 2 on wrong usage, 130 when interrupted (Ctrl-C).
 Each command group lives in its own module with a ``register(subparsers)`` function.
+
+Building the parser loads no heavy module (numpy, pandas, the geometry stack, scipy, numba,
+SQLAlchemy, argon2 …): the command modules import those inside their handlers, so ``--help`` and
+usage errors answer at once and each command pays only for what it uses
+(``tests/unit/test_cli_startup.py`` checks this).
 """
 
 from __future__ import annotations
@@ -12,12 +17,10 @@ import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from sqlalchemy.exc import DBAPIError
-
-from geo.db import explain
 from geo.errors import CareCircleError
-from geo.store import database_url, open_store
+from geo.paths import database_url
 
 # Command groups, each a module with ``register(subparsers)``.
 COMMAND_MODULES = (
@@ -28,6 +31,7 @@ COMMAND_MODULES = (
     "geo.cli_siting",
     "geo.cli_db",
     "geo.cli_finder",
+    "geo.cli_report",
     "geo.cli_demand",
     "geo.cli_analyses",
 )
@@ -35,7 +39,26 @@ COMMAND_MODULES = (
 Handler = Callable[[argparse.Namespace], int]
 
 
+class CommandParser(argparse.ArgumentParser):
+    """The parser of ``python -m geo`` and of each command (argparse gives sub-parsers its class).
+
+    ``describe`` is a function giving the description, called only when the help is shown: for texts
+    that quote settings of modules too heavy to load just to build the parser (file limits).
+    """
+
+    def __init__(self, *args: Any, describe: Callable[[], str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._describe = describe
+
+    def format_help(self) -> str:
+        if self._describe is not None:
+            self.description, self._describe = self._describe(), None
+        return super().format_help()
+
+
 def _cmd_init(args: argparse.Namespace) -> int:
+    from geo.store import open_store
+
     store = open_store(args.database, create=False)
     info = store.init_from_datasets()
     if info is None:
@@ -51,6 +74,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 def _cmd_facilities(args: argparse.Namespace) -> int:
     from geo import io as gio
+    from geo.store import open_store
 
     store = open_store(args.database)
     df = store.facilities(args.version)
@@ -63,7 +87,7 @@ def _cmd_facilities(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command group registered."""
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="python -m geo",
         description="CareCircle Ordos 暖城一刻钟服务圈 — facilities, travel times and coverage.",
         epilog=f"Database: $DATABASE_URL or {database_url()}",
@@ -105,9 +129,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CareCircleError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 1
-    except DBAPIError as exc:  # the database failed mid-command (server stopped, connection lost)
-        print(f"错误 / error: {explain(exc, database_url(args.database))}", file=sys.stderr)
-        return 1
     except OSError as exc:  # e.g. --out or --report in a folder that does not exist
         where = f" {exc.filename}" if exc.filename else ""
         print(
@@ -116,3 +137,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    except Exception as exc:
+        if not _is_database_failure(exc):
+            raise
+        from geo.db import explain
+
+        # The database failed mid-command (server stopped, connection lost).
+        print(f"错误 / error: {explain(exc, database_url(args.database))}", file=sys.stderr)
+        return 1
+
+
+def _is_database_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLAlchemy's ``DBAPIError``. Only a command that loaded SQLAlchemy can
+    raise one, so SQLAlchemy is not imported here to find out."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.DBAPIError)

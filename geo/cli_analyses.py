@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
-from geo import analyses
-from geo import coverage as cov
-from geo.store import open_store
-from geo.travel import TravelModel
+    from geo.analyses import AnalysisInfo
+    from geo.travel import TravelModel
 
 __all__ = ["register", "save_coverage"]
 
@@ -38,8 +37,12 @@ def save_coverage(
     types: list[str],
     budget_min: float,
     report: dict[str, Any],
-) -> analyses.AnalysisInfo:
+) -> AnalysisInfo:
     """Keep a coverage run of ``python -m geo coverage --save`` in the store; prints its number."""
+    from geo import analyses
+    from geo import coverage as cov
+    from geo.store import open_store
+
     target = cov.parse_target(args.target) if args.target is not None else cov.default_target(types)
     access = cov.cell_access(cells, facilities, model, types=types, budget_min=budget_min)
     fca = cov.two_step_fca(cells, facilities, model, types=types, budget_min=budget_min, demand_col=target)
@@ -67,6 +70,9 @@ def save_coverage(
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from geo import analyses
+    from geo.store import open_store
+
     saved = analyses.list_saved(open_store(args.database))
     if not saved:
         print("还没有保存的分析;用 `python -m geo coverage … --save` 保存。 / No saved analysis yet.")
@@ -83,6 +89,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from geo import analyses
+    from geo.store import open_store
+
     store = open_store(args.database)
     info = analyses.info(store, args.id)
     frame = analyses.cells(store, info.analysis_id)
@@ -105,6 +114,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_delete(args: argparse.Namespace) -> int:
+    from geo import analyses
+    from geo.store import open_store
+
     analyses.delete(open_store(args.database), args.id)
     print(f"已删除分析 {args.id} / deleted analysis {args.id}")
     return 0

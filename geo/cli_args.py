@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from geo.crs import ORDOS_BOUNDS, in_ordos_bounds
 from geo.errors import DataError
 
 __all__ = [
@@ -127,6 +126,8 @@ def check_point_in_ordos(
                 f"{option} {value}: a {en} must be between −{limit:g} and {limit:g} degrees."
             )
             raise DataError(msg)
+    from geo.crs import ORDOS_BOUNDS, in_ordos_bounds  # numpy: only once a point is given
+
     if not in_ordos_bounds(lon, lat):
         west, south, east, north = ORDOS_BOUNDS
         msg = (

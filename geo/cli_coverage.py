@@ -13,18 +13,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from geo import coverage as cov
 from geo.cli_args import budget_list, check_point_in_ordos, positive_minutes
 from geo.errors import CareCircleError, DataError, NotFoundError
-from geo.isochrones import isochrones, to_feature_collection
-from geo.models import default_model
-from geo.travel import MODES, TYPE_DEFAULTS, TravelModel, get_mode
+from geo.modes import MODES, TYPE_DEFAULTS, get_mode
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from geo.demand_store import DemandLayers
+    from geo.store import FacilityStore
+    from geo.travel import TravelModel
 
 
 def register(subparsers: Any) -> None:
@@ -100,6 +98,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
 
 
 def _model(args: argparse.Namespace, mode_name: str) -> TravelModel:
+    from geo.models import default_model
+
     network_dir: Path | None = None
     if not args.straight_line:
         network_dir = args.network_dir
@@ -112,7 +112,7 @@ def _model(args: argparse.Namespace, mode_name: str) -> TravelModel:
             raise DataError(msg)
         if network_dir is None:
             # Where ``python -m geo network import`` saves: networks/ next to the SQLite file.
-            from geo.store import network_dir as database_network_dir
+            from geo.paths import network_dir as database_network_dir
 
             network_dir = database_network_dir(getattr(args, "database", None))
     model = default_model(get_mode(mode_name), network_dir=network_dir)
@@ -127,10 +127,22 @@ def _describe_text(model: TravelModel) -> str:
     return ", ".join(f"{k}={v}" for k, v in model.describe().items() if k != "fallback")
 
 
-def _facilities(args: argparse.Namespace) -> pd.DataFrame:
+def _store(args: argparse.Namespace | None) -> FacilityStore:
+    """The store of this command run, opened (and its schema checked) once however often it is read."""
     from geo.store import open_store
 
-    store = open_store(getattr(args, "database", None))
+    url = getattr(args, "database", None)
+    if args is None:
+        return open_store(url)
+    store: FacilityStore | None = getattr(args, "_opened_store", None)
+    if store is None:
+        store = open_store(url)
+        args._opened_store = store
+    return store
+
+
+def _facilities(args: argparse.Namespace) -> pd.DataFrame:
+    store = _store(args)
     version = store.current_version()
     facilities = store.facilities(version)
     facilities.attrs["version"] = version
@@ -140,9 +152,8 @@ def _facilities(args: argparse.Namespace) -> pd.DataFrame:
 def _layers(args: argparse.Namespace | None = None) -> DemandLayers:
     """The published demand and boundary layers (the modelled sample and seats while none)."""
     from geo.demand_store import load_layers
-    from geo.store import open_store
 
-    layers = load_layers(open_store(getattr(args, "database", None)).engine)
+    layers = load_layers(_store(args).engine)
     info = layers.demand
     if info.kind == "sample":
         print(
@@ -167,21 +178,31 @@ def _names(by: str, layers: DemandLayers) -> pd.DataFrame:
     from geo import io as gio
 
     if by == "district":
-        return pd.DataFrame(gio.read_districts().drop(columns="geometry"))
+        return gio.read_district_names()
     return layers.townships
 
 
-def data_block(args: argparse.Namespace, layers: DemandLayers, model: TravelModel) -> dict[str, Any]:
-    """The ``"data"`` block of the outputs: what each layer is and whether it is modelled."""
+def data_block(
+    args: argparse.Namespace,
+    layers: DemandLayers,
+    model: TravelModel,
+    facilities: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """The ``"data"`` block of the outputs: what each layer is and whether it is modelled.
+
+    ``facilities`` is the table the command used (from ``_facilities``, its version in
+    ``attrs["version"]``); without it the newest version is read.
+    """
     from geo import io as gio
     from geo.provenance import data_block as block
-    from geo.store import open_store
 
-    store = open_store(getattr(args, "database", None))
-    version = store.current_version()
+    store = _store(args)
+    if facilities is None or "version" not in facilities.attrs:
+        facilities = _facilities(args)
+    version = facilities.attrs["version"]
     return block(
         facilities_info=store.version_info(version) if version is not None else None,
-        facilities=store.facilities(),
+        facilities=facilities,
         demand_info=layers.demand,
         boundary_info=layers.boundary,
         model=model.describe(),
@@ -191,6 +212,10 @@ def data_block(args: argparse.Namespace, layers: DemandLayers, model: TravelMode
 
 def cmd_coverage(args: argparse.Namespace) -> int:
     """Handler of ``python -m geo coverage``; returns the exit code."""
+    import pandas as pd
+
+    from geo import coverage as cov
+
     try:
         types = cov.parse_types(args.type)
         budget = positive_minutes(args.minutes)
@@ -208,7 +233,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
             names=_names(args.by, layers),
             target=args.target,
         )
-        report["data"] = data_block(args, layers, model)
+        report["data"] = data_block(args, layers, model, facilities)
         if args.save:
             from geo.cli_analyses import save_coverage
 
@@ -242,6 +267,10 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 def cmd_isochrones(args: argparse.Namespace) -> int:
     """Handler of ``python -m geo isochrones``; returns the exit code."""
+    import numpy as np
+
+    from geo.isochrones import isochrones, to_feature_collection
+
     try:
         budgets = budget_list(args.minutes)
         if args.facility is not None:

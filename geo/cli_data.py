@@ -14,18 +14,16 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from geo import io as gio
-from geo.cell_parse import parse_date
 from geo.errors import DataError
-from geo.importer import IMPORT_MODES, plan_import, publish_plan
-from geo.quality import PROBLEMS, QualitySettings, quality_report
-from geo.safeio import read_limited
-from geo.store import FacilityStore, open_store
-from geo.validate import MAX_BYTES, MAX_ROWS, ValidationResult, validate_bytes
+from geo.options import IMPORT_MODES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geo.store import FacilityStore
+    from geo.validate import ValidationResult
 
 __all__ = ["register"]
 
@@ -55,6 +53,8 @@ def _print_report(result: ValidationResult, *, file: Any) -> None:
 
 
 def _read_districts() -> Any:
+    from geo import io as gio
+
     try:
         return gio.read_districts()
     except Exception:  # the district check is a warning; without the file it is skipped
@@ -91,6 +91,11 @@ def _parse_pairs(pairs: list[str]) -> set[tuple[str, str]]:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from geo.importer import plan_import, publish_plan
+    from geo.safeio import read_limited
+    from geo.store import open_store
+    from geo.validate import MAX_BYTES, validate_bytes
+
     path = Path(args.file)
     # At most the limit + 1 bytes, and only from a regular file: /dev/zero or a FIFO fail at once.
     data = read_limited(path, max_bytes=MAX_BYTES, what=path.name)
@@ -149,6 +154,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _parse_day(text: str) -> date:
+    from geo.cell_parse import parse_date
+
     day = parse_date(text)
     if day is None:
         msg = f"日期 {text!r} 无法识别;请写成 年-月-日。 / Cannot read the date {text!r}; write YYYY-MM-DD."
@@ -163,6 +170,10 @@ def _cmd_quality(args: argparse.Namespace) -> int:
             f"--max-age-months must be at least 1, got {args.max_age_months}."
         )
         raise DataError(msg)
+    from geo import io as gio
+    from geo.quality import PROBLEMS, QualitySettings, quality_report
+    from geo.store import open_store
+
     store = open_store(args.database)
     version = args.version or store.current_version()
     settings = QualitySettings(args.max_age_months, _parse_day(args.as_of) if args.as_of else None)
@@ -191,6 +202,8 @@ def _cmd_quality(args: argparse.Namespace) -> int:
 
 
 def _json_value(value: Any) -> Any:
+    import pandas as pd
+
     if isinstance(value, str | bool) or value is None:
         return value
     if pd.isna(value):
@@ -214,6 +227,8 @@ def _audit_lines(store: FacilityStore) -> list[str]:
 
 
 def _cmd_history(args: argparse.Namespace) -> int:
+    from geo.store import open_store
+
     store = open_store(args.database)
     print(
         "版本 version\t时间 time\t用户 user\t操作 action\t方式 mode\t文件 file\tsha256\t"
@@ -225,6 +240,8 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
+    from geo.store import open_store
+
     store = open_store(args.database)
     info = store.restore(args.version, user_name=args.user or _default_user())
     print(
@@ -234,16 +251,22 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_description() -> str:
+    from geo.validate import MAX_BYTES, MAX_ROWS
+
+    limits = f"limits: {MAX_BYTES // 1024**2} MB, {MAX_ROWS:,} rows"
+    return (
+        "导入设施表(CSV: UTF-8/GB18030, 逗号/制表符/分号; 或 XLSX)。Validate a facility file row by row, "
+        f"preview and publish it as a new version ({limits}). Exit 1 with the report when it has errors."
+    )
+
+
 def register(subparsers: Any) -> None:
     """Add ``import``, ``quality``, ``history`` and ``restore`` to the ``python -m geo`` parser."""
-    limits = f"limits: {MAX_BYTES // 1024**2} MB, {MAX_ROWS:,} rows"
     p = subparsers.add_parser(
         "import",
         help="validate a facility CSV/XLSX and publish it as a new version",
-        description=(
-            "导入设施表(CSV: UTF-8/GB18030, 逗号/制表符/分号; 或 XLSX)。Validate a facility file row by row, "
-            f"preview and publish it as a new version ({limits}). Exit 1 with the report when it has errors."
-        ),
+        describe=_import_description,
     )
     p.add_argument("file", metavar="FILE", help="CSV or XLSX file")
     p.add_argument(

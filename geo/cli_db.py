@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from geo import db, gis, migrate
-from geo.store import FacilityStore, database_url, open_store
+from geo.paths import database_url
+
+if TYPE_CHECKING:
+    from geo.store import FacilityStore
 
 __all__ = ["register"]
 
@@ -24,6 +26,9 @@ def _describe(store: FacilityStore) -> str:
 
 
 def _cmd_upgrade(args: argparse.Namespace) -> int:
+    from geo import migrate
+    from geo.store import open_store
+
     store = open_store(args.database, create=False)
     result = migrate.upgrade(store.engine, enable_postgis=args.enable_postgis)
     if result.stamped_v1:
@@ -47,6 +52,9 @@ def _cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    from geo import gis, migrate
+    from geo.store import open_store
+
     store = open_store(args.database, create=False)
     head = migrate.head_revision()
     with store.engine.connect() as conn:
@@ -62,7 +70,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    from geo import backup
+    from geo import backup, db
 
     url = database_url(args.database)
     info = backup.backup(url, Path(args.file), force=args.force)
@@ -74,7 +82,7 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore_backup(args: argparse.Namespace) -> int:
-    from geo import backup
+    from geo import backup, db
 
     url = database_url(args.database)
     info = backup.restore(url, Path(args.file), replace=args.replace)

@@ -11,16 +11,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from geo.boundaries import BOUNDARY_LEVELS, BoundaryResult, validate_boundaries
 from geo.cli_data import _default_user
-from geo.demand import RESOLUTIONS, DemandLimits, DemandResult, DemandSettings, validate_demand
-from geo.demand_store import DEMAND_MODES, DemandVersion, LayerStore, layer_store
-from geo.safeio import read_limited
-from geo.store import open_store
+from geo.options import BOUNDARY_LEVELS, DEMAND_MODES, RESOLUTIONS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geo.boundaries import BoundaryResult
+    from geo.demand import DemandLimits, DemandResult, DemandSettings
+    from geo.demand_store import DemandVersion, LayerStore
 
 __all__ = ["register"]
 
@@ -28,6 +29,8 @@ _MAX_PRINTED_ISSUES = 200
 
 
 def _read(path_text: str, limits: DemandLimits) -> tuple[bytes, str]:
+    from geo.safeio import read_limited
+
     path = Path(path_text)
     return read_limited(path, max_bytes=limits.max_bytes, what=path.name), path.name
 
@@ -59,6 +62,8 @@ def district_lines(result: DemandResult, before: pd.DataFrame | None = None) -> 
 
 
 def _settings(args: argparse.Namespace) -> DemandSettings:
+    from geo.demand import DemandSettings
+
     return DemandSettings(
         resolution=args.resolution,
         crs=args.crs,
@@ -70,6 +75,10 @@ def _settings(args: argparse.Namespace) -> DemandSettings:
 
 
 def _cmd_demand_import(args: argparse.Namespace) -> int:
+    from geo.demand import validate_demand
+    from geo.demand_store import layer_store
+    from geo.store import open_store
+
     settings = _settings(args)
     data, name = _read(args.file, settings.limits)
     weights = weights_name = None
@@ -125,6 +134,9 @@ def _demand_line(v: DemandVersion) -> str:
 
 
 def _cmd_demand_history(args: argparse.Namespace) -> int:
+    from geo.demand_store import layer_store
+    from geo.store import open_store
+
     store = layer_store(open_store(args.database).engine)
     print(
         "版本 version\t时间 time\t用户 user\t操作 action\t方式 mode\t类型 kind\t文件 file\tsha256\t坐标系 crs\t"
@@ -144,6 +156,9 @@ def _cmd_demand_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_demand_restore(args: argparse.Namespace) -> int:
+    from geo.demand_store import layer_store
+    from geo.store import open_store
+
     store = layer_store(open_store(args.database).engine)
     info = store.restore_demand(args.version, user_name=args.user or _default_user())
     print(
@@ -161,6 +176,11 @@ def _boundary_lines(result: BoundaryResult) -> list[str]:
 
 
 def _cmd_boundaries_import(args: argparse.Namespace) -> int:
+    from geo.boundaries import validate_boundaries
+    from geo.demand import DemandLimits
+    from geo.demand_store import layer_store
+    from geo.store import open_store
+
     limits = DemandLimits()
     data, name = _read(args.file, limits)
     result = validate_boundaries(
@@ -196,6 +216,9 @@ def _cmd_boundaries_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_boundaries_history(args: argparse.Namespace) -> int:
+    from geo.demand_store import layer_store
+    from geo.store import open_store
+
     store = layer_store(open_store(args.database).engine)
     print("版本 version\t时间 time\t用户 user\t操作 action\t级别 level\t文件 file\tsha256\t乡镇 townships")
     history = store.boundary_history()
@@ -213,6 +236,9 @@ def _cmd_boundaries_history(args: argparse.Namespace) -> int:
 
 
 def _cmd_boundaries_restore(args: argparse.Namespace) -> int:
+    from geo.demand_store import layer_store
+    from geo.store import open_store
+
     store = layer_store(open_store(args.database).engine)
     info = store.restore_boundaries(args.version, user_name=args.user or _default_user())
     print(

@@ -11,18 +11,17 @@ import argparse
 import json
 import sys
 from datetime import datetime
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from geo.cli_coverage import _add_model_options, _model
-from geo.crs import SUPPORTED_CRS
 from geo.errors import CareCircleError, DataError
-from geo.finder import FINDER_MODES, RESULTS_LIMIT, SEARCH_MIN, Found, find_services, parse_need
-from geo.gazetteer import Place
-from geo.geocode import check_lonlat, search_places, settings_from_env
-from geo.hours import ordos_now
-from geo.navigation import APPS
+from geo.options import FINDER_MODES, RESULTS_LIMIT, SEARCH_MIN, SUPPORTED_CRS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geo.finder import Found
+    from geo.gazetteer import Place
 
 CSV_COLUMNS = (
     "rank",
@@ -84,6 +83,8 @@ def register(subparsers: Any) -> None:
 
 
 def _when(text: str | None) -> datetime:
+    from geo.hours import ordos_now
+
     if not text:
         return ordos_now()
     try:
@@ -94,6 +95,9 @@ def _when(text: str | None) -> datetime:
 
 
 def _place(args: argparse.Namespace, facilities: pd.DataFrame) -> Place:
+    from geo.gazetteer import Place
+    from geo.geocode import check_lonlat, search_places, settings_from_env
+
     if args.place is None:
         if args.lat is None:
             msg = "--lon 需要同时给出 --lat。 / --lon needs --lat."
@@ -130,6 +134,10 @@ def _place(args: argparse.Namespace, facilities: pd.DataFrame) -> Place:
 
 
 def _csv(found: Found) -> bytes:
+    import pandas as pd
+
+    from geo.navigation import APPS
+
     place = found.place_record()
     rows = []
     for rec in found.rows:
@@ -161,6 +169,7 @@ def result_json(found: Found, *, data_block: dict[str, Any]) -> dict[str, Any]:
 
 def cmd_nearby(args: argparse.Namespace) -> int:
     """Handler of ``python -m geo nearby``; returns the exit code."""
+    from geo.finder import find_services, parse_need
     from geo.schema import MODELLED_SOURCE_PREFIX
     from geo.store import open_store
 

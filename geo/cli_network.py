@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
 from geo.errors import DataError, NetworkUnavailableError
@@ -106,6 +105,8 @@ def _parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 
 def _cmd_download(args: argparse.Namespace) -> int:
+    import tempfile
+
     from geo._osm import download_graphml
     from geo.network_files import import_network
 

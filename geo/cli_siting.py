@@ -15,17 +15,17 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from geo.cli_args import count_at_least, number_in_range, positive_minutes
 from geo.cli_coverage import _add_model_options, _facilities, _layers, _model
-from geo.coverage import parse_target, parse_types
 from geo.errors import CareCircleError, DataError
-from geo.siting import Suggestion, suggest_sites
-from geo.travel import MODES, TYPE_DEFAULTS
+from geo.modes import MODES, TYPE_DEFAULTS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geo.siting import Suggestion
 
 
 def register(subparsers: Any) -> None:
@@ -123,6 +123,8 @@ def suggestion_geojson(suggestion: Suggestion, model_block: dict[str, object]) -
 
 
 def _plain(value: object) -> object:
+    import numpy as np
+
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
@@ -137,6 +139,8 @@ def suggestion_csv_bytes(table: pd.DataFrame) -> bytes:
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     """Handler of ``python -m geo suggest``; returns the exit code."""
+    from geo.coverage import parse_target, parse_types
+    from geo.siting import suggest_sites
 
     try:
         types = parse_types(args.type)

@@ -12,12 +12,14 @@ import argparse
 import getpass
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo import auth
 from geo.cli_args import count_at_least, number_in_range
 from geo.errors import DataError
-from geo.store import open_store
+
+if TYPE_CHECKING:
+    from geo.store import FacilityStore
 
 __all__ = ["register"]
 
@@ -27,6 +29,13 @@ _OUTCOMES = {
     "limited": "超过限制未检查 over the limit, not checked",
 }
 _SCOPES = {"session": "会话 session", "address": "地址 address", "account": "账户 account"}
+
+
+def _open(database: str | None) -> FacilityStore:
+    # The store (SQLAlchemy) is loaded when a command runs, not when the parser is built.
+    from geo.store import open_store
+
+    return open_store(database)
 
 
 def _printable(text: str) -> str:
@@ -62,7 +71,7 @@ def _read_new_password(args: argparse.Namespace) -> str:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    store = open_store(args.database)
+    store = _open(args.database)
     auth.check_name(args.name)  # before asking for a password that could not be used
     password = _read_new_password(args)
     user = auth.add_user(store, args.name, password, role=args.role)
@@ -71,7 +80,7 @@ def _cmd_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_password(args: argparse.Namespace) -> int:
-    store = open_store(args.database)
+    store = _open(args.database)
     user = auth.get_user(store, args.name)
     password = _read_new_password(args)
     auth.set_password(store, user.name, password)
@@ -80,7 +89,7 @@ def _cmd_password(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    store = open_store(args.database)
+    store = _open(args.database)
     people = auth.list_users(store)
     if not people:
         print("还没有用户;用 `python -m geo users add NAME --role editor` 创建。 / No users yet.")
@@ -92,7 +101,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_remove(args: argparse.Namespace) -> int:
-    store = open_store(args.database)
+    store = _open(args.database)
     user = auth.get_user(store, args.name)
     auth.remove_user(store, user.name)
     print(f"已删除用户 {user.name} / removed user {user.name}")
@@ -110,7 +119,7 @@ def _cmd_failures(args: argparse.Namespace) -> int:
         above_minimum=True,
     )
     count_at_least(args.limit, 1, option="--limit", what_zh="行数", what_en="lines")
-    store = open_store(args.database)
+    store = _open(args.database)
     held = auth.limited_now(store)
     print("当前受限 / limited now (登录暂停到窗口结束 / logins paused until the window ends):")
     if not held:
@@ -147,7 +156,7 @@ def _cmd_unlock(args: argparse.Namespace) -> int:
             "Give a user name, or a client address with --address (one of the two)."
         )
         raise DataError(msg)
-    store = open_store(args.database)
+    store = _open(args.database)
     if args.name is not None:
         held = auth.unlock_account(store, args.name)
         print(

@@ -27,7 +27,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 
 from geo.crs import to_metric
 from geo.errors import DataError
@@ -502,6 +501,8 @@ def facility_townships(
     cell_codes = _township_codes_of_cells(cells)
     known = (cell_codes != UNKNOWN_TOWNSHIP).to_numpy()
     if todo.any() and known.any():
+        from scipy.spatial import cKDTree
+
         cx, cy = to_metric(cells["lon"].to_numpy()[known], cells["lat"].to_numpy()[known])
         fx, fy = to_metric(facilities.loc[todo, "lon"].to_numpy(), facilities.loc[todo, "lat"].to_numpy())
         _, idx = cKDTree(np.column_stack([np.atleast_1d(cx), np.atleast_1d(cy)])).query(

@@ -35,15 +35,17 @@ import functools
 import math
 import warnings
 from collections.abc import Callable
-from typing import Final, Literal, overload
+from typing import TYPE_CHECKING, Any, Final, overload
 
 import numpy as np
 import numpy.typing as npt
-from pyproj import CRS, Transformer
-from pyproj.crs import GeographicCRS, ProjectedCRS
-from pyproj.crs.coordinate_operation import TransverseMercatorConversion
 
 from geo.errors import CareCircleWarning, DataError
+from geo.options import SUPPORTED_CRS as SUPPORTED_CRS
+from geo.options import CrsName as CrsName
+
+if TYPE_CHECKING:
+    from pyproj import CRS, Transformer
 
 __all__ = [
     "CHINA_BOUNDS",
@@ -71,10 +73,6 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 _Forward = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 
-CrsName = Literal["wgs84", "gcj02", "bd09"]
-
-SUPPORTED_CRS: Final[tuple[CrsName, ...]] = ("wgs84", "gcj02", "bd09")
-"""Canonical names of the geographic coordinate systems the package converts between."""
 
 # Keys are aliases folded by `_fold_crs_name` (lower case, no '-', '_' or spaces).
 _CRS_ALIASES: Final[dict[str, CrsName]] = {
@@ -86,8 +84,6 @@ _CRS_ALIASES: Final[dict[str, CrsName]] = {
     "bd09ll": "bd09",
 }
 
-WGS84_CRS: Final[CRS] = CRS.from_epsg(4326)
-"""WGS84 geographic coordinates, the package's storage CRS."""
 
 ORDOS_BOUNDS: Final[tuple[float, float, float, float]] = (106.4, 37.6, 111.5, 40.9)
 """Extent of Ordos city in WGS84 degrees: (lon_min, lat_min, lon_max, lat_max)."""
@@ -99,25 +95,50 @@ CHINA_BOUNDS: Final[tuple[float, float, float, float]] = (72.004, 0.8293, 137.83
 of GCJ-02. It is a box, not the border: it also covers neighbouring territory.
 """
 
-# Transverse Mercator on the WGS84 ellipsoid, central meridian 109°E (the extent's middle is
-# 108.95°E), scale 1 on the meridian. The city spans at most 2.6° of longitude either side, where
-# the scale factor reaches 1 + 0.065 %. The national 3° Gauss-Krüger zones (CM 108°E or 111°E)
-# would leave up to 3.5° off-meridian (0.12 %), and UTM zone 49N (CM 111°E, k=0.9996) 4.6°.
-ORDOS_METRIC_CRS: Final[CRS] = ProjectedCRS(
-    name="Ordos transverse Mercator 109E (WGS84)",
-    conversion=TransverseMercatorConversion(
-        latitude_natural_origin=0.0,
-        longitude_natural_origin=109.0,
-        false_easting=500_000.0,
-        false_northing=0.0,
-        scale_factor_natural_origin=1.0,
-    ),
-    geodetic_crs=GeographicCRS(name="WGS 84", datum="WGS84"),
-)
-"""Metric CRS for Ordos: easting/northing in metres (transverse Mercator, CM 109°E, WGS84).
+# pyproj (and PROJ's database) is loaded only when a CRS object or the metric projection is first
+# used, not when this module is imported: the command line imports it to build its parser.
+if TYPE_CHECKING:
+    WGS84_CRS: CRS
+    """WGS84 geographic coordinates, the package's storage CRS."""
+    ORDOS_METRIC_CRS: CRS
+    """Metric CRS for Ordos: easting/northing in metres (transverse Mercator, CM 109°E, WGS84).
 
-Equivalent to ``+proj=tmerc +lat_0=0 +lon_0=109 +k=1 +x_0=500000 +y_0=0 +datum=WGS84 +units=m``.
-"""
+    Equivalent to ``+proj=tmerc +lat_0=0 +lon_0=109 +k=1 +x_0=500000 +y_0=0 +datum=WGS84 +units=m``.
+    """
+
+
+@functools.cache
+def _crs(name: str) -> CRS:
+    from pyproj import CRS
+    from pyproj.crs import GeographicCRS, ProjectedCRS
+    from pyproj.crs.coordinate_operation import TransverseMercatorConversion
+
+    if name == "WGS84_CRS":
+        return CRS.from_epsg(4326)
+    # Transverse Mercator on the WGS84 ellipsoid, central meridian 109°E (the extent's middle is
+    # 108.95°E), scale 1 on the meridian. The city spans at most 2.6° of longitude either side, where
+    # the scale factor reaches 1 + 0.065 %. The national 3° Gauss-Krüger zones (CM 108°E or 111°E)
+    # would leave up to 3.5° off-meridian (0.12 %), and UTM zone 49N (CM 111°E, k=0.9996) 4.6°.
+    return ProjectedCRS(
+        name="Ordos transverse Mercator 109E (WGS84)",
+        conversion=TransverseMercatorConversion(
+            latitude_natural_origin=0.0,
+            longitude_natural_origin=109.0,
+            false_easting=500_000.0,
+            false_northing=0.0,
+            scale_factor_natural_origin=1.0,
+        ),
+        geodetic_crs=GeographicCRS(name="WGS 84", datum="WGS84"),
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """``WGS84_CRS`` and ``ORDOS_METRIC_CRS``, made on first use (PEP 562)."""
+    if name in ("WGS84_CRS", "ORDOS_METRIC_CRS"):
+        return _crs(name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
 
 # GCJ-02 constants: Krasovsky 1940 ellipsoid semi-major axis (m) and first eccentricity squared.
 _GCJ_A_M: Final = 6378245.0
@@ -660,15 +681,23 @@ def from_wgs84(
 
 @functools.cache
 def _transformer(*, inverse: bool) -> Transformer:
-    # A pyproj Transformer is thread-safe (pyproj >= 3.1) because it rebuilds its PROJ object in each
-    # new thread. Built from the CRSs, that rebuild searches PROJ's database (about 0.2 s); built from
-    # the resulting pipeline it takes under a millisecond and gives bit-identical results. The app
-    # runs every rerun in a new thread, so this is paid per rerun.
+    # pyproj Transformers are thread-safe since pyproj 3.1, so one cached pair serves all threads: each
+    # new thread rebuilds the PROJ object from its definition. Built from a pipeline that rebuild takes
+    # under a millisecond (from CRSs it searches PROJ's database, about 0.2 s); the app runs every
+    # rerun in a new thread, so this is paid per rerun.
+    from pyproj import Transformer
+
+    # The operation between WGS84 and ORDOS_METRIC_CRS (same datum) as a PROJ pipeline: the same
+    # arithmetic as ``Transformer.from_crs(..., always_xy=True)``, without building both CRS objects
+    # and looking the operation up in PROJ's database on every start.
+    tmerc = "+proj=tmerc +lat_0=0 +lon_0=109 +k=1 +x_0=500000 +y_0=0 +ellps=WGS84"
     if inverse:
-        found = Transformer.from_crs(ORDOS_METRIC_CRS, WGS84_CRS, always_xy=True)
-    else:
-        found = Transformer.from_crs(WGS84_CRS, ORDOS_METRIC_CRS, always_xy=True)
-    return Transformer.from_pipeline(found.definition)
+        return Transformer.from_pipeline(
+            f"+proj=pipeline +step +inv {tmerc} +step +proj=unitconvert +xy_in=rad +xy_out=deg"
+        )
+    return Transformer.from_pipeline(
+        f"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step {tmerc}"
+    )
 
 
 @overload

@@ -38,6 +38,10 @@ from geo import io as gio
 from geo.crs import ORDOS_METRIC_CRS
 from geo.demand_spread import PIECE_COLUMNS, cell_centres, cell_ids
 from geo.errors import DataError
+from geo.options import DEFAULT_RESOLUTION as DEFAULT_RESOLUTION
+from geo.options import RESOLUTIONS as RESOLUTIONS
+from geo.schema import DEMAND_COLUMNS as DEMAND_COLUMNS
+from geo.severity import ERROR, WARNING, IssueCounts
 
 __all__ = [
     "DEFAULT_RESOLUTION",
@@ -57,24 +61,8 @@ __all__ = [
     "validate_demand",
 ]
 
-RESOLUTIONS: Final[tuple[int, ...]] = (8, 9, 10)
-"""H3 resolutions a demand layer may use: about 0.74, 0.11 and 0.015 km² per cell."""
-DEFAULT_RESOLUTION: Final[int] = 9
-"""The shipped sample's resolution."""
 DEMAND_KINDS: Final[tuple[str, ...]] = ("raster", "polygons", "points")
 
-DEMAND_COLUMNS: Final[tuple[str, ...]] = (
-    "cell_id",
-    "lon",
-    "lat",
-    "adcode",
-    "township_code",
-    "settlement",
-    "pop_total",
-    "pop_60plus",
-    "pop_0_3",
-)
-"""Columns of a demand layer, as in ``datasets/population_cells.csv``."""
 
 # Children aged 0–3 as a share of the 0–14 group: a uniform 3/15 times 0.83, the 2020 national ratio of
 # births 2018–2020 to the census count aged 0–14 (datasets/MODELLED.md, "Children under 3").
@@ -82,9 +70,6 @@ UNDER3_SHARE_OF_0_14: Final[float] = 3.0 / 15.0 * 0.83
 
 # The file's total and the cells' total (plus what fell outside Ordos) may differ by this share at most.
 TOTAL_TOLERANCE: Final[float] = 0.001
-
-ERROR: Final[str] = "error"
-WARNING: Final[str] = "warning"
 
 
 @dataclass(frozen=True)
@@ -505,7 +490,7 @@ def district_table_columns() -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class DemandResult:
+class DemandResult(IssueCounts):
     """The outcome of reading one demand file.
 
     Attributes
@@ -541,21 +526,6 @@ class DemandResult:
     people_in_file: float = 0.0
     people_outside: float = 0.0
     extent: BaseGeometry | None = None
-
-    @property
-    def has_errors(self) -> bool:
-        """Whether any issue is an error (the file cannot be imported as it is)."""
-        return any(i.severity == ERROR for i in self.issues)
-
-    @property
-    def n_errors(self) -> int:
-        """Number of errors."""
-        return sum(1 for i in self.issues if i.severity == ERROR)
-
-    @property
-    def n_warnings(self) -> int:
-        """Number of warnings."""
-        return sum(1 for i in self.issues if i.severity == WARNING)
 
     def report_frame(self) -> pd.DataFrame:
         """The issues as a table (``where, column, code, severity, value, message_zh, message_en``)."""

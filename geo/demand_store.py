@@ -15,22 +15,29 @@ theirs is written.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from geo import io as gio
-from geo.boundaries import BOUNDARY_COLUMNS, BoundaryResult
-from geo.demand import DEFAULT_RESOLUTION, DEMAND_COLUMNS, DemandResult, patch_cells
 from geo.demand_tables import boundary_polygons, boundary_versions, demand_cells, demand_versions
-from geo.errors import ConflictError, DataError, NotFoundError
-from geo.store import _now, sha256_bytes
+from geo.errors import DataError, NotFoundError
+from geo.options import DEFAULT_RESOLUTION
+from geo.options import DEMAND_MODES as DEMAND_MODES
+from geo.schema import BOUNDARY_COLUMNS, DEMAND_COLUMNS
+from geo.store import _now, conflict_error, sha256_bytes
+
+# The geometry stack (geopandas, shapely) and the importers' modules load only when boundaries are
+# read or written, not for the demand cells every coverage run reads.
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geo.boundaries import BoundaryResult
+    from geo.demand import DemandResult
 
 __all__ = [
     "DEMAND_MODES",
@@ -39,7 +46,6 @@ __all__ = [
     "LayerStore",
 ]
 
-DEMAND_MODES: Final[tuple[str, ...]] = ("replace", "patch")
 
 SAMPLE_NOTE: Final[str] = "modelled sample shipped in datasets/ (not real records)"
 
@@ -248,7 +254,7 @@ class LayerStore:
             with self._writer.begin() as conn:
                 current = conn.execute(sa.select(sa.func.max(demand_versions.c.version))).scalar()
                 if current != base_version:
-                    raise _conflict(base_version, current)
+                    raise conflict_error(base_version, current, what_zh="图层", what_en="The layer")
                 if current is None:
                     sample = _sample_cells()
                     base_info = sample_version(sample)
@@ -281,7 +287,7 @@ class LayerStore:
                 )
                 _insert_demand(conn, info, cells)
         except IntegrityError as exc:
-            raise _conflict(base_version, None) from exc
+            raise conflict_error(base_version, None, what_zh="图层", what_en="The layer") from exc
         return info
 
     def restore_demand(self, version: int, *, user_name: str) -> DemandVersion:
@@ -344,6 +350,9 @@ class LayerStore:
                 .order_by(boundary_polygons.c.code)
             ).mappings()
             frame = pd.DataFrame([dict(r) for r in rows])
+        import geopandas as gpd
+        import shapely
+
         geometry = gpd.GeoSeries(shapely.from_wkt(frame["geometry_wkt"].to_numpy()), crs=4326)
         out = gpd.GeoDataFrame(frame.drop(columns=["version", "geometry_wkt"]), geometry=geometry, crs=4326)
         out["adcode"] = out["adcode"].astype(np.int64)
@@ -376,7 +385,7 @@ class LayerStore:
             with self._writer.begin() as conn:
                 current = conn.execute(sa.select(sa.func.max(boundary_versions.c.version))).scalar()
                 if current != base_version:
-                    raise _conflict(base_version, current)
+                    raise conflict_error(base_version, current, what_zh="图层", what_en="The layer")
                 info = BoundaryVersion(
                     version=(current or 0) + 1,
                     created_at=_now(),
@@ -394,7 +403,7 @@ class LayerStore:
                 )
                 _insert_boundaries(conn, info, result.townships)
         except IntegrityError as exc:
-            raise _conflict(base_version, None) from exc
+            raise conflict_error(base_version, None, what_zh="图层", what_en="The layer") from exc
         return info
 
     def restore_boundaries(self, version: int, *, user_name: str) -> BoundaryVersion:
@@ -447,6 +456,8 @@ def _combine(base: pd.DataFrame, base_info: DemandVersion, result: DemandResult,
     if result.extent is None:
         msg = "文件没有可用的范围,无法补丁。 / The file has no extent to patch."
         raise DataError(msg)
+    from geo.demand import patch_cells
+
     return patch_cells(base, new, result.extent)
 
 
@@ -504,6 +515,8 @@ def _insert_demand(conn: Connection, info: DemandVersion, cells: pd.DataFrame) -
 
 def _insert_boundaries(conn: Connection, info: BoundaryVersion, polygons: gpd.GeoDataFrame) -> None:
     conn.execute(boundary_versions.insert().values(**info.__dict__))
+    import shapely
+
     wkt = shapely.to_wkt(polygons.geometry.to_numpy(), rounding_precision=7)
     records = [
         {
@@ -525,16 +538,6 @@ def _insert_boundaries(conn: Connection, info: BoundaryVersion, polygons: gpd.Ge
 def _missing(zh: str, en: str, version: int | None) -> NotFoundError:
     msg = f"{zh}版本 {version} 不存在。 / The {en} version {version} does not exist."
     return NotFoundError(msg)
-
-
-def _conflict(base_version: int | None, current: int | None) -> ConflictError:
-    now = "" if current is None else f"(现为版本 {current} / now version {current})"
-    msg = (
-        f"图层在预览之后已被他人更新{now};请重新预览后再发布,您的文件没有写入。 / "
-        f"The layer changed since your preview (based on version {base_version}){now}; preview again "
-        "before publishing. Nothing from your file was written."
-    )
-    return ConflictError(msg)
 
 
 def layer_store(engine: Engine) -> LayerStore:
@@ -576,15 +579,17 @@ class DemandLayers:
 
 def load_layers(engine: Engine) -> DemandLayers:
     """The newest demand and boundary layers of a database, ready for ``geo.coverage``."""
-    from geo.boundaries import assign_townships
-
     store = layer_store(engine)
-    cells = store.demand()
-    info = store.demand_info()
+    version = store.demand_version()
+    cells = store.demand(version)
+    # The sample's audit line is counted from the cells just read, not from a second read of the file.
+    info = sample_version(cells) if version is None else store.demand_info(version)
     boundaries = store.boundaries()
     boundary = store.boundary_info() if boundaries is not None else None
     names = gio.read_townships()
     if boundaries is not None:
+        from geo.boundaries import assign_townships
+
         seats = gio.read_modelled_townships()
         cells = cells.assign(township_code=assign_townships(cells, boundaries, seats=seats).to_numpy())
         imported = set(boundaries["code"].astype(str))
@@ -596,6 +601,8 @@ def load_layers(engine: Engine) -> DemandLayers:
             ignore_index=True,
         )
     elif info.kind != "sample":
+        from geo.boundaries import assign_townships
+
         seats = gio.read_modelled_townships()
         cells = cells.assign(township_code=assign_townships(cells, None, seats=seats).to_numpy())
     return DemandLayers(cells, info, boundaries, boundary, names.reset_index(drop=True))

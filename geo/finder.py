@@ -20,6 +20,10 @@ from geo.errors import DataError
 from geo.gazetteer import Place
 from geo.hours import describe_hours, is_open
 from geo.navigation import navigation_links
+from geo.options import FINDER_MODES as FINDER_MODES
+from geo.options import REACH_MIN as REACH_MIN
+from geo.options import RESULTS_LIMIT as RESULTS_LIMIT
+from geo.options import SEARCH_MIN as SEARCH_MIN
 from geo.schema import CATEGORY_ALIASES, FACILITY_TYPES, normalise_type, type_label, types_of
 from geo.travel import TravelModel, as_lonlat, check_budget
 
@@ -42,13 +46,6 @@ NEEDS: Final[dict[str, tuple[str, ...]]] = {
     **{code: (code,) for code in FACILITY_TYPES},
 }
 """What a resident can ask for: a whole category or one facility type → the type codes it covers."""
-
-FINDER_MODES: Final[tuple[str, ...]] = ("walk", "elderly_walk", "bike", "drive")
-SEARCH_MIN: Final[float] = 60.0
-"""The finder lists what is reachable within an hour."""
-RESULTS_LIMIT: Final[int] = 10
-REACH_MIN: Final[float] = 15.0
-"""The reach drawn around the resident: the 15-minute circle."""
 
 
 def parse_need(value: str) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -29,6 +29,7 @@ from geo.import_coords import (
     is_geocoded,
     mark_geocoded,
 )
+from geo.options import IMPORT_MODES as IMPORT_MODES
 from geo.schema import COLUMN_NAMES, COLUMNS
 from geo.templates import facilities_xlsx_bytes
 
@@ -53,8 +54,6 @@ __all__ = [
     "plan_import",
     "publish_plan",
 ]
-
-IMPORT_MODES: Final[tuple[str, ...]] = ("upsert", "replace")
 
 
 # --- preview and publish -------------------------------------------------------------------------

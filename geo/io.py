@@ -9,17 +9,18 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo.errors import DataError
+from geo.paths import DATASETS_DIR as DATASETS_DIR
+from geo.paths import REPO_ROOT as REPO_ROOT
 from geo.schema import COLUMN_NAMES, COLUMNS
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATASETS_DIR = REPO_ROOT / "datasets"
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 DISTRICTS_FILE = "ordos_districts.geojson"
 POPULATION_FILE = "ordos_population_2020.csv"
@@ -130,9 +131,20 @@ def _dataset(name: str, datasets_dir: Path | None) -> Path:
 
 def read_districts(datasets_dir: Path | None = None) -> gpd.GeoDataFrame:
     """The 9 county-level units of Ordos (adcode, name, name_en, geometry) in WGS84."""
+    import geopandas as gpd
+
     gdf = gpd.read_file(_dataset(DISTRICTS_FILE, datasets_dir))
     gdf["adcode"] = gdf["adcode"].astype(int)
     return gdf.sort_values("adcode").reset_index(drop=True)
+
+
+def read_district_names(datasets_dir: Path | None = None) -> pd.DataFrame:
+    """The districts' attributes (adcode, name, name_en) without their outlines: what a table by
+    district needs, read without the geometry stack (same rows and columns as ``read_districts``)."""
+    collection = json.loads(_dataset(DISTRICTS_FILE, datasets_dir).read_text(encoding="utf-8"))
+    table = pd.DataFrame([feature["properties"] for feature in collection["features"]])
+    table["adcode"] = table["adcode"].astype(int)
+    return table.sort_values("adcode").reset_index(drop=True)
 
 
 def read_census(datasets_dir: Path | None = None) -> pd.DataFrame:

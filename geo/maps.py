@@ -45,6 +45,7 @@ from folium.elements import JSCSSMixin
 from folium.plugins import FastMarkerCluster
 from jinja2 import Template
 
+from geo import classes
 from geo.crs import ORDOS_BOUNDS, from_wgs84, to_wgs84
 from geo.errors import DataError
 from geo.hours import describe_hours
@@ -85,10 +86,10 @@ if set(TYPE_COLOURS) != set(FACILITY_TYPES):  # pragma: no cover - a programming
 
 # Isochrone bands, smallest budget darkest.
 BAND_COLOURS: Final[tuple[str, ...]] = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59")
-# Sequential classes for shares (0–1) and for uncovered people.
-SHARE_BINS: Final[tuple[float, ...]] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-SHARE_COLOURS: Final[tuple[str, ...]] = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
-GAP_COLOURS: Final[tuple[str, ...]] = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
+# Fixed classes for shares (0–1) and for uncovered people: geo.classes, shared with the report.
+SHARE_BINS: Final[tuple[float, ...]] = (*classes.INDICATORS["covered_share"].breaks, 1.0)
+SHARE_COLOURS: Final[tuple[str, ...]] = classes.SHARE_COLOURS
+GAP_COLOURS: Final[tuple[str, ...]] = classes.GAP_COLOURS
 
 
 @dataclass(frozen=True)
@@ -354,13 +355,14 @@ class _Attribution(_LightElement):
 class _Legend(_LightElement):
     """A plain-HTML legend as a Leaflet control (no branca ColorMap, so no d3 from a CDN).
 
-    Added to a layer group instead of the map (an overlay drawn per person), the legend is shown
-    while the group is on the map and removed with it.
+    The control is wrapped in a layer that adds it when the layer is added and removes it when the layer
+    is removed, so a legend can sit in a feature group that the app swaps on a live map, or in a
+    resident's overlay (:class:`LayerGroup`): it is shown while its group is on the map.
     """
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        (function() {
+        var {{ this.get_name() }} = (function() {
             var legend = L.control({position: {{ this.position|tojson }}});
             legend.onAdd = function () {
                 var div = L.DomUtil.create('div', 'carecircle-legend');
@@ -369,16 +371,13 @@ class _Legend(_LightElement):
                 div.innerHTML = {{ this.inner|tojson }};
                 return div;
             };
-            var parent = {{ this._parent.get_name() }};
-            if (parent instanceof L.Map) {
-                legend.addTo(parent);
-            } else {
-                var holder = new L.Layer();
-                holder.onAdd = function (map) { legend.addTo(map); };
-                holder.onRemove = function () { legend.remove(); };
-                holder.addTo(parent);
-            }
+            var Holder = L.Layer.extend({
+                onAdd: function (map) { legend.addTo(map); },
+                onRemove: function () { legend.remove(); }
+            });
+            return new Holder();
         })();
+        {{ this._parent.get_name() }}.addLayer({{ this.get_name() }});
         {% endmacro %}"""
     )
 
@@ -411,8 +410,8 @@ def legend_html(title: str, items: Sequence[tuple[str, str]], *, shape: str = "c
 
 
 def add_legend(m: MacroElement, blocks: Sequence[str], *, position: str = "bottomright") -> None:
-    """Add legend blocks made by :func:`legend_html` as one Leaflet control (of the map, or shown
-    with a feature group while it is on the map)."""
+    """Add legend blocks made by :func:`legend_html` as one Leaflet control (to a map, a feature group
+    or a :class:`LayerGroup`; in a group it is shown while the group is on the map)."""
     if blocks:
         _Legend('<div style="margin-top:4px"></div>'.join(blocks), position).add_to(m)
 
@@ -447,12 +446,19 @@ class _GeoJsonLayer(_LightElement):
     """GeoJSON drawn with one style and an optional tooltip, from text serialised once.
 
     ``folium.GeoJson`` works out a style per feature in Python and serialises the data again at each
-    render; for a layer with one style this hands Leaflet the finished text instead.
+    render; for a layer with one style this hands Leaflet the finished text instead. ``pane`` puts the
+    shapes in a Leaflet pane (:data:`geo.maplayers.PANES`); ``feature_tips`` binds each feature's own
+    ``properties.tip`` (escaped when made) as its tooltip.
     """
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson({{ this.data }}, {style: {{ this.style|tojson }}});
+        var {{ this.get_name() }} = L.geoJson({{ this.data }}, {{ this.options|tojson }});
+        {%- if this.feature_tips %}
+        {{ this.get_name() }}.eachLayer(function (layer) {
+            layer.bindTooltip(layer.feature.properties.tip);
+        });
+        {%- endif %}
         {%- if this.tooltip %}
         {{ this.get_name() }}.bindTooltip({{ this.tooltip|tojson }}, {sticky: true});
         {%- endif %}
@@ -460,12 +466,26 @@ class _GeoJsonLayer(_LightElement):
         {% endmacro %}"""
     )
 
-    def __init__(self, data_text: str, *, style: Mapping[str, Any], tooltip: str = "") -> None:
+    def __init__(
+        self,
+        data_text: str,
+        *,
+        style: Mapping[str, Any],
+        tooltip: str = "",
+        pane: str | None = None,
+        feature_tips: bool = False,
+    ) -> None:
         super().__init__()
         self._name = "GeoJsonLayer"
         self.data = data_text
-        self.style = dict(style)
+        self.options: dict[str, Any] = {"style": dict(style), **_pane(pane)}
         self.tooltip = tooltip
+        self.feature_tips = feature_tips
+
+
+def _pane(pane: str | None) -> dict[str, Any]:
+    """Extra Leaflet layer options putting a layer in ``pane`` (none: the default pane)."""
+    return {"pane": pane} if pane else {}
 
 
 def add_districts(
@@ -477,6 +497,8 @@ def add_districts(
     fill_colours: dict[int, str] | None = None,
     tooltips: dict[int, str] | None = None,
     fit: bool = True,
+    pane: str | None = None,
+    weight: float = 1.5,
 ) -> None:
     """District boundaries, optionally filled (a choropleth), each with an escaped tooltip.
 
@@ -496,6 +518,10 @@ def add_districts(
         Extra tooltip text per adcode (plain text, escaped here).
     fit
         Fit the map view to the districts.
+    pane
+        Leaflet pane of the polygons (default: the overlay pane).
+    weight
+        Outline width in pixels (0: fill only).
     """
     basemap = _basemap_of(m, basemap)
     group = folium.FeatureGroup(name="districts", control=False)
@@ -506,15 +532,17 @@ def add_districts(
         extra = (tooltips or {}).get(adcode, "")
         style = {
             "color": "#333333",
-            "weight": 1.5,
+            "weight": weight,
+            "stroke": weight > 0,
             "fill": fill is not None,
             "fillColor": fill or "#000000",
-            "fillOpacity": 0.35 if fill else 0.0,
+            "fillOpacity": 0.45 if fill else 0.0,
         }
         _GeoJsonLayer(
             geojson_text(_shift_geom(row.geometry, basemap)),
             style=style,
             tooltip=f"<b>{esc(name)}</b>" + (f"<br>{esc(extra)}" if extra else ""),
+            pane=pane,
         ).add_to(group)
     group.add_to(m)
     if fit and len(districts):
@@ -681,6 +709,7 @@ def add_isochrones(
     *,
     basemap: str | None = None,
     label: Callable[[float], str] | None = None,
+    pane: str | None = None,
 ) -> list[tuple[str, str]]:
     """Isochrone bands (one polygon per budget, nested), largest first so smaller ones sit on top.
 
@@ -690,6 +719,8 @@ def add_isochrones(
         Output of :func:`geo.isochrones.isochrones` (``minutes`` and ``geometry`` in WGS84).
     label
         Text for a budget (default ``"15 min"``).
+    pane
+        Leaflet pane of the bands (default: the overlay pane).
 
     Returns
     -------
@@ -702,7 +733,9 @@ def add_isochrones(
     items = []
     for i, row in ordered.iloc[::-1].iterrows():
         colour = BAND_COLOURS[min(int(i), len(BAND_COLOURS) - 1)]
-        add_area(m, row.geometry, colour=colour, tooltip=label(float(row.minutes)), basemap=basemap)
+        add_area(
+            m, row.geometry, colour=colour, tooltip=label(float(row.minutes)), basemap=basemap, pane=pane
+        )
     for i, row in ordered.iterrows():
         items.append((BAND_COLOURS[min(int(i), len(BAND_COLOURS) - 1)], label(float(row.minutes))))
     return items
@@ -716,8 +749,10 @@ def add_area(
     tooltip: str,
     basemap: str | None = None,
     simplify_deg: float = 0.0003,
+    pane: str | None = None,
 ) -> MacroElement | None:
-    """One reachable area (a WGS84 polygon) drawn half-transparent with a tooltip (escaped here).
+    """One reachable area (a WGS84 polygon) drawn half-transparent with a tooltip (escaped here), in
+    ``pane`` when given (default: the overlay pane).
 
     Returns the layer, or None when the area is empty.
     """
@@ -726,7 +761,7 @@ def add_area(
     if shown is None or shown.is_empty:
         return None
     style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.35}
-    layer = _GeoJsonLayer(geojson_text(shown), style=style, tooltip=esc(tooltip))
+    layer = _GeoJsonLayer(geojson_text(shown), style=style, tooltip=esc(tooltip), pane=pane)
     layer.add_to(m)
     return layer
 
@@ -746,7 +781,9 @@ class LayerGroup(_LightElement):
         self._name = "FeatureGroup"
 
 
-def coarsen_cells(cells: pd.DataFrame, *, value_col: str, max_cells: int = 2500) -> pd.DataFrame:
+def coarsen_cells(
+    cells: pd.DataFrame, *, value_col: str, max_cells: int = 2500, label_col: str | None = None
+) -> pd.DataFrame:
     """Sum a value over H3 parents until at most ``max_cells`` cells remain (keeps the map small).
 
     Parameters
@@ -757,27 +794,33 @@ def coarsen_cells(cells: pd.DataFrame, *, value_col: str, max_cells: int = 2500)
         The column to sum.
     max_cells
         Largest number of hexagons to draw.
+    label_col
+        Optional text column; a parent keeps the label of its child with the largest value.
 
     Returns
     -------
     DataFrame
-        ``cell_id, value_col`` with cells of one resolution, zero and NaN values dropped.
+        ``cell_id, value_col`` (and ``label_col``) with cells of one resolution, zero and NaN values
+        dropped.
     """
-    out = cells.loc[cells[value_col].fillna(0) > 0, ["cell_id", value_col]]
-    out = out.groupby("cell_id", as_index=False).agg({value_col: "sum"})
+    cols = ["cell_id", value_col, *([label_col] if label_col else [])]
+    out = cells.loc[cells[value_col].fillna(0) > 0, cols].reset_index(drop=True)
+
+    def merge(frame: pd.DataFrame) -> pd.DataFrame:
+        summed = frame.groupby("cell_id", as_index=False, sort=True).agg({value_col: "sum"})
+        if label_col:
+            top = frame.sort_values(value_col, ascending=False, kind="mergesort").drop_duplicates("cell_id")
+            summed = summed.merge(top[["cell_id", label_col]], on="cell_id", how="left")
+        return summed
+
+    out = merge(out)
     if out.empty:
         return out.reset_index(drop=True)
     res = h3.get_resolution(str(out["cell_id"].iloc[0]))
     while len(out) > max_cells and res > 0:
         res -= 1
-        out["cell_id"] = [h3.cell_to_parent(c, res) for c in out["cell_id"]]
-        out = out.groupby("cell_id", as_index=False).agg({value_col: "sum"})
+        out = merge(out.assign(cell_id=[h3.cell_to_parent(c, res) for c in out["cell_id"]]))
     return out.reset_index(drop=True)
-
-
-def _class_breaks(values: np.ndarray, n: int) -> np.ndarray:
-    qs = np.unique(np.quantile(values, np.linspace(0, 1, n + 1)))
-    return qs if len(qs) > 1 else np.array([values.min(), values.max() + 1])
 
 
 def _display_rings(cell_ids: Sequence[str], *, basemap: str) -> list[list[list[float]]]:
@@ -807,68 +850,96 @@ HexClass = tuple[str, str, dict[str, Any]]
 """One class of hexagons: (colour, legend text, GeoJSON FeatureCollection in display coordinates)."""
 
 
+def _density_per_km2(cell_ids: pd.Series, values: np.ndarray) -> np.ndarray:
+    areas = np.array([h3.cell_area(str(c), unit="km^2") for c in cell_ids], dtype=float)
+    return values / np.where(areas > 0, areas, np.nan)
+
+
 def hexagon_classes(
     cells: pd.DataFrame,
     *,
     value_col: str,
+    indicator: str = "uncovered_density_pop_total",
     basemap: str = "osm",
     max_cells: int = 2500,
-    unit: str = "",
+    density_unit: str = "",
+    label_col: str | None = None,
+    tooltip: str = "{place}: {people} ({density})",
 ) -> list[HexClass]:
-    """H3 hexagons of ``value_col`` (e.g. uncovered people) grouped in quantile classes, ready to draw.
+    """H3 hexagons of ``value_col`` people in the fixed classes of ``indicator``, ready to draw.
 
-    Pure and picklable, so the app caches it; :func:`add_hexagon_classes` draws the result.
+    The hexagons are coloured by people per km² (:mod:`geo.classes`), so a colour means the same
+    density at any H3 resolution and in any view. Pure and picklable, so the app caches it;
+    :func:`add_hexagon_classes` draws the result.
 
     Parameters
     ----------
     cells
-        ``cell_id`` (H3) and ``value_col``.
+        ``cell_id`` (H3), ``value_col`` and optionally ``label_col`` (a place name per cell).
     value_col
-        The value shading the hexagons; zero cells are dropped.
+        The people shading the hexagons; zero cells are dropped.
+    indicator
+        A density indicator of :data:`geo.classes.INDICATORS`.
     basemap
         Basemap code (decides the display shift).
     max_cells
         At most this many hexagons (coarser H3 parents when there are more; see :func:`coarsen_cells`).
-    unit
-        Unit after the class bounds in the legend text.
+    density_unit
+        Unit after the class bounds in the legend (``人/平方公里`` …).
+    label_col
+        Place names; a coarser hexagon takes the name of its cell with the most people.
+    tooltip
+        Tooltip template with ``{place}``, ``{people}`` and ``{density}`` (escaped here).
 
     Returns
     -------
     list of (colour, text, FeatureCollection)
-        From the lowest class up; empty when no cell has a value.
+        Every class of the indicator, from the lowest up (empty collections included, so the legend is
+        the same in every view).
     """
-    data = coarsen_cells(cells, value_col=value_col, max_cells=max_cells)
-    if data.empty:
-        return []
-    values = data[value_col].to_numpy(float)
-    breaks = _class_breaks(values, len(GAP_COLOURS))
-    klass = np.clip(np.searchsorted(breaks, values, side="right") - 1, 0, len(breaks) - 2)
-    rings = _display_rings(data["cell_id"].tolist(), basemap=basemap)
-    out: list[HexClass] = []
-    for k in range(len(breaks) - 1):
-        members = np.flatnonzero(klass == k)
-        if len(members) == 0:
+    data = coarsen_cells(cells, value_col=value_col, max_cells=max_cells, label_col=label_col)
+    items = classes.legend_items(indicator, density_unit=density_unit)
+    collections: list[list[dict[str, Any]]] = [[] for _ in items]
+    if not data.empty:
+        values = data[value_col].to_numpy(float)
+        density = _density_per_km2(data["cell_id"], values)
+        klass = classes.classify(indicator, density)
+        labels = data[label_col].astype(str).to_numpy() if label_col else np.full(len(data), "")
+        drawn = np.flatnonzero(klass >= 0)
+        rings = _display_rings(data["cell_id"].to_numpy()[drawn].tolist(), basemap=basemap)
+        for i, ring in zip(drawn.tolist(), rings, strict=True):
+            tip = tooltip.format(
+                place=labels[i],
+                people=f"{round(values[i]):,}",
+                density=f"{round(density[i]):,} {density_unit}".strip(),
+            ).lstrip(": ")
+            collections[int(klass[i])].append(
+                {
+                    "type": "Feature",
+                    "properties": {"tip": esc(tip)},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                }
+            )
+    return [
+        (colour, text, {"type": "FeatureCollection", "features": features})
+        for (colour, text), features in zip(items, collections, strict=True)
+    ]
+
+
+def add_hexagon_classes(
+    m: MacroElement, classes_: Sequence[HexClass], *, pane: str | None = None
+) -> list[tuple[str, str]]:
+    """Draw :func:`hexagon_classes` output, one GeoJSON layer (one style) per class; returns legend items.
+
+    The tooltip of each hexagon is its place and people (``properties.tip``, escaped when made). The
+    data go into the page as compact text, serialised once.
+    """
+    for colour, _text, collection in classes_:
+        if not collection["features"]:
             continue
-        features = [
-            {
-                "type": "Feature",
-                "properties": {},
-                "geometry": {"type": "Polygon", "coordinates": [rings[i]]},
-            }
-            for i in members
-        ]
-        text = f"{breaks[k]:,.0f}–{breaks[k + 1]:,.0f} {unit}".strip()
-        colour = GAP_COLOURS[min(k, len(GAP_COLOURS) - 1)]
-        out.append((colour, text, {"type": "FeatureCollection", "features": features}))
-    return out
-
-
-def add_hexagon_classes(m: MacroElement, classes: Sequence[HexClass]) -> list[tuple[str, str]]:
-    """Draw :func:`hexagon_classes` output, one GeoJSON layer (one style) per class; returns legend items."""
-    for colour, text, collection in classes:
-        style = {"color": colour, "weight": 0.5, "fillColor": colour, "fillOpacity": 0.7}
-        _GeoJsonLayer(_compact_json(collection), style=style, tooltip=esc(text)).add_to(m)
-    return [(colour, text) for colour, text, _ in classes]
+        style = {"color": colour, "weight": 1, "opacity": 0.9, "fillColor": colour, "fillOpacity": 0.8}
+        _GeoJsonLayer(_compact_json(collection), style=style, pane=pane, feature_tips=True).add_to(m)
+    return [(colour, text) for colour, text, _ in classes_]
 
 
 def add_hexagons(
@@ -876,33 +947,35 @@ def add_hexagons(
     cells: pd.DataFrame,
     *,
     value_col: str,
+    indicator: str = "uncovered_density_pop_total",
     basemap: str | None = None,
     max_cells: int = 2500,
-    unit: str = "",
+    density_unit: str = "",
 ) -> list[tuple[str, str]]:
-    """H3 hexagons shaded by ``value_col`` in quantile classes; returns the legend items.
+    """H3 hexagons shaded by ``value_col`` people per km² in fixed classes; returns the legend items.
 
     ``basemap`` decides the display shift; default: the one the map was made with.
     """
     basemap = _basemap_of(m, basemap)
-    classes = hexagon_classes(cells, value_col=value_col, basemap=basemap, max_cells=max_cells, unit=unit)
-    return add_hexagon_classes(m, classes)
+    found = hexagon_classes(
+        cells,
+        value_col=value_col,
+        indicator=indicator,
+        basemap=basemap,
+        max_cells=max_cells,
+        density_unit=density_unit,
+    )
+    return add_hexagon_classes(m, found)
 
 
 def share_colour(share: float) -> str:
-    """Colour of a covered share (0–1) in the choropleth classes."""
-    if not np.isfinite(share):
-        return "#bbbbbb"
-    k = int(np.clip(np.searchsorted(SHARE_BINS, share, side="right") - 1, 0, len(SHARE_COLOURS) - 1))
-    return SHARE_COLOURS[k]
+    """Colour of a covered share (0–1) in the fixed choropleth classes (grey when missing)."""
+    return classes.colour_of("covered_share", share)
 
 
 def share_legend_items() -> list[tuple[str, str]]:
-    """Legend items of the share classes (``0–20 %`` …)."""
-    return [
-        (SHARE_COLOURS[k], f"{SHARE_BINS[k] * 100:.0f}–{SHARE_BINS[k + 1] * 100:.0f} %")
-        for k in range(len(SHARE_COLOURS))
-    ]
+    """Legend items of the share classes (``0–20%`` …)."""
+    return classes.legend_items("covered_share")
 
 
 def add_home(

@@ -14,22 +14,24 @@ is touched.
 
 from __future__ import annotations
 
+import ast
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection, Engine
 
 from geo import db
 from geo.errors import DatabaseError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSIONS_DIR = MIGRATIONS_DIR / "versions"
 # The tables that version 1 of the program created with ``metadata.create_all``.
 V1_TABLES = ("facility_rows", "users", "versions")
 V1_REVISION = "0001"
@@ -55,6 +57,8 @@ class UpgradeResult:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic configuration of ``geo/migrations``, optionally bound to an open connection."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -63,11 +67,43 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _script() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
+
+
+@functools.cache
+def _single_head_from_files() -> str | None:
+    """The head revision read straight from the revision files (``revision`` and ``down_revision``
+    assignments), without loading Alembic; None unless the files form one plain chain with one head
+    (then Alembic itself is asked)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in VERSIONS_DIR.glob("*.py"):
+        found: dict[str, Any] = {}
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                    try:
+                        found[target.id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        return None
+        revision, down = found.get("revision"), found.get("down_revision", ...)
+        if not isinstance(revision, str) or not (down is None or isinstance(down, str)):
+            return None  # no revision, or a merge point (a tuple of parents)
+        revisions.add(revision)
+        if down is not None:
+            parents.add(down)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else None
 
 
 def head_revision() -> str:
     """The newest revision this program knows."""
+    quick = _single_head_from_files()
+    if quick is not None:
+        return quick
     head = _script().get_current_head()
     if head is None:  # pragma: no cover - the package ships its revisions
         msg = f"no migrations found in {MIGRATIONS_DIR}"
@@ -77,7 +113,18 @@ def head_revision() -> str:
 
 def current_revision(conn: Connection) -> str | None:
     """The revision recorded in the database, or None when it has none (empty, or version 1)."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(conn).get_current_revision()
+
+
+def _recorded_revision(conn: Connection) -> str | None:
+    """``current_revision`` read with one query, without loading Alembic; None when the database
+    records no single revision (then the full check runs)."""
+    if not sa.inspect(conn).has_table(VERSION_TABLE):
+        return None
+    rows = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+    return str(rows[0]) if len(rows) == 1 else None
 
 
 def context_options(*, dialect_name: str | None) -> dict[str, Any]:
@@ -136,14 +183,16 @@ def upgrade(engine: Engine, *, enable_postgis: bool = False) -> UpgradeResult:
 
     head = head_revision()
     try:
-        # Cheap check first, without the lock: most starts find everything up to date.
+        # Cheap check first, without the lock or Alembic: most starts find everything up to date.
         with engine.connect() as conn:
-            found = current_revision(conn)
+            found = _recorded_revision(conn)
             if found == head and not enable_postgis and gis.in_sync(conn):
                 return UpgradeResult(before=found, after=head, notes=gis.describe(conn))
         with db.locked(engine, db.Lock.SCHEMA).begin() as conn:
             before = current_revision(conn)
             stamped = False
+            from alembic import command
+
             if before is None and _is_v1(conn):
                 command.stamp(alembic_config(conn), V1_REVISION)
                 before, stamped = V1_REVISION, True
@@ -174,6 +223,8 @@ def _is_v1(conn: Connection) -> bool:
 
 
 def _check_known(revision: str | None, head: str) -> None:
+    from alembic.util.exc import CommandError
+
     if revision is None:
         return
     try:

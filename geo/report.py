@@ -1,899 +1,1129 @@
-"""Planning reports for the city or one district, as self-contained HTML and as PDF, made offline.
+"""Planning reports the civil-affairs bureau can file: one language, formatted numbers, PDF, DOCX or HTML.
 
-One call, :func:`build_report`, gathers what a planning meeting needs: a map image (district
-outlines, facilities by type, uncovered demand cells and suggested sites; drawn with matplotlib, no
-map tiles, so no internet is needed), coverage tables per district and township with a chart, the
-top new-site suggestions (:func:`geo.siting.suggest_sites`), the travel model and its settings, the
-data sources (from ``datasets/README.md``) and the note that the shipped data are a modelled sample.
+:func:`build_content` computes what a planning meeting needs from the coverage functions' outputs —
+coverage per district and township (:func:`geo.coverage.area_table`, whose totals are those of
+``python -m geo coverage``), capacity-aware access (2SFCA), the largest gaps named by township and
+settlement (:mod:`geo.places`), suggested sites (:func:`geo.siting.suggest_sites`) and, when a
+scenario is given, its edits and the before/after figures (:mod:`geo.scenarios`) — and writes it in
+one language (:mod:`geo.texts`, numbers by :mod:`geo.fmt`) as a :class:`~geo.report_model.ReportContent`:
 
-The HTML file inlines its images as base64 PNG. The PDF embeds a CJK font (Noto Sans CJK from
-Debian's ``fonts-noto-cjk`` or any font found by :func:`cjk_font_path`) as a subset, so Chinese text
-renders and can be searched and copied; without such a font :func:`build_report` raises a bilingual
-:class:`~geo.errors.CareCircleError` saying what to install.
+1. cover: title, scope, date, data version, travel model, the modelled-data note layer by layer;
+2. key findings: coverage of everyone, people aged 60+ and children 0–3 against the 15-minute goal,
+   children's places against the national target, the districts and townships furthest behind;
+3. coverage tables per district and per township, with totals;
+4. maps with fixed classes and a legend (:mod:`geo.report_figures`);
+5. gaps; 6. suggested sites; 7. the scenario (when given);
+8. methods appendix: travel model and speeds, GB 50180-2018 service radii, 2SFCA, MCLP, data sources
+   and what is modelled.
+
+:func:`render` lays the content out as PDF (:mod:`geo.report_pdf`, CJK font embedded), DOCX
+(:mod:`geo.report_docx`, python-docx) or self-contained offline HTML (:mod:`geo.report_html`).
+Nothing here reads files: the caller passes the tables (the CLI and the app read them).
 """
 
 from __future__ import annotations
 
-import base64
-import functools
-import html
-import io
-import math
-import os
-import re
-import unicodedata
-import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final
 
-import geopandas as gpd
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
-from matplotlib.transforms import Bbox
+from matplotlib.figure import Figure, FigureBase
 
 from geo import coverage as cov
+from geo import fmt
+from geo import scenarios as sc
+from geo.context import Context, layer_rows, model_text, modelled_note
 from geo.errors import CareCircleError, DataError
-from geo.io import DATASETS_DIR
-from geo.maps import BOUNDARY_ATTRIBUTION, TYPE_COLOURS
-from geo.provenance import modelled_note
-from geo.schema import FACILITY_TYPES, type_label
-from geo.siting import suggest_sites
-from geo.travel import TravelModel, check_budget
+from geo.places import cell_places
+from geo.report_figures import cjk_font_path, draw_area_map, draw_share_chart, font_family, fonts
+from geo.report_model import (
+    Block,
+    Bullets,
+    Cover,
+    Figure_,
+    Note,
+    Paragraph,
+    ReportContent,
+    Section,
+    Table,
+)
+from geo.report_numbers import (
+    GAP_HORIZON_FACTOR,
+    GAP_HORIZON_MAX_MIN,
+    GOAL_MIN,
+    Numbers,
+    ReportData,
+    ReportSettings,
+    check_district,
+    compute,
+    edit_extent,
+    nearest_cells,
+)
+from geo.schema import FACILITY_TYPES
+from geo.texts import column_label, group_label, group_word, join_words, mode_label, text, type_label
+from geo.travel import MODES
 
 __all__ = [
-    "CJK_FONT_CANDIDATES",
-    "MODELLED_NOTE",
-    "PlanningReport",
+    "FORMATS",
+    "NO_FONT_MESSAGE",
+    "ReportData",
     "ReportSettings",
-    "build_report",
+    "build_content",
+    "check_district",
     "cjk_font_path",
-    "data_sources",
+    "render",
 ]
 
-#: Where CJK fonts usually live (Debian/Ubuntu ``fonts-noto-cjk`` first); ``$CARECIRCLE_CJK_FONT`` wins.
-CJK_FONT_CANDIDATES: Final[tuple[str, ...]] = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-    "C:/Windows/Fonts/msyh.ttc",
-    "C:/Windows/Fonts/simhei.ttf",
-)
-
-MODELLED_NOTE: Final[str] = (
-    "注意:本报告中的设施与人口为模拟样本数据(按2020年人口普查等公开资料建模),并非真实记录。"
-    " / Note: facilities and population in this report are a modelled sample (built from the 2020 "
-    "census and other public data), not real records."
-)
+FORMATS: Final[tuple[str, ...]] = ("pdf", "docx", "html")
 NO_FONT_MESSAGE: Final[str] = (
     "未找到中文字体,无法生成 PDF。请安装 fonts-noto-cjk(apt-get install fonts-noto-cjk),"
     "或用环境变量 CARECIRCLE_CJK_FONT 指定字体文件。 / No CJK font found, so the PDF cannot show "
     "Chinese: install fonts-noto-cjk (apt-get install fonts-noto-cjk) or point $CARECIRCLE_CJK_FONT "
-    "at a .ttf/.otf/.ttc font file. The HTML report does not need it."
+    "at a .ttf/.otf/.ttc font file. The HTML and DOCX reports do not need it."
 )
-CITY_NAME: Final[str] = "鄂尔多斯市 / Ordos"
-GROUP_LABELS: Final[dict[str, str]] = {
-    "pop_total": "全体居民 Residents",
-    "pop_60plus": "60岁以上 Aged 60+",
-    "pop_0_3": "0–3岁 Aged 0–3",
-}
-GROUP_COLOURS: Final[dict[str, str]] = {"pop_total": "#4c72b0", "pop_60plus": "#dd8452", "pop_0_3": "#55a868"}
-ROWS_PER_PAGE: Final[int] = 30
-A4_PORTRAIT_IN: Final[tuple[float, float]] = (8.27, 11.69)
 
 
 # ---------------------------------------------------------------------------------------------------
-# Settings and result
+# Text
 
 
-@dataclass(frozen=True)
-class ReportSettings:
-    """What the report covers.
+class _Words:
+    """The report's words in its one language, plus the numbering of tables and figures."""
 
-    Parameters
-    ----------
-    types : tuple of str
-        Facility type codes whose coverage is reported.
-    budget_min : float
-        Time budget (minutes).
-    target : str
-        ``total``, ``60plus``, ``0_3`` or a population column: the group suggestions maximise and the
-        map's uncovered cells show.
-    district : int, optional
-        Adcode of one district (banner); None for the whole city.
-    n_suggestions : int
-        New sites to suggest (0: no suggestions section).
-    suggest_type : str, optional
-        Type the suggestions are for (default: the first of ``types``).
-    solver : {"greedy", "exact"}
-        Siting solver.
-    min_separation_m : float
-        Candidates closer than this to an existing facility of the type are left out.
-    title : str, optional
-        Report title (default: built from the scope and the types).
-    """
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.tables = 0
+        self.figures = 0
 
-    types: tuple[str, ...]
-    budget_min: float
-    target: str = "pop_total"
-    district: int | None = None
-    n_suggestions: int = 5
-    suggest_type: str | None = None
-    solver: str = "greedy"
-    min_separation_m: float = 0.0
-    title: str | None = None
+    def __call__(self, key: str, **kw: object) -> str:
+        return text(key, self.lang, **kw)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "types", tuple(cov.parse_types(list(self.types))))
-        object.__setattr__(self, "target", cov.parse_target(self.target))
-        object.__setattr__(self, "budget_min", check_budget(self.budget_min))
-        if self.n_suggestions < 0:
-            msg = f"n_suggestions: got {self.n_suggestions}; expected 0 or more"
-            raise DataError(msg)
-        if self.solver not in ("greedy", "exact"):
-            msg = f"solver: got {self.solver!r}; expected 'greedy' or 'exact'"
-            raise DataError(msg)
+    def table(self, key: str, **kw: object) -> str:
+        self.tables += 1
+        return self("table_caption", n=self.tables, title=self(key, **kw))
+
+    def figure(self, key: str, **kw: object) -> str:
+        self.figures += 1
+        return self("figure_caption", n=self.figures, title=self(key, **kw))
+
+    def join(self, items: Sequence[str]) -> str:
+        return join_words(items, self.lang)
 
 
-@dataclass(frozen=True)
-class PlanningReport:
-    """A built report.
-
-    Attributes
-    ----------
-    title : str
-    html : str
-        Self-contained HTML (UTF-8 text; images inlined as base64 PNG, no external links).
-    pdf : bytes or None
-        The PDF (None when ``pdf=False`` was asked).
-    pdf_pages : int
-        Number of pages of the PDF (0 without one).
-    tables : dict of str to pandas.DataFrame
-        ``totals``, ``districts``, ``townships``, ``suggestions``, ``settings``, ``sources``: the
-        tables shown, with display headers.
-    images : dict of str to bytes
-        ``map`` and ``chart`` as PNG.
-    """
-
-    title: str
-    html: str
-    pdf: bytes | None
-    pdf_pages: int
-    tables: dict[str, pd.DataFrame] = field(repr=False)
-    images: dict[str, bytes] = field(repr=False)
+def _district_names(data: ReportData, lang: str) -> dict[int, str]:
+    col = "name_en" if lang == "en" and "name_en" in data.districts.columns else "name"
+    return dict(zip(data.districts["adcode"].astype(int), data.districts[col].astype(str), strict=True))
 
 
-# ---------------------------------------------------------------------------------------------------
-# Fonts
+def _format(frame: pd.DataFrame, lang: str, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Numbers by kind, headers from ``labels`` or :func:`geo.texts.column_label`."""
+    return fmt.display_frame(frame, lang, label=lambda c: (labels or {}).get(c) or column_label(c, lang))
 
 
-def cjk_font_path() -> Path | None:
-    """A font file with Chinese glyphs: ``$CARECIRCLE_CJK_FONT``, a known path, or one matplotlib knows.
-
-    Returns
-    -------
-    pathlib.Path or None
-        None when no CJK font is installed.
-    """
-    env = os.environ.get("CARECIRCLE_CJK_FONT")
-    if env and Path(env).is_file():
-        return Path(env)
-    for candidate in CJK_FONT_CANDIDATES:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    hints = ("CJK", "WenQuanYi", "Source Han", "SimHei", "Microsoft YaHei", "PingFang", "Noto Sans SC")
-    for entry in font_manager.fontManager.ttflist:
-        if any(h.lower() in entry.name.lower() for h in hints):
-            return Path(entry.fname)
-    return None
-
-
-@functools.lru_cache(maxsize=4)
-def _font_family(path: str) -> str:
-    """Register ``path`` with matplotlib once; the family name to use (Simplified Chinese face first)."""
-    font_manager.fontManager.addfont(path)
-    names = [f.name for f in font_manager.fontManager.ttflist if f.fname == path]
-    for preferred in (" SC", "SC", ""):
-        for name in names:
-            if name.endswith(preferred) and "Mono" not in name:
-                return name
-    return names[0] if names else font_manager.FontProperties(fname=path).get_name()
-
-
-@contextmanager
-def _fonts(font: Path | None) -> Iterator[None]:
-    families = [_font_family(str(font))] if font is not None else []
-    bold = Path(str(font).replace("Regular", "Bold")) if font is not None else None
-    if bold is not None and bold != font and bold.is_file():
-        _font_family(str(bold))  # registers the bold face of the same family for headings
-    rc: dict[str, Any] = {
-        "font.family": [*families, "DejaVu Sans"],
-        "axes.unicode_minus": False,
-        # Type 3 subsets of the CJK font: every glyph used is embedded, text stays extractable.
-        "pdf.fonttype": 3,
-        "svg.fonttype": "path",
-    }
-    with mpl.rc_context(cast("Any", rc)), warnings.catch_warnings():
-        if font is None:
-            # HTML only (the PDF refuses without a font): Chinese labels in the images show as boxes.
-            warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
-        yield
-
-
-# ---------------------------------------------------------------------------------------------------
-# Data sources
-
-
-def data_sources(readme_text: str | None = None) -> pd.DataFrame:
-    """The real reference data and their attributions, from ``datasets/README.md``.
-
-    Parameters
-    ----------
-    readme_text : str, optional
-        The README's text (default: read from :data:`geo.io.DATASETS_DIR`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``file, content, origin`` for each row of the README's "Real reference data" table, plus a
-        row for the modelled sample.
-    """
-    if readme_text is None:
-        path = DATASETS_DIR / "README.md"
-        readme_text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    rows = []
-    section = ""
-    for line in readme_text.splitlines():
-        if line.startswith("## "):
-            section = line[3:].strip().lower()
-        if not section.startswith("real reference") or not line.startswith("| `"):
-            continue
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) >= 4:
-            rows.append(
-                {"file": _plain_md(cells[0]), "content": _plain_md(cells[1]), "origin": _plain_md(cells[3])}
-            )
-    rows.append(
-        {
-            "file": "population_cells.csv, facilities_sample.csv",
-            "content": "模拟样本 / modelled sample: demand cells and facilities (datasets/MODELLED.md)",
-            "origin": "built by datasets/build_sample.py from the files above; not real records",
-        }
+def _group_header(lang: str, *, before: int, span: int, after: int = 0) -> tuple[tuple[str, int], ...]:
+    return (
+        ("", before),
+        *((group_label(g, lang), span) for g in cov.GROUPS),
+        *((("", after),) if after else ()),
     )
-    return pd.DataFrame(rows, columns=["file", "content", "origin"])
 
 
-def _plain_md(text: str) -> str:
-    return re.sub(r"[`*]", "", text).strip()
-
-
-# ---------------------------------------------------------------------------------------------------
-# Tables
-
-
-def _number(value: object, spec: str) -> str:
-    """``value`` formatted with ``spec``, or a dash when it is not a finite number."""
-    try:
-        f = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "–"
-    return "–" if not math.isfinite(f) else format(f, spec)
-
-
-def _pct(value: object) -> str:
-    return _number(value, ".1%")
-
-
-def _people(value: object) -> str:
-    return _number(value, ",.0f")
-
-
-def _area_display(table: pd.DataFrame, *, key_label: str) -> pd.DataFrame:
-    out = pd.DataFrame({key_label: table["name"].astype(str)})
-    for g, label in GROUP_LABELS.items():
-        out[f"{label}"] = table[g].map(_people)
-        out[f"覆盖率 covered · {label.split()[0]}"] = table[f"{g}_covered_share"].map(_pct)
-    out["设施 facilities"] = table["facilities"].astype(int)
-    out["容量 capacity"] = table["capacity"].map(_people)
+def _short(lang: str) -> dict[str, str]:
+    """Short column labels under a group header: people, covered, share."""
+    out = {}
+    for g in cov.GROUPS:
+        out[g] = text("col_people_short", lang)
+        out[f"{g}_covered"] = text("col_covered_short", lang)
+        out[f"{g}_covered_share"] = text("col_share_short", lang)
     return out
 
 
-def _totals_display(totals: dict[str, Any], scope_name: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "人群 group": list(GROUP_LABELS.values()),
-            "人数 people": [_people(totals[g]) for g in GROUP_LABELS],
-            "覆盖人数 covered": [_people(totals[f"{g}_covered"]) for g in GROUP_LABELS],
-            "覆盖率 share": [_pct(totals[f"{g}_covered_share"]) for g in GROUP_LABELS],
-        }
-    ).assign(**{"范围 scope": scope_name})[
-        ["范围 scope", "人群 group", "人数 people", "覆盖人数 covered", "覆盖率 share"]
-    ]
-
-
-def _suggestions_display(table: pd.DataFrame, district_names: dict[int, str]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "序号 rank": table["rank"].astype(int),
-            "经度 lon": table["lon"].map(lambda v: f"{v:.5f}"),
-            "纬度 lat": table["lat"].map(lambda v: f"{v:.5f}"),
-            "旗区 district": table["district_adcode"].map(lambda a: district_names.get(int(a), str(a))),
-            "乡镇 township": table["township"].astype(str),
-            "新增覆盖 gain": table["gain"].map(_people),
-            "累计覆盖 cumulative": table["cumulative_covered"].map(_people),
-            "累计覆盖率 share": table["cumulative_share"].map(_pct),
-        }
+def _named(rows: pd.DataFrame, names: dict[int, str]) -> pd.DataFrame:
+    """District rows with their names in the report's language."""
+    return rows.assign(
+        name=[names.get(int(a), str(n)) for a, n in zip(rows["adcode"], rows["name"], strict=True)]
     )
 
 
-# ---------------------------------------------------------------------------------------------------
-# Drawings
+def _coverage_table(
+    rows: pd.DataFrame, totals: dict[str, Any] | None, *, key_label: str, lang: str, names: dict[int, str]
+) -> pd.DataFrame:
+    cols = ["name", *(c for g in cov.GROUPS for c in (g, f"{g}_covered", f"{g}_covered_share"))]
+    frame = _named(rows, names)[cols].copy()
+    if totals is not None:
+        total = {c: totals.get(c) for c in cols}
+        total["name"] = text("city_total", lang)
+        frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    return _format(frame, lang, {"name": key_label, **_short(lang)})
 
 
-def _draw_map(
-    ax: Axes,
+def _capacity_table(
+    rows: pd.DataFrame,
+    totals: dict[str, Any] | None,
     *,
-    districts: gpd.GeoDataFrame,
-    district: int | None,
-    facilities: pd.DataFrame,
-    uncovered: pd.DataFrame,
-    suggestions: pd.DataFrame | None,
     target: str,
-) -> None:
-    shown = districts if district is None else districts[districts["adcode"] == district]
-    if district is not None:
-        districts.boundary.plot(ax=ax, color="#bbbbbb", linewidth=0.5)
-    shown.plot(ax=ax, color="#f4f1ea", edgecolor="#555555", linewidth=0.8)
-    if district is None:
-        for _, row in shown.iterrows():
-            p = row.geometry.representative_point()
-            ax.annotate(str(row["name"]), (p.x, p.y), fontsize=7, ha="center", color="#333333")
-    if not uncovered.empty:
-        size = 2 + 40 * np.sqrt(uncovered["people"].to_numpy(float) / max(uncovered["people"].max(), 1.0))
-        ax.scatter(
-            uncovered["lon"],
-            uncovered["lat"],
-            s=size,
-            c="#de2d26",
-            alpha=0.35,
-            linewidths=0,
-            label=f"未覆盖 uncovered ({GROUP_LABELS[target].split()[0]})",
+    key_label: str,
+    lang: str,
+    names: dict[int, str],
+) -> pd.DataFrame:
+    cols = ["name", "facilities", "capacity"]
+    cols += [c for c in ("beds_per_1000_60plus", "places_per_1000_residents") if c in rows.columns]
+    cols += [c for c in (f"{target}_access_per_1000", f"{target}_oversubscribed") if c in rows.columns]
+    frame = _named(rows, names)[cols].copy()
+    if totals is not None:
+        total = {c: totals.get(c) for c in cols}
+        total["name"] = text("city_total", lang)
+        frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+    return _format(frame, lang, {"name": key_label})
+
+
+def _township_table(
+    rows: pd.DataFrame, *, with_district: bool, district_names: dict[int, str], lang: str
+) -> pd.DataFrame:
+    frame = pd.DataFrame({"name": rows["name"].astype(str).to_numpy()})
+    frame["name"] = frame["name"].where(
+        frame["name"] != "未知乡镇 / township unknown", text("township_unknown", lang)
+    )
+    if with_district:
+        frame["district"] = [district_names.get(int(a), "") if pd.notna(a) else "" for a in rows["adcode"]]
+    for g in cov.GROUPS:
+        frame[g] = rows[g].to_numpy()
+        frame[f"{g}_covered_share"] = rows[f"{g}_covered_share"].to_numpy()
+    frame["facilities"] = rows["facilities"].to_numpy()
+    return _format(frame, lang, {"name": text("col_township", lang), **_short(lang)})
+
+
+def _cover(content_title: str, w: _Words, ctx: Context, settings: ReportSettings, data_note: str) -> Cover:
+    lang = w.lang
+    subtitle = w(
+        "cover_subtitle",
+        mode=mode_label(str(ctx.model.get("mode", "")), lang),
+        minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+        group=group_word(settings.target_col, lang),
+    )
+    facts: list[tuple[str, str]] = [
+        (w("about_scope"), ctx.scope),
+        (w("about_types"), w.join([type_label(t, lang) for t in settings.types])),
+        (w("about_budget"), ctx.budget_text(lang)),
+        (w("about_model"), model_text(ctx.model, lang)),
+        (w("about_target"), group_label(settings.target_col, lang)),
+        (w("about_version"), ctx.version_text(lang)),
+        (w("cover_date"), ctx.generated_at.strftime(w("date_format"))),
+    ]
+    if ctx.scenario is not None:
+        facts.append(
+            (w("about_scenario"), w("about_scenario_value", name=ctx.scenario[0], n=ctx.scenario[1]))
         )
-    for code, group in facilities.groupby("type", sort=False):
-        ax.scatter(
-            group["lon"],
-            group["lat"],
-            s=14,
-            c=TYPE_COLOURS.get(str(code), "#777777"),
-            edgecolors="white",
-            linewidths=0.4,
-            label=f"{type_label(str(code), 'zh')} {type_label(str(code), 'en')}",
-            zorder=3,
-        )
-    if suggestions is not None and not suggestions.empty:
-        ax.scatter(
-            suggestions["lon"],
-            suggestions["lat"],
-            s=90,
-            marker="*",
-            c="#111111",
-            label="建议新址 suggested site",
-            zorder=4,
-        )
-        for rec in suggestions.to_dict(orient="records"):
-            ax.annotate(
-                str(rec["rank"]),
-                (rec["lon"], rec["lat"]),
-                xytext=(4, 4),
-                textcoords="offset points",
-                fontsize=7,
+    notes = (Note(data_note, "warning"),) if data_note else ()
+    return Cover(
+        title=content_title, subtitle=subtitle, facts=tuple(facts), notes=notes, issuer=w("cover_issuer")
+    )
+
+
+def _findings(
+    w: _Words, n: Numbers, settings: ReportSettings, scope: str, district_names: dict[int, str]
+) -> list[str]:
+    lang, budget = w.lang, settings.budget_min
+    items = []
+    for g in cov.GROUPS:
+        total = n.totals.get(g) or 0
+        covered = n.totals.get(f"{g}_covered") or 0
+        share = n.totals.get(f"{g}_covered_share")
+        items.append(
+            w(
+                "finding_group",
+                scope=scope,
+                group=group_word(g, lang),
+                total=fmt.people(total),
+                covered=fmt.people(covered),
+                share=fmt.share(share),
+                minutes=fmt.minutes(budget, lang, unit=False),
+                gap=fmt.pp(1.0 - (share or 0.0), lang).lstrip("+"),
+                missing=fmt.people(total - covered),
             )
-    minx, miny, maxx, maxy = shown.total_bounds
-    pad_x, pad_y = (maxx - minx) * 0.03, (maxy - miny) * 0.03
-    ax.set_xlim(minx - pad_x, maxx + pad_x)
-    ax.set_ylim(miny - pad_y, maxy + pad_y)
-    ax.set_aspect(1 / math.cos(math.radians((miny + maxy) / 2)))
-    ax.tick_params(labelsize=6)
-    ax.legend(loc="lower left", fontsize=6, framealpha=0.85, markerscale=0.8)
-    ax.annotate(
-        f"{BOUNDARY_ATTRIBUTION} · WGS84 · 模拟样本 modelled sample",
-        (0.99, 0.01),
-        xycoords="axes fraction",
-        ha="right",
-        fontsize=5,
-        color="#555555",
-    )
-
-
-def _draw_chart(ax: Axes, table: pd.DataFrame, *, title: str) -> None:
-    names = table["name"].astype(str).tolist()
-    y = np.arange(len(names))
-    height = 0.8 / len(GROUP_LABELS)
-    for k, (g, label) in enumerate(GROUP_LABELS.items()):
-        shares = table[f"{g}_covered_share"].astype(float).fillna(0.0).to_numpy() * 100
-        ax.barh(y + (k - 1) * height, shares, height=height, color=GROUP_COLOURS[g], label=label)
-    ax.set_yticks(y, names, fontsize=7 if len(names) < 20 else 5)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("覆盖率 covered share (%)", fontsize=8)
-    ax.set_title(title, fontsize=9)
-    ax.tick_params(axis="x", labelsize=7)
-    ax.legend(fontsize=7, loc="lower right")
-    ax.grid(axis="x", color="#dddddd", linewidth=0.5)
-
-
-def _png(fig: Figure, *, dpi: int = 150) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    return buffer.getvalue()
-
-
-# ---------------------------------------------------------------------------------------------------
-# HTML
-
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;max-width:1100px;margin:2em auto;
-padding:0 1em;color:#222;line-height:1.5}
-h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.25em .5em}
-th{background:#f3f3f3;text-align:left}td{text-align:right}td:first-child{text-align:left}
-.note{background:#fff4ce;border-left:4px solid #e0a800;padding:.6em 1em}.meta{color:#555}
-img{max-width:100%;height:auto;border:1px solid #ddd}
-"""
-
-
-def _table_html(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, escape=True, border=0, na_rep="–")
-
-
-def _img_html(png: bytes, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
-
-
-def _html(
-    *,
-    note: str | None,
-    title: str,
-    meta: str,
-    tables: dict[str, pd.DataFrame],
-    images: dict[str, bytes],
-    solver_text: str,
-    has_suggestions: bool,
-) -> str:
-    e = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{e(title)}</h1>",
-        f'<p class="meta">{e(meta)}</p>',
-        f'<p class="note">{e(note)}</p>' if note else "",
-        "<h2>1 设置与出行模型 / Settings and travel model</h2>",
-        _table_html(tables["settings"]),
-        "<h2>2 地图 / Map</h2>",
-        _img_html(images["map"], "map"),
-        "<h2>3 覆盖情况 / Coverage</h2>",
-        _table_html(tables["totals"]),
-        _img_html(images["chart"], "chart"),
-    ]
-    if not tables["districts"].empty:
-        parts += ["<h3>按旗区 / By district</h3>", _table_html(tables["districts"])]
-    parts += ["<h3>按乡镇街道 / By township</h3>", _table_html(tables["townships"])]
-    parts.append("<h2>4 选址建议 / Suggested new sites</h2>")
-    if has_suggestions:
-        parts += [f'<p class="meta">{e(solver_text)}</p>', _table_html(tables["suggestions"])]
-    else:
-        parts.append("<p>未请求 / not requested.</p>")
-    parts += [
-        "<h2>5 数据来源 / Data sources</h2>",
-        _table_html(tables["sources"]),
-        f'<p class="note">{e(note)}</p>' if note else "",
-        "</body></html>",
-    ]
-    return "\n".join(parts)
-
-
-# ---------------------------------------------------------------------------------------------------
-# PDF
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    """Wrap mixed Chinese/Latin text to ``width`` columns (CJK characters count double)."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for token in re.findall(
-            r"[\u2e80-\u9fff\uff00-\uffef]|[^\s\u2e80-\u9fff\uff00-\uffef]+\s*|\s+", paragraph
-        ):
-            if _width(line + token) > width and line.strip():
-                lines.append(line.rstrip())
-                line = token.lstrip()
-            else:
-                line += token
-        lines.append(line.rstrip())
-    return lines
-
-
-def _page(title: str, page_no: int, header: str) -> Figure:
-    fig = Figure(figsize=A4_PORTRAIT_IN)
-    fig.text(0.06, 0.965, header, fontsize=7, color="#777777")
-    fig.text(0.94, 0.965, f"{page_no}", fontsize=7, color="#777777", ha="right")
-    fig.text(0.06, 0.93, title, fontsize=13, weight="bold")
-    return fig
-
-
-def _text_block(
-    fig: Figure, lines: Sequence[str], *, top: float, size: float = 8.5, step: float = 0.018
-) -> float:
-    y = top
-    for line in lines:
-        fig.text(0.06, y, line, fontsize=size, va="top")
-        y -= step
-    return y
-
-
-def _table_on(
-    fig: Figure, frame: pd.DataFrame, *, rect: tuple[float, float, float, float], size: float
-) -> None:
-    ax = fig.add_axes(rect)
-    ax.axis("off")
-    if frame.empty:
-        ax.text(0, 1, "–", va="top")
-        return
-    header = [_wrap_header(str(c)) for c in frame.columns]
-    body = frame.astype(str).to_numpy().tolist()
-    n = len(body) + 1
-    row_h = min(rect[3] / n, 0.028)
-    bbox = (0.0, 1 - row_h * n / rect[3], 1.0, row_h * n / rect[3])
-    table = ax.table(
-        cellText=body, colLabels=header, loc="upper left", bbox=Bbox.from_bounds(*bbox), cellLoc="right"
-    )
-    table.auto_set_font_size(False)
-    table.set_fontsize(size)
-    for (row, col), cell in table.get_celld().items():
-        cell.set_linewidth(0.3)
-        if row == 0:
-            cell.set_facecolor("#f0f0f0")
-            cell.set_text_props(ha="center")
-        elif col == 0:
-            cell.set_text_props(ha="left")
-
-
-def _wrap_header(text: str) -> str:
-    return text.replace(" ", "\n", 1) if _width(text) > 12 else text
-
-
-def _chunks(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
-    return [frame.iloc[i : i + size] for i in range(0, len(frame), size)] or [frame]
-
-
-def _pdf(
-    *,
-    note: str | None,
-    title: str,
-    meta: str,
-    tables: dict[str, pd.DataFrame],
-    draw_map: Any,
-    draw_chart: Any,
-    solver_text: str,
-    has_suggestions: bool,
-) -> tuple[bytes, int]:
-    buffer = io.BytesIO()
-    pages = 0
-    header = title if _width(title) <= 110 else title[:50] + "…"
-
-    def next_page(heading: str) -> Figure:
-        nonlocal pages
-        pages += 1
-        return _page(heading, pages, header)
-
-    with PdfPages(buffer, metadata={"Title": title, "Creator": "CareCircle Ordos geo.report"}) as pdf:
-        fig = next_page(title)
-        y = _text_block(fig, _wrap(meta, 100), top=0.905)
-        if note:
-            y = _text_block(fig, _wrap(note, 96), top=y - 0.005, size=8)
-        settings_lines = [f"{k}: {v}" for k, v in tables["settings"].itertuples(index=False)]
-        y = _text_block(
-            fig,
-            ["设置与出行模型 / Settings and travel model", *settings_lines],
-            top=y - 0.01,
-            size=7.5,
-            step=0.015,
         )
-        ax = fig.add_axes((0.06, 0.04, 0.88, max(y - 0.07, 0.3)))
-        draw_map(ax)
-        pdf.savefig(fig)
+    if budget != GOAL_MIN:
+        goal = n.goal_totals
+        items.append(
+            w(
+                "finding_goal_other_budget",
+                goal=fmt.minutes(GOAL_MIN, lang, unit=False),
+                total=fmt.share(goal["pop_total"]),
+                elderly=fmt.share(goal["pop_60plus"]),
+                child=fmt.share(goal["pop_0_3"]),
+            )
+        )
+    nursery = n.nursery
+    key = "finding_nursery_above" if nursery["per_1000"] >= nursery["national"] else "finding_nursery_below"
+    items.append(
+        w(
+            key,
+            scope=scope,
+            places=fmt.count(nursery["places"]),
+            per_1000=fmt.per_1000(nursery["per_1000"]),
+            national=fmt.per_1000(nursery["national"]),
+            ordos=fmt.per_1000(nursery["ordos_2024"]),
+        )
+    )
+    target = settings.target_col
+    if settings.district is None and len(n.districts) > 1:
+        ranked = n.districts.dropna(subset=[f"{target}_covered_share"]).sort_values(f"{target}_covered_share")
+        if len(ranked) >= 2:
+            low, high = ranked.iloc[0], ranked.iloc[-1]
+            items.append(
+                w(
+                    "finding_districts",
+                    group=group_word(target, lang),
+                    high=district_names.get(int(high["adcode"]), str(high["name"])),
+                    high_share=fmt.share(high[f"{target}_covered_share"]),
+                    low=district_names.get(int(low["adcode"]), str(low["name"])),
+                    low_share=fmt.share(low[f"{target}_covered_share"]),
+                )
+            )
+    towns = n.townships.assign(missing=n.townships[target] - n.townships[f"{target}_covered"])
+    towns = towns[towns["missing"] > 0].sort_values("missing", ascending=False).head(3)
+    if not towns.empty:
+        listing = w.join(
+            [
+                w("name_people", name=str(r["name"]), people=fmt.people(r["missing"]))
+                for _, r in towns.iterrows()
+            ]
+        )
+        items.append(w("finding_townships", group=group_word(target, lang), listing=listing))
+    if n.suggestions is not None:
+        last = n.suggestions.iloc[-1]
+        items.append(
+            w(
+                "finding_suggestions",
+                n=len(n.suggestions),
+                type=type_label(settings.suggest_type or settings.types[0], lang),
+                gain=fmt.people(n.suggestions["gain"].sum()),
+                group=group_word(target, lang),
+                share=fmt.share(last["cumulative_share"]),
+            )
+        )
+    if n.scenario_totals is not None:
+        before = n.totals.get(f"{target}_covered_share")
+        after = n.scenario_totals.get(f"{target}_covered_share")
+        items.append(
+            w(
+                "finding_scenario",
+                group=group_word(target, lang),
+                before=fmt.share(before),
+                after=fmt.share(after),
+                change=fmt.pp((after or 0) - (before or 0), lang),
+            )
+        )
+    return items
 
-        fig = next_page("覆盖情况 / Coverage")
-        _table_on(fig, tables["totals"], rect=(0.06, 0.78, 0.88, 0.12), size=7.5)
-        draw_chart(fig.add_axes((0.25, 0.36, 0.69, 0.38)))
-        fig.text(0.06, 0.31, "选址建议 / Suggested new sites", fontsize=10, weight="bold")
-        if has_suggestions:
-            _text_block(fig, _wrap(solver_text, 110), top=0.295, size=7)
-            _table_on(fig, tables["suggestions"].head(12), rect=(0.06, 0.03, 0.88, 0.24), size=6.5)
+
+def _edits_table(
+    scenario: sc.Scenario, base: pd.DataFrame, cells: pd.DataFrame, data: ReportData, lang: str
+) -> pd.DataFrame:
+    names = dict(zip(base["facility_id"].astype(str), base["name"].astype(str), strict=True))
+    types = dict(zip(base["facility_id"].astype(str), base["type"].astype(str), strict=True))
+    rows = []
+    points = [(e.lon, e.lat) for e in scenario.edits if e.lon is not None and e.lat is not None]
+    where: list[str] = []
+    if points:
+        lon = np.array([p[0] for p in points], float)
+        lat = np.array([p[1] for p in points], float)
+        near = cells.iloc[nearest_cells(cells, lon, lat)].reset_index(drop=True)
+        near = near.assign(lon=lon, lat=lat)
+        centres = data.centres()
+        where = cell_places(
+            near, lang=lang, townships=data.townships, centres=centres, districts=data.districts
+        ).tolist()
+    k_point = 0
+    located = base.set_index(base["facility_id"].astype(str))
+    closed = [e.facility_id for e in scenario.edits if e.action == "close" and e.facility_id in located.index]
+    closed_where: dict[str, str] = {}
+    if closed:
+        rows_c = located.loc[closed]
+        near_c = cells.iloc[
+            nearest_cells(cells, rows_c["lon"].to_numpy(float), rows_c["lat"].to_numpy(float))
+        ].reset_index(drop=True)
+        labels_c = cell_places(
+            near_c,
+            lang=lang,
+            townships=data.townships,
+            centres=data.centres(),
+            districts=data.districts,
+        ).tolist()
+        closed_where = {
+            fid: f"{label} ({fmt.coord(lon)}, {fmt.coord(lat)})"
+            for fid, label, lon, lat in zip(closed, labels_c, rows_c["lon"], rows_c["lat"], strict=True)
+        }
+    for k, edit in enumerate(scenario.edits, start=1):
+        if edit.action == "add":
+            what = edit.name or text("edit_new_facility", lang, type=type_label(edit.facility_type, lang))
+            ftype = type_label(edit.facility_type, lang)
         else:
-            fig.text(0.06, 0.28, "未请求 / not requested", fontsize=8)
-        pdf.savefig(fig)
+            what = f"{names.get(edit.facility_id, '')} ({edit.facility_id})".strip()
+            ftype = type_label(types.get(edit.facility_id, ""), lang)
+        place = closed_where.get(edit.facility_id, "") if edit.action == "close" else ""
+        if edit.lon is not None and edit.lat is not None:
+            place = f"{where[k_point]} ({fmt.coord(edit.lon)}, {fmt.coord(edit.lat)})"
+            k_point += 1
+        rows.append(
+            {
+                text("col_step", lang): str(k),
+                text("col_action", lang): text(f"action_{edit.action}", lang),
+                text("col_what", lang): what,
+                text("col_type", lang): ftype,
+                text("col_place", lang): place,
+            }
+        )
+    return pd.DataFrame(rows)
 
-        for key, heading in (
-            ("districts", "按旗区 / By district"),
-            ("townships", "按乡镇街道 / By township"),
-        ):
-            if tables[key].empty:
-                continue
-            for k, part in enumerate(_chunks(tables[key], ROWS_PER_PAGE)):
-                fig = next_page(heading + (f" ({k + 1})" if len(tables[key]) > ROWS_PER_PAGE else ""))
-                height = min(0.86, 0.028 * (len(part) + 1) + 0.01)
-                _table_on(fig, part, rect=(0.04, 0.9 - height, 0.92, height), size=6)
-                pdf.savefig(fig)
 
-        fig = next_page("数据来源与说明 / Data sources and notes")
-        lines: list[str] = []
-        for file, content, origin in tables["sources"].itertuples(index=False):
-            lines += _wrap(f"• {file}: {content}", 110)
-            lines += ["    " + s for s in _wrap(str(origin), 104)]
-        if note:
-            lines += ["", *_wrap(note, 100)]
-        _text_block(fig, lines, top=0.9, size=7.5, step=0.016)
-        pdf.savefig(fig)
-    return buffer.getvalue(), pages
+def _scenario_tables(
+    n: Numbers, settings: ReportSettings, district_names: dict[int, str], lang: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    comp = n.scenario_compare
+    if comp is None:
+        return pd.DataFrame(), pd.DataFrame()
+    base_label, scn_label = comp.attrs["scenarios"]
+    groups = []
+    totals_after = n.scenario_totals or {}
+    for g in cov.GROUPS:
+        before = n.totals.get(f"{g}_covered_share")
+        after = totals_after.get(f"{g}_covered_share")
+        groups.append(
+            {
+                text("col_group", lang): group_label(g, lang),
+                text("col_before", lang): fmt.share(before),
+                text("col_after", lang): fmt.share(after),
+                text("col_change", lang): fmt.pp((after or 0) - (before or 0), lang),
+            }
+        )
+    summary = pd.DataFrame(groups)
+    target = settings.target_col
+    rows = (
+        comp
+        if settings.district is None
+        else comp[comp["adcode"].isin([sc.CITY_ADCODE, int(settings.district)])]
+    )
+    table = []
+    for _, r in rows.iterrows():
+        adcode = int(r["adcode"])
+        name = (
+            text("city_total", lang)
+            if adcode == sc.CITY_ADCODE
+            else district_names.get(adcode, str(r["name"]))
+        )
+        before = r[f"{base_label}: {target}_covered_share"]
+        after = r[f"{scn_label}: {target}_covered_share"]
+        table.append(
+            {
+                text("col_district", lang): name,
+                text("col_before", lang): fmt.share(before),
+                text("col_after", lang): fmt.share(after),
+                text("col_change", lang): fmt.pp(
+                    (after if pd.notna(after) else 0) - (before if pd.notna(before) else 0), lang
+                ),
+                text("col_gained", lang): fmt.people(r[f"{scn_label}: gained"]),
+                text("col_lost", lang): fmt.people(r[f"{scn_label}: lost"]),
+                text("col_net", lang): fmt.people(r[f"{scn_label}: net"]),
+            }
+        )
+    per_district = pd.DataFrame(table)
+    # the city row first in compare(); a total goes last in a report table
+    per_district = pd.concat([per_district.iloc[1:], per_district.iloc[:1]], ignore_index=True)
+    return summary, per_district
+
+
+def _sources_table(ctx: Context, lang: str) -> pd.DataFrame:
+    rows = [
+        {text("col_layer", lang): layer, text("col_status", lang): status, text("col_source", lang): desc}
+        for layer, status, desc in layer_rows(ctx.data, lang)
+    ]
+    for key in ("source_census", "source_districts", "source_townships", "source_places"):
+        layer, status, desc = text(key, lang).split("|")
+        rows.append(
+            {text("col_layer", lang): layer, text("col_status", lang): status, text("col_source", lang): desc}
+        )
+    return pd.DataFrame(rows)
+
+
+def _modes_table(model_mode: str, lang: str) -> pd.DataFrame:
+    rows = []
+    for name, mode in MODES.items():
+        label = mode_label(name, lang) + (text("mode_used", lang) if name == model_mode else "")
+        rows.append(
+            {
+                text("col_mode", lang): label,
+                text("col_speed", lang): fmt.speed(mode.speed_m_per_min, lang),
+                text("col_detour", lang): f"{mode.detour_factor:g}",
+                text("col_basis", lang): text(f"mode_basis_{name}", lang),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------------------------------------------
 # The report
 
 
-def build_report(
-    cells: pd.DataFrame,
-    facilities: pd.DataFrame,
-    model: TravelModel,
-    *,
+class _Writer:
+    """Writes the sections of one report from its numbers, in its one language."""
+
+    def __init__(
+        self,
+        data: ReportData,
+        settings: ReportSettings,
+        n: Numbers,
+        *,
+        scenario: sc.Scenario | None,
+        when: datetime,
+    ) -> None:
+        lang = settings.lang
+        self.data, self.settings, self.n, self.scenario, self.lang = data, settings, n, scenario, lang
+        self.w = w = _Words(lang)
+        self.district_names = _district_names(data, lang)
+        self.scope = w("city") if settings.district is None else self.district_names[int(settings.district)]
+        self.ctx = Context(
+            data=data.data_block(),
+            model=data.model.describe(),
+            budget_min=settings.budget_min,
+            types=settings.types,
+            scope=self.scope,
+            target=settings.target_col,
+            scenario=None if scenario is None else (scenario.name, len(scenario.edits)),
+            generated_at=when,
+        )
+        self.target = target = settings.target_col
+        self.types_text = w.join([type_label(t, lang) for t in settings.types])
+        self.note = modelled_note(self.ctx.data, lang)
+        self.words = {
+            "legend_share": w("legend_share", group=group_word(target, lang)),
+            "legend_gaps": w("legend_gaps", group=group_word(target, lang)),
+            "density_unit": w("density_unit"),
+            "km": w("km"),
+            "north": w("north"),
+            "facilities": w("legend_facilities"),
+            "sites": w("legend_sites"),
+            "attribution": w("map_attribution"),
+            "townships": w("legend_townships"),
+        }
+        self.type_labels = {code: type_label(code, lang) for code in FACILITY_TYPES}
+
+    def findings_section(self) -> Section:
+        """Key findings against the 15-minute goal and the nursery target."""
+        w, n, settings, lang, ctx, scope, district_names = (
+            self.w,
+            self.n,
+            self.settings,
+            self.lang,
+            self.ctx,
+            self.scope,
+            self.district_names,
+        )
+        findings = _findings(w, n, settings, scope, district_names)
+        blocks: list[Block] = [
+            Paragraph(
+                w(
+                    "findings_intro",
+                    minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+                    mode=mode_label(str(ctx.model.get("mode", "")), lang),
+                    types=self.types_text,
+                )
+            ),
+            Bullets(tuple(findings)),
+        ]
+        if self.note:
+            blocks.append(Note(self.note, "warning"))
+        return Section(w("sec_findings"), tuple(blocks))
+
+    def coverage_section(self) -> Section:
+        """Coverage per district (with totals and a chart), capacity, and per township."""
+        w, n, settings, lang, target, scope, district_names = (
+            self.w,
+            self.n,
+            self.settings,
+            self.lang,
+            self.target,
+            self.scope,
+            self.district_names,
+        )
+        blocks: list[Block] = []
+        key_label = w("col_district")
+        if settings.district is None:
+            blocks.append(
+                Table(
+                    w.table("tab_districts"),
+                    _coverage_table(
+                        n.districts, n.totals, key_label=key_label, lang=lang, names=district_names
+                    ),
+                    total_row=True,
+                    groups=_group_header(lang, before=1, span=3),
+                )
+            )
+            chart_rows = n.districts
+            chart_names = [district_names.get(int(a), "") for a in n.districts["adcode"]]
+            blocks.append(
+                Figure_(
+                    w.figure("fig_chart"),
+                    _chart_drawer(chart_rows, chart_names, lang),
+                    size_in=(6.3, max(2.6, 0.32 * len(chart_rows) + 1.2)),
+                )
+            )
+            blocks.append(
+                Table(
+                    w.table("tab_capacity"),
+                    _capacity_table(
+                        n.districts,
+                        n.totals,
+                        target=target,
+                        key_label=key_label,
+                        lang=lang,
+                        names=district_names,
+                    ),
+                    total_row=True,
+                    note=w("capacity_note"),
+                )
+            )
+        else:
+            blocks.append(
+                Table(
+                    w.table("tab_district_one", district=scope),
+                    _coverage_table(
+                        n.districts[n.districts["adcode"] == settings.district],
+                        None,
+                        key_label=key_label,
+                        lang=lang,
+                        names=district_names,
+                    ),
+                    groups=_group_header(lang, before=1, span=3),
+                )
+            )
+            blocks.append(
+                Table(
+                    w.table("tab_capacity"),
+                    _capacity_table(
+                        n.districts[n.districts["adcode"] == settings.district],
+                        None,
+                        target=target,
+                        key_label=key_label,
+                        lang=lang,
+                        names=district_names,
+                    ),
+                    note=w("capacity_note"),
+                )
+            )
+        blocks.append(
+            Table(
+                w.table("tab_townships"),
+                _township_table(
+                    n.townships,
+                    with_district=settings.district is None,
+                    district_names=district_names,
+                    lang=lang,
+                ),
+                align=("l", "l", *("r",) * 7) if settings.district is None else (),
+                groups=_group_header(lang, before=2 if settings.district is None else 1, span=2, after=1),
+            )
+        )
+        return Section(w("sec_coverage"), tuple(blocks))
+
+    def maps_section(self) -> Section:
+        """The maps in the fixed classes."""
+        w, n, data, settings, lang, target, district_names, words, type_labels = (
+            self.w,
+            self.n,
+            self.data,
+            self.settings,
+            self.lang,
+            self.target,
+            self.district_names,
+            self.words,
+            self.type_labels,
+        )
+        shares = {
+            int(a): float(s)
+            for a, s in zip(n.districts["adcode"], n.districts[f"{target}_covered_share"], strict=True)
+            if pd.notna(s)
+        }
+        labels = {a: f"{district_names.get(a, '')}\n{fmt.share(s)}" for a, s in shares.items()}
+        facilities_shown = cov.select_facilities(data.facilities, list(settings.types))
+        if settings.district is not None:
+            facilities_shown = facilities_shown[
+                pd.to_numeric(facilities_shown["district_adcode"], errors="coerce") == settings.district
+            ]
+        indicator = f"uncovered_density_{target}"
+        blocks: list[Block] = []
+        if settings.district is None:
+            blocks.append(
+                Figure_(
+                    w.figure("fig_choropleth", group=group_word(target, lang)),
+                    _map_drawer(data, district=None, labels=labels, words=words, shares=shares),
+                )
+            )
+        sites = None if n.suggestions is None else n.suggestions[["lon", "lat", "rank"]]
+        blocks.append(
+            Figure_(
+                w.figure("fig_gaps", group=group_word(target, lang)),
+                _map_drawer(
+                    data,
+                    district=settings.district,
+                    labels={a: district_names.get(a, "") for a in shares}
+                    if settings.district is None
+                    else {},
+                    words=words,
+                    uncovered=n.uncovered,
+                    indicator=indicator,
+                    facilities=facilities_shown,
+                    type_labels=type_labels,
+                    sites=sites,
+                ),
+            )
+        )
+        blocks.append(Paragraph(w("maps_note")))
+        return Section(w("sec_maps"), tuple(blocks))
+
+    def gaps_section(self) -> Section:
+        """The populated cells with most target people not covered, named by place."""
+        w, n, data, settings, lang, target = self.w, self.n, self.data, self.settings, self.lang, self.target
+        blocks: list[Block] = [
+            Paragraph(
+                w(
+                    "gaps_intro",
+                    n=len(n.gaps),
+                    group=group_word(target, lang),
+                    minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+                    area=_cell_area_text(data.cells),
+                )
+            )
+        ]
+        if n.gaps.empty:
+            blocks = [Paragraph(w("gaps_none", group=group_word(target, lang)))]
+        else:
+            centres = data.centres()
+            places = cell_places(
+                n.gaps, lang=lang, townships=data.townships, centres=centres, districts=data.districts
+            )
+            gap_frame = pd.DataFrame(
+                {
+                    "rank": n.gaps["rank"],
+                    "place": places,
+                    target: n.gaps[target],
+                    "pop_total": n.gaps["pop_total"],
+                    "minutes": n.gaps["minutes"].where(np.isfinite(n.gaps["minutes"])),
+                }
+            )
+            blocks.append(
+                Table(
+                    w.table("tab_gaps", group=group_word(target, lang)),
+                    _format(
+                        gap_frame,
+                        lang,
+                        {
+                            target: w("col_gap_people", group=group_word(target, lang)),
+                            "pop_total": w("col_residents"),
+                        },
+                    ),
+                    align=("r", "l", "r", "r", "r"),
+                    widths=(0.6, 5.0, 1.3, 1.1, 1.3),
+                    note=w(
+                        "gaps_note",
+                        horizon=fmt.minutes(
+                            min(GAP_HORIZON_FACTOR * settings.budget_min, GAP_HORIZON_MAX_MIN),
+                            lang,
+                            unit=False,
+                        ),
+                    ),
+                )
+            )
+        return Section(w("sec_gaps"), tuple(blocks))
+
+    def suggestions_section(self) -> Section | None:
+        """Suggested sites (None when none were asked for)."""
+        w, n, data, settings, lang, scenario, target = (
+            self.w,
+            self.n,
+            self.data,
+            self.settings,
+            self.lang,
+            self.scenario,
+            self.target,
+        )
+        if settings.n_suggestions <= 0:
+            return None
+        blocks: list[Block] = []
+        if n.suggestions is None:
+            blocks.append(Paragraph(w("suggest_none")))
+        else:
+            centres = data.centres()
+            places = cell_places(
+                n.suggestions,
+                lang=lang,
+                townships=data.townships,
+                centres=centres,
+                districts=data.districts,
+            )
+            frame = pd.DataFrame(
+                {
+                    "rank": n.suggestions["rank"],
+                    "place": places,
+                    "lon": n.suggestions["lon"],
+                    "lat": n.suggestions["lat"],
+                    "gain": n.suggestions["gain"],
+                    "cumulative_covered": n.suggestions["cumulative_covered"],
+                    "cumulative_share": n.suggestions["cumulative_share"],
+                }
+            )
+            intro_key = "suggest_intro_scenario" if scenario is not None else "suggest_intro"
+            blocks.append(
+                Paragraph(
+                    w(
+                        intro_key,
+                        n=len(frame),
+                        type=type_label(settings.suggest_type or settings.types[0], lang),
+                        group=group_word(target, lang),
+                        minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+                    )
+                )
+            )
+            blocks.append(
+                Table(
+                    w.table("tab_suggestions"),
+                    _format(frame, lang),
+                    align=("r", "l", "r", "r", "r", "r", "r"),
+                    widths=(0.6, 4.2, 1.1, 1.0, 1.1, 1.1, 1.0),
+                )
+            )
+            if n.siting:
+                exact = not str(n.siting["method"]).startswith("greedy")
+                status = str(n.siting.get("status", ""))
+                gap = n.siting.get("gap")
+                key = "suggest_method_exact" if exact else "suggest_method_greedy"
+                blocks.append(
+                    Paragraph(
+                        w(
+                            key,
+                            candidates=fmt.count(n.siting.get("candidates")),
+                            gap="–" if gap is None else fmt.share(gap),
+                            status=w("status_optimal")
+                            if status == "optimal"
+                            else w("status_time_limit")
+                            if status == "time_limit"
+                            else w("status_other"),
+                        )
+                    )
+                )
+        return Section(w("sec_suggestions"), tuple(blocks))
+
+    def scenario_section(self) -> Section | None:
+        """The scenario: edits, before/after figures and a map (None without one)."""
+        w, n, data, settings, lang, scenario, ctx, target, district_names, words, type_labels = (
+            self.w,
+            self.n,
+            self.data,
+            self.settings,
+            self.lang,
+            self.scenario,
+            self.ctx,
+            self.target,
+            self.district_names,
+            self.words,
+            self.type_labels,
+        )
+        if scenario is None or n.applied is None:
+            return None
+        summary, per_district = _scenario_tables(n, settings, district_names, lang)
+        blocks: list[Block] = [
+            Paragraph(
+                w(
+                    "scenario_intro",
+                    name=scenario.name,
+                    n=len(scenario.edits),
+                    version=ctx.version if ctx.version is not None else "–",
+                )
+            )
+        ]
+        if scenario.note:
+            blocks.append(Paragraph(w("scenario_note", note=scenario.note)))
+        if scenario.edits:
+            blocks.append(
+                Table(
+                    w.table("tab_edits"),
+                    _edits_table(scenario, data.facilities, data.cells, data, lang),
+                    align=("r", "l", "l", "l", "l"),
+                    widths=(0.5, 0.7, 2.4, 1.6, 4.0),
+                )
+            )
+        else:
+            blocks.append(Paragraph(w("scenario_no_edits")))
+        blocks.append(Table(w.table("tab_scenario_summary"), summary))
+        blocks.append(
+            Table(
+                w.table("tab_scenario_districts", group=group_word(target, lang)),
+                per_district,
+                total_row=True,
+                note=w("scenario_table_note", group=group_word(target, lang)),
+            )
+        )
+        applied = n.applied
+        same = applied[applied["type"].isin(settings.types)]
+        added = same[(same[sc.EDIT_COLUMN] == "added") & (same["status"] == "open")]
+        moved = same[same[sc.EDIT_COLUMN] == "moved"]
+        closed = same[same[sc.EDIT_COLUMN] == "closed"]
+        marks = [
+            (added, "#1a9641", "P", w("legend_added")),
+            (moved, "#2b6cb0", "D", w("legend_moved")),
+            (closed, "#999999", "X", w("legend_closed")),
+        ]
+        changed = [
+            (
+                n.changed.get("gained", pd.DataFrame()),
+                "#1a9641",
+                w("legend_gained", group=group_word(target, lang)),
+            ),
+            (
+                n.changed.get("lost", pd.DataFrame()),
+                "#d7191c",
+                w("legend_lost", group=group_word(target, lang)),
+            ),
+        ]
+        unchanged = cov.select_facilities(applied[applied[sc.EDIT_COLUMN] == ""], list(settings.types))
+        blocks.append(
+            Figure_(
+                w.figure("fig_scenario", name=scenario.name),
+                _map_drawer(
+                    data,
+                    district=settings.district,
+                    labels={},
+                    words=words,
+                    facilities=unchanged,
+                    type_labels=type_labels,
+                    marks=marks,
+                    changed=changed,
+                    extent=edit_extent(scenario, n.changed),
+                ),
+            )
+        )
+        return Section(w("sec_scenario"), tuple(blocks))
+
+    def methods_section(self) -> Section:
+        """The methods appendix."""
+        w, settings, lang, ctx = self.w, self.settings, self.lang, self.ctx
+        model = ctx.model
+        blocks: list[Block] = [
+            Paragraph(w("method_model_title"), bold=True),
+            Paragraph(
+                w(
+                    "method_model_straight" if "network_sha256" not in model else "method_model_network",
+                    model=model_text(model, lang),
+                )
+            ),
+            Table(
+                w.table("tab_modes"),
+                _modes_table(str(model.get("mode", "")), lang),
+                align=("l", "r", "r", "l"),
+                widths=(2.0, 2.6, 1.0, 5.0),
+            ),
+            Paragraph(w("method_standard_title"), bold=True),
+            Paragraph(w("method_standard")),
+            Paragraph(w("method_coverage_title"), bold=True),
+            Paragraph(w("method_coverage", minutes=fmt.minutes(settings.budget_min, lang, unit=False))),
+            Paragraph(w("method_fca_title"), bold=True),
+            Paragraph(w("method_fca")),
+            Paragraph(w("method_mclp_title"), bold=True),
+            Paragraph(w("method_mclp")),
+            Paragraph(w("method_sources_title"), bold=True),
+            Table(
+                w.table("tab_sources"),
+                _sources_table(ctx, lang),
+                align=("l", "l", "l"),
+                widths=(1.4, 1.0, 7.0),
+            ),
+        ]
+        if self.note:
+            blocks.append(Note(self.note, "warning"))
+        return Section(w("sec_methods"), tuple(blocks))
+
+
+def build_content(
+    data: ReportData,
     settings: ReportSettings,
-    districts: gpd.GeoDataFrame,
-    townships: pd.DataFrame,
+    *,
+    scenario: sc.Scenario | None = None,
     suggestions: pd.DataFrame | None = None,
-    sources: pd.DataFrame | None = None,
     generated_at: datetime | None = None,
-    pdf: bool = True,
-    data: dict[str, Any] | None = None,
-) -> PlanningReport:
-    """Build the planning report for the city or one district, as HTML and PDF.
+) -> ReportContent:
+    """Compute and write the planning report in ``settings.lang``.
 
     Parameters
     ----------
-    cells : pandas.DataFrame
-        Demand cells (:func:`geo.io.read_population_cells`).
-    facilities : pandas.DataFrame
-        Facility table (published or a scenario's); open facilities of ``settings.types`` count.
-    model : TravelModel
-        Travel model; its description is printed in the report.
+    data : ReportData
+        Cells, published facilities, travel model, boundaries (and provenance).
     settings : ReportSettings
-        Types, budget, target, scope and suggestion options.
-    districts : geopandas.GeoDataFrame
-        District outlines (``adcode, name, geometry``, WGS84), e.g. :func:`geo.io.read_districts`.
-    townships : pandas.DataFrame
-        ``code, name, adcode`` (:func:`geo.io.read_townships`).
+        Types, budget, language, scope, target, suggestions.
+    scenario : Scenario, optional
+        A scenario (:mod:`geo.scenarios`): its edits and before/after figures get a section, and the
+        suggestions are made for the state after it.
     suggestions : pandas.DataFrame, optional
-        A ``suggest`` table already computed (e.g. by the app); default: computed here with
-        :func:`geo.siting.suggest_sites` (demand and candidates of the scope only).
-    sources : pandas.DataFrame, optional
-        ``file, content, origin`` (default :func:`data_sources`).
+        A ``suggest`` table already computed (default: computed here).
     generated_at : datetime, optional
-        Time printed in the report (default now).
-    pdf : bool
-        Also build the PDF (needs a CJK font).
-    data : dict, optional
-        The ``"data"`` provenance block (:func:`geo.provenance.data_block`): the report then names the
-        demand layer it ran on and notes exactly the modelled layers. Without it the facilities and
-        demand are taken to be the modelled sample.
+        Date printed (default now).
 
     Returns
     -------
-    PlanningReport
+    ReportContent
 
     Raises
     ------
     DataError
         For an unknown district adcode.
-    CareCircleError
-        When ``pdf`` is asked and no CJK font is installed (bilingual message with the fix).
+    NotFoundError
+        When a scenario edit names a facility that is not published.
     """
-    district = settings.district
-    district_names = dict(zip(districts["adcode"].astype(int), districts["name"].astype(str), strict=True))
-    if district is not None and int(district) not in district_names:
-        msg = f"district: got adcode {district}; expected one of {', '.join(map(str, district_names))}"
+    check_district(data.districts, settings.district)
+    when = (generated_at or datetime.now()).replace(microsecond=0)
+    n = compute(data, settings, scenario=scenario, suggestions=suggestions)
+    writer = _Writer(data, settings, n, scenario=scenario, when=when)
+    w, lang, ctx, target, scope = writer.w, settings.lang, writer.ctx, writer.target, writer.scope
+    title = settings.title or w("title", scope=scope, types=writer.types_text)
+    font = cjk_font_path()
+    model = ctx.model
+    parts = [
+        writer.findings_section(),
+        writer.coverage_section(),
+        writer.maps_section(),
+        writer.gaps_section(),
+        writer.suggestions_section(),
+    ]
+    parts += [writer.scenario_section(), writer.methods_section()]
+    sections = [part for part in parts if part is not None]
+    numbered = tuple(
+        Section(
+            w("section_number", n=k, heading=s.heading)
+            if k <= len(sections) - 1
+            else w("appendix_heading", heading=s.heading),
+            s.blocks,
+            s.level,
+        )
+        for k, s in enumerate(sections, start=1)
+    )
+    date_text = when.strftime(w("date_format"))
+    return ReportContent(
+        lang=lang,
+        cover=_cover(title, w, ctx, settings, writer.note),
+        sections=numbered,
+        header=title,
+        footer=w("footer", date=date_text, version=ctx.version_text(lang)),
+        page_label=w("page_label"),
+        font_family=font_family(str(font)) if font is not None else "",
+        tables={
+            "districts": n.districts,
+            "townships": n.townships,
+            "totals": pd.DataFrame([n.totals]),
+            "gaps": n.gaps,
+            "suggestions": n.suggestions if n.suggestions is not None else pd.DataFrame(),
+            "scenario": n.scenario_compare if n.scenario_compare is not None else pd.DataFrame(),
+        },
+        meta={
+            "title": title,
+            "date": date_text,
+            "data_version": ctx.version,
+            "scope": scope,
+            "lang": lang,
+            "subject": w(
+                "cover_subtitle",
+                mode=mode_label(str(model.get("mode", "")), lang),
+                minutes=fmt.minutes(settings.budget_min, lang, unit=False),
+                group=group_word(target, lang),
+            ),
+            "creator": w("cover_issuer"),
+        },
+    )
+
+
+def _cell_area_text(cells: pd.DataFrame) -> str:
+    """Average area of the demand cells' H3 hexagons, in km² to two significant digits."""
+    import h3
+
+    if cells.empty:
+        return "–"
+    resolution = h3.get_resolution(str(cells["cell_id"].iloc[0]))
+    return f"{h3.average_hexagon_area(resolution, unit='km^2'):.2g}"
+
+
+def _chart_drawer(rows: pd.DataFrame, names: list[str], lang: str) -> Callable[[FigureBase], None]:
+    def draw(fig: FigureBase) -> None:
+        draw_share_chart(
+            fig,
+            rows,
+            names=names,
+            group_labels={g: group_label(g, lang) for g in cov.GROUPS},
+            x_label=text("chart_x", lang),
+            goal_label=text("chart_goal", lang),
+        )
+
+    return draw
+
+
+def _map_drawer(
+    data: ReportData, *, district: int | None, labels: dict[int, str], words: dict[str, str], **kw: Any
+) -> Callable[[FigureBase], None]:
+    townships = data.boundaries
+    if townships is not None and district is not None:
+        townships = townships[pd.to_numeric(townships["adcode"], errors="coerce") == int(district)]
+
+    def draw(fig: FigureBase) -> None:
+        draw_area_map(
+            fig,
+            districts=data.districts,
+            district=district,
+            labels=labels,
+            lang_words=words,
+            townships=townships,
+            **kw,
+        )
+
+    return draw
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rendering
+
+
+def render(content: ReportContent, format: str) -> bytes:
+    """The report as a file: ``pdf`` (CJK font embedded), ``docx`` (Word) or ``html`` (self-contained).
+
+    Raises
+    ------
+    CareCircleError
+        For ``pdf`` without a CJK font (bilingual message naming the package to install).
+    DataError
+        For an unknown format.
+    """
+    if format not in FORMATS:
+        msg = f"不支持的报告格式 {format!r},可用 pdf、docx、html。 / Unknown report format {format!r}; use pdf, docx or html."
         raise DataError(msg)
     font = cjk_font_path()
-    if pdf and font is None:
+    if format == "pdf" and font is None:
         raise CareCircleError(NO_FONT_MESSAGE)
-    scope_name = CITY_NAME if district is None else district_names[int(district)]
-    when = (generated_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
-    types = list(settings.types)
-    type_text = "、".join(f"{FACILITY_TYPES[t].zh} {FACILITY_TYPES[t].en}" for t in types)
-    title = (
-        settings.title
-        or f"{scope_name.split(' /')[0]} 一刻钟服务圈规划报告 / 15-minute service circle planning report"
-    )
+    with fonts(font):
+        if format == "pdf":
+            from geo.report_pdf import render_pdf
 
-    access = cov.cell_access(
-        cells, facilities, model, types=types, budget_min=settings.budget_min, tiers_min=()
-    )
-    names = pd.DataFrame({"adcode": districts["adcode"].astype(int), "name": districts["name"].astype(str)})
-    by_district = cov.area_table(cells, access, facilities, by="district", types=types, names=names)
-    by_township = cov.area_table(cells, access, facilities, by="township", types=types, names=townships)
-    in_scope = (
-        np.ones(len(cells), dtype=bool) if district is None else (cells["adcode"] == int(district)).to_numpy()
-    )
-    if district is None:
-        totals = cov.area_totals(by_district)
-        district_rows = by_district
-    else:
-        totals = cov.area_totals(by_district[by_district["adcode"] == int(district)])
-        district_rows = by_district.iloc[0:0]
-        by_township = by_township[by_township["adcode"] == int(district)]
-    by_township = by_township[(by_township["pop_total"] > 0) | (by_township["facilities"] > 0)]
+            return render_pdf(content)
+        if format == "docx":
+            from geo.report_docx import render_docx
 
-    suggest_type = settings.suggest_type or types[0]
-    solver_text = ""
-    if suggestions is None and settings.n_suggestions > 0:
-        found = suggest_sites(
-            cells.loc[in_scope],
-            facilities,
-            model,
-            facility_type=suggest_type,
-            n_new=settings.n_suggestions,
-            budget_min=settings.budget_min,
-            target=settings.target,
-            solver=settings.solver,  # type: ignore[arg-type]
-            min_separation_m=settings.min_separation_m,
-            townships=townships,
-        )
-        suggestions = found.table
-        res = found.result
-        gap = "–" if res.optimality_gap is None else f"{res.optimality_gap:.2%}"
-        solver_text = (
-            f"{FACILITY_TYPES[cov.parse_types(suggest_type)[0]].zh} {suggest_type} · {res.method} · "
-            f"status {res.status} · gap {gap} · {found.settings['n_candidates']} candidates · "
-            f"target {settings.target}"
-        )
-    elif suggestions is not None:
-        solver_text = f"{suggest_type} · target {settings.target} (computed by the caller)"
-    has_suggestions = suggestions is not None and settings.n_suggestions > 0 and not suggestions.empty
+            return render_docx(content)
+        from geo.report_html import render_html
 
-    describe = model.describe()
-    settings_rows = [
-        ("范围 scope", scope_name),
-        ("设施类型 facility types", type_text),
-        ("时间预算 budget", f"{settings.budget_min:g} 分钟 min"),
-        ("目标人群 target", GROUP_LABELS[settings.target]),
-        *((f"模型 model.{k}", str(v)) for k, v in describe.items()),
-        ("需求 demand", _demand_text(int(in_scope.sum()), data)),
-        ("设施 facilities", f"{len(cov.select_facilities(facilities, types))} 个运营 open (全市 city-wide)"),
-        ("生成时间 generated", when),
-    ]
-    if has_suggestions:
-        settings_rows.append(("选址 siting", solver_text))
-    tables = {
-        "settings": pd.DataFrame(settings_rows, columns=["项目 item", "值 value"]),
-        "totals": _totals_display(totals, scope_name),
-        "districts": _area_display(district_rows, key_label="旗区 district")
-        if not district_rows.empty
-        else pd.DataFrame(),
-        "townships": _area_display(by_township, key_label="乡镇街道 township"),
-        "suggestions": _suggestions_display(suggestions, district_names)
-        if suggestions is not None and has_suggestions
-        else pd.DataFrame(),
-        "sources": (sources if sources is not None else data_sources()).rename(
-            columns={"file": "文件 file", "content": "内容 content", "origin": "来源与许可 origin, licence"}
-        ),
-    }
-    target_people = cells[settings.target].to_numpy(dtype=float)
-    gap_mask = in_scope & ~access["covered"].to_numpy(bool) & (target_people > 0)
-    uncovered = pd.DataFrame(
-        {
-            "lon": cells["lon"].to_numpy()[gap_mask],
-            "lat": cells["lat"].to_numpy()[gap_mask],
-            "people": target_people[gap_mask],
-        }
-    )
-    shown_fac = cov.select_facilities(facilities, types)
-    chart_rows = district_rows if district is None else by_township
-    chart_title = f"{settings.budget_min:g} 分钟覆盖率 / covered within {settings.budget_min:g} min"
-
-    def draw_map(ax: Axes) -> None:
-        _draw_map(
-            ax,
-            districts=districts,
-            district=district,
-            facilities=shown_fac,
-            uncovered=uncovered,
-            suggestions=suggestions if has_suggestions else None,
-            target=settings.target,
-        )
-
-    def draw_chart(ax: Axes) -> None:
-        _draw_chart(ax, chart_rows, title=chart_title)
-
-    no_font = (
-        ""
-        if font is not None
-        else " · 未找到中文字体,图中中文可能无法显示 / no CJK font: Chinese in the images may not show"
-    )
-    meta = f"{scope_name} · {type_text} · {settings.budget_min:g} min · {describe.get('name')} ({describe.get('mode')}) · {when}{no_font}"
-    with _fonts(font):
-        fig = Figure(figsize=(8, 8))
-        draw_map(fig.add_subplot())
-        images = {"map": _png(fig)}
-        fig = Figure(figsize=(8, max(3.0, 0.3 * len(chart_rows) + 1.2)))
-        draw_chart(fig.add_subplot())
-        images["chart"] = _png(fig)
-        note = modelled_note(data) if data is not None else MODELLED_NOTE
-        page = _html(
-            note=note,
-            title=title,
-            meta=meta,
-            tables=tables,
-            images=images,
-            solver_text=solver_text,
-            has_suggestions=has_suggestions,
-        )
-        pdf_bytes, pages = (
-            _pdf(
-                note=note,
-                title=title,
-                meta=meta,
-                tables=tables,
-                draw_map=draw_map,
-                draw_chart=draw_chart,
-                solver_text=solver_text,
-                has_suggestions=has_suggestions,
-            )
-            if pdf
-            else (None, 0)
-        )
-    return PlanningReport(
-        title=title, html=page, pdf=pdf_bytes, pdf_pages=pages, tables=tables, images=images
-    )
+        return render_html(content).encode("utf-8")
 
 
-def _demand_text(n_cells: int, data: dict[str, Any] | None) -> str:
-    demand = (data or {}).get("demand")
-    if not demand or demand.get("kind") == "sample":
-        return f"{n_cells} 个网格 cells (H3), 模拟样本 modelled sample"
-    modelled = (
-        f", 其中 {demand['modelled_share']:.0%} 为模拟样本 of which {demand['modelled_share']:.0%} modelled"
-        if demand.get("modelled")
-        else ""
-    )
-    return (
-        f"{n_cells} 个网格 cells (H3 res {demand.get('resolution')}), 版本 version {demand.get('version')}: "
-        f"{demand.get('source')} ({demand.get('kind')}){modelled}"
-    )
+def figure_png(block: Figure_, *, dpi: int = 160) -> bytes:
+    """A figure block drawn to PNG (for the HTML and DOCX renderers)."""
+    from geo.report_figures import png
 
-
-def expected_pages(report: PlanningReport) -> int:
-    """Pages the PDF layout gives for the report's tables (cover, coverage, tables, sources)."""
-    n = 3
-    for key in ("districts", "townships"):
-        rows = len(report.tables[key])
-        if rows:
-            n += math.ceil(rows / ROWS_PER_PAGE)
-    return n
+    fig = Figure(figsize=block.size_in)
+    block.draw(fig)
+    return png(fig, dpi=dpi)

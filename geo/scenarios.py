@@ -29,6 +29,7 @@ from geo import coverage as cov
 from geo.crs import in_ordos_bounds, to_metric
 from geo.errors import DataError, NotFoundError
 from geo.io import REPO_ROOT, write_json
+from geo.safeio import read_limited
 from geo.schema import FACILITY_TYPES
 from geo.travel import TravelModel, check_budget
 
@@ -43,8 +44,10 @@ __all__ = [
     "evaluate",
     "list_scenarios",
     "load_scenario",
+    "parse_scenario",
     "save_scenario",
     "scenario_file_name",
+    "why_no_effect",
 ]
 
 SCENARIOS_DIR: Final[Path] = REPO_ROOT / "data" / "scenarios"
@@ -52,6 +55,11 @@ SCENARIOS_DIR: Final[Path] = REPO_ROOT / "data" / "scenarios"
 
 MAX_COMPARED: Final[int] = 3
 """How many scenarios :func:`compare` puts next to the base."""
+
+MAX_FILE_BYTES: Final[int] = 2 * 1024 * 1024
+"""Largest scenario file read (a scenario of 1,000 edits is about 150 kB)."""
+MAX_EDITS: Final[int] = 5_000
+"""Most edits a scenario file may hold."""
 
 FILE_FORMAT: Final[str] = "carecircle-scenario"
 FILE_FORMAT_VERSION: Final[int] = 1
@@ -95,31 +103,46 @@ class Edit:
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
-            msg = f"action: got {self.action!r}; expected one of {', '.join(ACTIONS)}"
+            msg = (
+                f"action 应为 add(新增)、move(移动)或 close(关闭),收到 {self.action!r}。 / "
+                f"action: got {self.action!r}; expected one of {', '.join(ACTIONS)}."
+            )
             raise DataError(msg)
         if self.action in ("add", "move"):
             if self.lon is None or self.lat is None:
-                msg = f"{self.action}: lon and lat (WGS84 degrees) are required"
+                msg = (
+                    f"{self.action} 需要经纬度 lon、lat(WGS84 度)。 / "
+                    f"{self.action}: lon and lat (WGS84 degrees) are required."
+                )
                 raise DataError(msg)
-            lon, lat = float(self.lon), float(self.lat)
+            lon, lat = _number(self.lon, "lon"), _number(self.lat, "lat")
             if not (math.isfinite(lon) and math.isfinite(lat) and in_ordos_bounds(lon, lat)):
-                msg = f"{self.action}: point ({self.lon}, {self.lat}) is not a WGS84 lon, lat inside Ordos"
+                msg = (
+                    f"位置 ({self.lon}, {self.lat}) 不在鄂尔多斯市范围内(应为 WGS84 经度、纬度)。 / "
+                    f"{self.action}: point ({self.lon}, {self.lat}) is not a WGS84 lon, lat inside Ordos."
+                )
                 raise DataError(msg)
             object.__setattr__(self, "lon", lon)
             object.__setattr__(self, "lat", lat)
         if self.action in ("move", "close") and not str(self.facility_id).strip():
-            msg = f"{self.action}: facility_id is required"
+            msg = f"{self.action} 需要设施编号 facility_id。 / {self.action}: facility_id is required."
             raise DataError(msg)
         if self.action == "add":
             codes = cov.parse_types(self.facility_type)
             if len(codes) != 1:
-                msg = f"add: got facility_type {self.facility_type!r}; expected one type"
+                msg = (
+                    f"新增设施只能有一种类型,收到 {self.facility_type!r}。 / "
+                    f"add: got facility_type {self.facility_type!r}; expected one type."
+                )
                 raise DataError(msg)
             object.__setattr__(self, "facility_type", codes[0])
             if self.capacity is not None:
-                cap = float(self.capacity)
+                cap = _number(self.capacity, "capacity")
                 if not math.isfinite(cap) or cap < 0:
-                    msg = f"add: capacity must be a number >= 0, got {self.capacity!r}"
+                    msg = (
+                        f"容量 capacity 应为不小于 0 的数,收到 {self.capacity!r}。 / "
+                        f"add: capacity must be a number >= 0, got {self.capacity!r}."
+                    )
                     raise DataError(msg)
                 object.__setattr__(self, "capacity", cap)
         object.__setattr__(self, "facility_id", str(self.facility_id).strip())
@@ -137,7 +160,10 @@ class Edit:
     def from_dict(cls, data: dict[str, Any]) -> Edit:
         """Inverse of :meth:`to_dict`; raises DataError for malformed entries."""
         if not isinstance(data, dict) or "action" not in data:
-            msg = f"scenario edit: expected an object with an 'action', got {data!r}"
+            msg = (
+                f"每项调整应为含 action 的对象,收到 {str(data)[:80]!r}。 / "
+                f"scenario edit: expected an object with an 'action', got {str(data)[:80]!r}."
+            )
             raise DataError(msg)
         return cls(
             action=data["action"],
@@ -173,7 +199,7 @@ class Scenario:
 
     def __post_init__(self) -> None:
         if not str(self.name).strip():
-            msg = "scenario name: got an empty name; expected a few words"
+            msg = "情景名称不能为空。 / scenario name: got an empty name; expected a few words."
             raise DataError(msg)
         object.__setattr__(self, "name", str(self.name).strip())
         object.__setattr__(self, "edits", tuple(self.edits))
@@ -203,7 +229,10 @@ class Scenario:
     def without(self, index: int) -> Scenario:
         """This scenario without its edit number ``index`` (0-based)."""
         if not 0 <= index < len(self.edits):
-            msg = f"edit index {index} out of range (the scenario has {len(self.edits)} edits)"
+            msg = (
+                f"没有第 {index + 1} 项调整(情景共 {len(self.edits)} 项)。 / "
+                f"edit index {index} out of range (the scenario has {len(self.edits)} edits)."
+            )
             raise DataError(msg)
         return replace(self, edits=self.edits[:index] + self.edits[index + 1 :])
 
@@ -222,19 +251,58 @@ class Scenario:
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
         """Inverse of :meth:`to_dict`; raises DataError when the document is not a scenario."""
         if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
-            msg = f"not a scenario file: expected a JSON object with format {FILE_FORMAT!r}"
+            msg = (
+                f'不是情景文件:应为含 "format": "{FILE_FORMAT}" 的 JSON 对象。 / '
+                f"not a scenario file: expected a JSON object with format {FILE_FORMAT!r}."
+            )
             raise DataError(msg)
-        edits = data.get("edits") or []
+        edits = data.get("edits")
+        edits = [] if edits is None else edits
         if not isinstance(edits, list):
-            msg = "scenario file: 'edits' must be a list"
+            msg = "情景文件的 edits 应为列表。 / scenario file: 'edits' must be a list."
             raise DataError(msg)
+        if len(edits) > MAX_EDITS:
+            msg = (
+                f"情景有 {len(edits)} 项调整,超过上限 {MAX_EDITS}。 / "
+                f"scenario file: {len(edits)} edits, more than the limit of {MAX_EDITS}."
+            )
+            raise DataError(msg)
+        parsed = []
+        for k, entry in enumerate(edits):
+            try:
+                parsed.append(Edit.from_dict(entry))
+            except DataError as exc:
+                msg = _where(str(exc), f"edits[{k}] 第 {k + 1} 项调整:", f"edits[{k}] (edit {k + 1}): ")
+                raise DataError(msg) from None
         base = data.get("base_version")
+        try:
+            base_version = int(base) if base is not None else None
+        except (TypeError, ValueError):
+            msg = f"base_version 应为整数,收到 {base!r}。 / base_version: expected a whole number, got {base!r}."
+            raise DataError(msg) from None
         return cls(
             name=str(data.get("name") or ""),
-            edits=tuple(Edit.from_dict(e) for e in edits),
+            edits=tuple(parsed),
             note=str(data.get("note") or ""),
-            base_version=int(base) if base is not None else None,
+            base_version=base_version,
         )
+
+
+def _where(message: str, zh: str, en: str) -> str:
+    """A bilingual message ``"中文 / English"`` with a place put before each half."""
+    first, sep, second = message.partition(" / ")
+    return f"{zh}{first}{sep}{en}{second}" if sep else f"{zh}{en}{message}"
+
+
+def _number(value: object, field_name: str) -> float:
+    """A JSON value as a float, or a bilingual DataError naming the field."""
+    msg = f"{field_name} 应为数字,收到 {value!r}。 / {field_name}: expected a number, got {value!r}."
+    if isinstance(value, bool):  # JSON true/false would pass as 1.0/0.0
+        raise DataError(msg)
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise DataError(msg) from None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -304,7 +372,10 @@ def apply(base_df: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         in_base = (ids == edit.facility_id).to_numpy()
         in_added = [r for r in added if r["facility_id"] == edit.facility_id]
         if not in_base.any() and not in_added:
-            msg = f"scenario {scenario.name!r}, edit {k}: no facility with facility_id {edit.facility_id!r}"
+            msg = (
+                f"情景“{scenario.name}”第 {k} 项调整:没有编号为 {edit.facility_id!r} 的设施。 / "
+                f"scenario {scenario.name!r}, edit {k}: no facility with facility_id {edit.facility_id!r}."
+            )
             raise NotFoundError(msg)
         if edit.action == "move":
             for r in in_added:
@@ -518,6 +589,71 @@ def compare(base: ScenarioSummary, scenarios: Sequence[ScenarioSummary]) -> pd.D
     return frame
 
 
+NO_EFFECT_REASONS: Final[tuple[str, ...]] = (
+    "other_type",
+    "nobody_in_reach",
+    "already_covered",
+    "still_covered",
+)
+"""Why an edit changes no covered share (see :func:`why_no_effect`)."""
+
+
+def why_no_effect(
+    edit: Edit,
+    facilities_before: pd.DataFrame,
+    cells: pd.DataFrame,
+    model: TravelModel,
+    *,
+    types: str | Sequence[str],
+    budget_min: float,
+    target: str = "pop_total",
+) -> str:
+    """Why an edit that changed no covered share had no effect, for the planner to read.
+
+    Parameters
+    ----------
+    edit : Edit
+        The edit (usually the last one of a scenario).
+    facilities_before : pandas.DataFrame
+        The facility table before the edit (the base with the earlier edits applied).
+    cells, model, types, budget_min, target
+        As in :func:`evaluate`.
+
+    Returns
+    -------
+    str
+        ``other_type`` — the facility is not of the types analysed; ``nobody_in_reach`` — no target
+        people live within the budget of it; ``already_covered`` — everyone within reach of an added
+        or moved facility was covered already; ``still_covered`` — everyone a closed facility reached
+        still reaches another one; ``""`` when none of these holds (the edit did change coverage).
+    """
+    codes = cov.parse_types(list(types) if not isinstance(types, str) else types)
+    column = cov.parse_target(target)
+    ids = facilities_before["facility_id"].astype(str)
+    row = facilities_before.loc[ids == edit.facility_id]
+    ftype = edit.facility_type if edit.action == "add" else (str(row["type"].iloc[0]) if len(row) else "")
+    if ftype not in codes:
+        return "other_type"
+    if edit.action == "close":
+        if row.empty:
+            return ""
+        lon, lat = float(row["lon"].iloc[0]), float(row["lat"].iloc[0])
+    else:
+        lon, lat = float(edit.lon), float(edit.lat)  # type: ignore[arg-type]
+    alone = pd.DataFrame(
+        {"facility_id": ["x"], "type": [ftype], "lon": [lon], "lat": [lat], "status": ["open"]}
+    )
+    reach = cov.cell_access(cells, alone, model, types=codes, budget_min=budget_min, tiers_min=())
+    reached = reach["covered"].to_numpy(bool) & (cells[column].to_numpy(float) > 0)
+    if not reached.any():
+        return "nobody_in_reach"
+    others = facilities_before if edit.action == "add" else facilities_before.loc[ids != edit.facility_id]
+    access = cov.cell_access(cells, others, model, types=codes, budget_min=budget_min, tiers_min=())
+    if access["covered"].to_numpy(bool)[reached].all():
+        return "already_covered" if edit.action != "close" else "still_covered"
+    return ""
+
+
 # ---------------------------------------------------------------------------------------------------
 # Files
 
@@ -543,20 +679,44 @@ def save_scenario(scenario: Scenario, directory: Path | None = None) -> Path:
     return path
 
 
-def load_scenario(path: Path) -> Scenario:
-    """Read a scenario written by :func:`save_scenario`.
+def parse_scenario(data: bytes, *, name: str = "scenario.json") -> Scenario:
+    """A scenario from the bytes of its JSON file; errors say where (line, column or ``edits[k]``).
 
     Raises
     ------
     DataError
-        When the file is not valid JSON or not a scenario.
+        When the bytes are not UTF-8 JSON or not a scenario (bilingual message naming ``name``).
     """
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        msg = f"{Path(path).name}: not a readable scenario file ({exc})"
-        raise DataError(msg) from exc
-    return Scenario.from_dict(data)
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        msg = f"{name}:第 {exc.start} 字节处不是 UTF-8 文本。 / {name}: byte {exc.start} is not UTF-8 text."
+        raise DataError(msg) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        msg = (
+            f"{name} 第 {exc.lineno} 行第 {exc.colno} 列:不是有效的 JSON({exc.msg})。 / "
+            f"{name}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})."
+        )
+        raise DataError(msg) from None
+    try:
+        return Scenario.from_dict(document)
+    except DataError as exc:
+        raise DataError(_where(str(exc), f"{name}:", f"{name}: ")) from None
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read a scenario file (:func:`save_scenario`'s format), at most :data:`MAX_FILE_BYTES` of it.
+
+    Raises
+    ------
+    DataError
+        When the file is not a regular file, too large, not valid JSON or not a scenario.
+    """
+    path = Path(path)
+    data = read_limited(path, max_bytes=MAX_FILE_BYTES, what=f"情景文件 scenario file {path.name}")
+    return parse_scenario(data, name=path.name)
 
 
 def list_scenarios(directory: Path | None = None) -> list[Path]:

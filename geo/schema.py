@@ -168,6 +168,22 @@ HEADER_ALIASES: Final[dict[str, str]] = {
 }
 
 # Text that marks a record as modelled rather than real.
+# --- demand and boundary layers (geo.demand, geo.boundaries, geo.demand_store) -------------------
+DEMAND_COLUMNS: Final[tuple[str, ...]] = (
+    "cell_id",
+    "lon",
+    "lat",
+    "adcode",
+    "township_code",
+    "settlement",
+    "pop_total",
+    "pop_60plus",
+    "pop_0_3",
+)
+"""Columns of a demand layer, as in ``datasets/population_cells.csv``."""
+BOUNDARY_COLUMNS: Final[tuple[str, ...]] = ("code", "name", "adcode", "area_km2", "geometry")
+"""Columns of a township boundary layer."""
+
 MODELLED_SOURCE_PREFIX: Final[str] = "modelled sample"
 
 

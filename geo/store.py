@@ -15,7 +15,6 @@ migrations in ``geo/migrations`` (``geo.migrate``). A change here needs a new re
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,13 +27,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from geo import db, migrate
+from geo import db, migrate, paths
 from geo import io as gio
 from geo.errors import ConflictError, DataError, NotFoundError
 from geo.facilities import FacilityDiff, diff_facilities
+from geo.paths import DEFAULT_DB_PATH as DEFAULT_DB_PATH
+from geo.paths import database_url as database_url
+from geo.paths import network_dir as network_dir
 from geo.schema import COLUMNS
-
-DEFAULT_DB_PATH = gio.REPO_ROOT / "data" / "carecircle.db"
 
 _SA_TYPES: dict[str, Any] = {"int": sa.BigInteger, "float": sa.Float, "text": sa.Text, "code": sa.Text}
 
@@ -198,21 +198,6 @@ class VersionInfo:
     note: str
 
 
-def database_url(url: str | None = None) -> str:
-    """The database URL: the argument, else ``$DATABASE_URL``, else ``sqlite:///data/carecircle.db``."""
-    return url or os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
-
-
-def network_dir(url: str | None = None) -> Path:
-    """Where the road networks of a database are saved: ``networks/`` next to a SQLite file, else
-    ``data/networks`` in the repository. The CLI and the app both look here, so a network imported
-    with ``python -m geo network import`` is the one the app uses."""
-    resolved = database_url(url)
-    if resolved.startswith("sqlite:///"):
-        return Path(resolved.removeprefix("sqlite:///")).parent / "networks"
-    return gio.REPO_ROOT / "data" / "networks"
-
-
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -361,7 +346,7 @@ class FacilityStore:
             with self._writer.begin() as conn:
                 current = conn.execute(sa.select(sa.func.max(versions.c.version))).scalar()
                 if current != base_version:
-                    raise _conflict(base_version, current)
+                    raise conflict_error(base_version, current)
                 old = self._rows(conn, current) if current is not None else facilities.iloc[0:0]
                 diff = diff_facilities(old, facilities)
                 info = VersionInfo(
@@ -397,7 +382,7 @@ class FacilityStore:
                     conn.execute(duplicate_marks.insert(), new_marks)
         except IntegrityError as exc:
             # Another writer inserted the same version number first.
-            raise _conflict(base_version, None) from exc
+            raise conflict_error(base_version, None) from exc
         return info
 
     def restore(self, version: int, *, user_name: str) -> VersionInfo:
@@ -468,11 +453,14 @@ class FacilityStore:
         return _typed(df)
 
 
-def _conflict(base_version: int | None, current: int | None) -> ConflictError:
+def conflict_error(
+    base_version: int | None, current: int | None, *, what_zh: str = "数据", what_en: str = "The data"
+) -> ConflictError:
+    """The error of a publish whose preview was based on a version that is no longer the newest."""
     now = "" if current is None else f"(现为版本 {current} / now version {current})"
     msg = (
-        f"数据在预览之后已被他人更新{now};请重新预览后再发布,您的文件没有写入。 / "
-        f"The data changed since your preview (based on version {base_version}){now}; "
+        f"{what_zh}在预览之后已被他人更新{now};请重新预览后再发布,您的文件没有写入。 / "
+        f"{what_en} changed since your preview (based on version {base_version}){now}; "
         "preview again before publishing. Nothing from your file was written."
     )
     return ConflictError(msg)
@@ -524,7 +512,7 @@ def open_store(url: str | None = None, *, create: bool = True) -> FacilityStore:
     """
     resolved = database_url(url)
     parsed = db.normalise_url(resolved)
-    default = db.sqlite_path(parsed) == DEFAULT_DB_PATH
+    default = db.sqlite_path(parsed) == paths.DEFAULT_DB_PATH
     engine = db.create_engine(resolved, create_folder=default)
     db.check_connection(engine)
     store = FacilityStore(engine)

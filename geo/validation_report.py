@@ -15,6 +15,7 @@ import pandas as pd
 
 from geo import io as gio
 from geo.schema import COLUMNS
+from geo.severity import ERROR, WARNING, IssueCounts
 
 __all__ = [
     "ERROR",
@@ -31,8 +32,6 @@ __all__ = [
     "typed_table",
 ]
 
-ERROR: Final[str] = "error"
-WARNING: Final[str] = "warning"
 
 # The nine county-level units of Ordos: adcode -> (Chinese name, English name).
 ORDOS_DISTRICTS: Final[dict[int, tuple[str, str]]] = {
@@ -488,7 +487,7 @@ def split_bilingual(message: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
-class ValidationResult:
+class ValidationResult(IssueCounts):
     """The outcome of validating one file.
 
     Attributes
@@ -524,21 +523,6 @@ class ValidationResult:
     n_rows: int = 0
     columns_in_file: tuple[str, ...] = ()
     duplicates: tuple[DuplicatePair, ...] = ()
-
-    @property
-    def has_errors(self) -> bool:
-        """Whether any issue is an error (the file cannot be imported as it is)."""
-        return any(i.severity == ERROR for i in self.issues)
-
-    @property
-    def n_errors(self) -> int:
-        """Number of error issues."""
-        return sum(1 for i in self.issues if i.severity == ERROR)
-
-    @property
-    def n_warnings(self) -> int:
-        """Number of warning issues."""
-        return sum(1 for i in self.issues if i.severity == WARNING)
 
     def report_frame(self) -> pd.DataFrame:
         """The report as a DataFrame with columns :data:`REPORT_COLUMNS` (row as nullable int)."""

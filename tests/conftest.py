@@ -57,7 +57,8 @@ def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     from geo import auth
 
-    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(auth, "_hasher", lambda: cheap)
     auth._dummy_hash.cache_clear()
     yield
     auth._dummy_hash.cache_clear()

@@ -23,7 +23,7 @@ from geo.store import FacilityStore
 from ui import data_ui, loaders, state
 from ui.i18n import current_lang, labels_for, t
 from ui.mapview import show_map
-from ui.widgets import md_escape
+from ui.widgets import demand_kind_label, md_escape
 
 # Uploads through the browser: smaller than the command line's 200 MB (a city's clipped WorldPop or
 # village polygons fit easily); bigger files go through `python -m geo demand import`.
@@ -200,7 +200,7 @@ def demand_section(store: FacilityStore, *, basemap: str) -> None:
         t(
             "demand_read",
             file=md_escape(result.file_name),
-            kind=result.kind or "-",
+            kind=demand_kind_label(result.kind),
             crs=md_escape(result.crs or "-"),
             people=f"{result.people_in_file:,.0f}",
             outside=f"{result.people_outside:,.0f}",
@@ -290,7 +290,12 @@ def demand_preview(store: FacilityStore, result: DemandResult, *, mode: str, bas
     m = maps.base_map(basemap=basemap)
     maps.add_districts(m, loaders.districts(), basemap=basemap, lang=current_lang(), fit=False)
     classes = maps.hexagon_classes(
-        result.cells, value_col="pop_total", basemap=basemap, unit=t("demand_unit")
+        result.cells,
+        value_col="pop_total",
+        indicator="density_pop_total",
+        basemap=basemap,
+        density_unit=t("density_unit"),
+        tooltip=t("demand_hex_tip", people="{people}", density="{density}"),
     )
     items = maps.add_hexagon_classes(m, classes)
     if len(result.cells):
@@ -352,9 +357,11 @@ def demand_history(store: FacilityStore) -> None:
             t("hist_created_at"): [v.created_at for v in history],
             t("hist_user_name"): [v.user_name for v in history],
             t("hist_action"): [t(f"action_{v.action}") for v in history],
-            t("hist_mode"): [v.mode for v in history],
+            t("hist_mode"): [
+                t(f"demand_mode_{v.mode}") if v.mode in DEMAND_MODES else v.mode for v in history
+            ],
             t("hist_file_name"): [v.file_name for v in history],
-            t("demand_col_kind"): [v.kind for v in history],
+            t("demand_col_kind"): [demand_kind_label(v.kind) for v in history],
             t("demand_col_cells"): [v.cells for v in history],
             t("demand_metric_people"): [v.pop_total for v in history],
             t("demand_metric_modelled"): [f"{v.modelled_share:.0%}" for v in history],

@@ -40,6 +40,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "the published data.",
     },
     "plan_type": {"zh": "设施类型", "en": "Facility type"},
+    "plan_section": {"zh": "内容", "en": "Section"},
     "plan_tab_suggest": {"zh": "选址建议", "en": "Suggested sites"},
     "plan_tab_scenarios": {"zh": "情景分析", "en": "Scenarios"},
     "plan_tab_report": {"zh": "规划报告", "en": "Report"},
@@ -55,6 +56,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "zh": "选择参数后点击“计算选址建议”。候选点为有人口的网格中心。",
         "en": "Choose the settings and click “Suggest sites”. Candidates are the centres of populated cells.",
     },
+    "plan_result_optimal": {"zh": "最优解", "en": "optimal"},
+    "plan_result_time_limit": {"zh": "达到时限", "en": "time limit reached"},
+    "plan_result_complete": {"zh": "完成", "en": "complete"},
+    "plan_result_no_gain_left": {"zh": "再无可增加的覆盖", "en": "nothing left to gain"},
     "plan_status": {
         "zh": "方法 {method},状态 {status},最优性差距 {gap},用时 {seconds} 秒,候选点 {candidates} 个;"
         "现有设施已覆盖 {baseline}。",
@@ -84,6 +89,30 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "plan_outside": {"zh": "所选位置不在鄂尔多斯范围内。", "en": "The point is outside Ordos."},
     "plan_add_type": {"zh": "新增设施类型", "en": "Type of the new facility"},
+    "plan_add_type_other": {
+        "zh": "新增的是{added},当前分析的是{analysed}:新增设施不会计入覆盖率。",
+        "en": "The new facility is a {added} but the page analyses {analysed}: it will not count.",
+    },
+    "plan_no_effect_other_type": {
+        "zh": "覆盖率没有变化:这项调整的是{added},而当前分析的是{analysed}。请把“新增设施类型”改为{analysed},或在侧栏改变分析的类型。",
+        "en": "No change in coverage: the edit is about a {added}, while the page analyses {analysed}. "
+        "Set the type of the new facility to {analysed}, or change the type in the sidebar.",
+    },
+    "plan_no_effect_nobody_in_reach": {
+        "zh": "覆盖率没有变化:该位置{minutes}可达范围内没有{group}居住。",
+        "en": "No change in coverage: nobody in the group {group} lives within {minutes} of that point.",
+    },
+    "plan_no_effect_already_covered": {
+        "zh": "覆盖率没有变化:该位置{minutes}可达范围内的{group}已被现有设施覆盖。",
+        "en": "No change in coverage: everyone in the group {group} within {minutes} of that point is "
+        "already covered by another facility.",
+    },
+    "plan_no_effect_still_covered": {
+        "zh": "覆盖率没有变化:关闭后,原服务范围内的{group}仍能在{minutes}内到达其他设施。",
+        "en": "No change in coverage: everyone in the group {group} it served still reaches another "
+        "facility within {minutes}.",
+    },
+    "plan_that_facility": {"zh": "该设施", "en": "that facility"},
     "plan_add_name": {"zh": "新增设施名称(可选)", "en": "Name of the new facility (optional)"},
     "plan_pick": {"zh": "选择现有设施(移动或关闭)", "en": "Existing facility (to move or close)"},
     "plan_add": {"zh": "在此新增", "en": "Add here"},
@@ -105,8 +134,27 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "plan_open_pick": {"zh": "已保存的情景", "en": "Saved scenarios"},
     "plan_open": {"zh": "打开", "en": "Open"},
     "plan_compare": {"zh": "与现状比较(最多3个情景)", "en": "Compare with the current data (up to 3)"},
+    "plan_compare_title": {"zh": "情景与现状对比", "en": "Scenario and current state side by side"},
+    "plan_compare_hint": {
+        "zh": "拖动地图中间的分隔条:左侧为现状(已发布数据),右侧为情景。六边形为未覆盖人口,分级固定。",
+        "en": "Drag the divider across the map: the current (published) state on the left, the scenario "
+        "on the right. Hexagons are people not covered, in fixed classes.",
+    },
+    "plan_compare_left": {"zh": "现状", "en": "Current"},
+    "plan_compare_right": {"zh": "情景", "en": "Scenario"},
+    "plan_compare_aria": {
+        "zh": "拖动以对比现状与情景",
+        "en": "Drag to compare the current state and the scenario",
+    },
+    "plan_before": {"zh": "现状覆盖率", "en": "Share now"},
+    "plan_after": {"zh": "情景覆盖率", "en": "Share with the scenario"},
+    "plan_change": {"zh": "变化", "en": "Change"},
     "plan_current": {"zh": "正在编辑:{name}", "en": "Being edited: {name}"},
     "plan_compare_note": {
+        "zh": "覆盖率为{group}的覆盖率;新增覆盖、失去覆盖、净变化按{group}人数计。",
+        "en": "Shares are those of {group}; gained, lost and net count {group}.",
+    },
+    "plan_compare_saved_note": {
         "zh": "覆盖率为百分比;覆盖、增加、减少、净变化按{group}人数计。",
         "en": "Shares in per cent; covered, gained, lost and net count {group}.",
     },
@@ -118,12 +166,37 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "plan_metric_lost": {"zh": "失去覆盖", "en": "lost"},
     "plan_metric_net": {"zh": "净变化", "en": "net"},
     "plan_report_scope": {"zh": "报告范围", "en": "Report for"},
-    "plan_report_scenario": {"zh": "使用正在编辑的情景", "en": "Use the scenario being edited"},
+    "plan_report_format": {"zh": "格式", "en": "Format"},
+    "plan_report_format_pdf": {"zh": "PDF", "en": "PDF"},
+    "plan_report_format_docx": {"zh": "Word(DOCX,可编辑)", "en": "Word (DOCX, editable)"},
+    "plan_report_format_html": {"zh": "网页(HTML)", "en": "Web page (HTML)"},
+    "plan_report_scenario": {
+        "zh": "包含正在编辑的情景“{name}”({n} 项调整)",
+        "en": "Include the scenario being edited, “{name}” ({n} edits)",
+    },
+    "plan_report_what": {
+        "zh": "报告使用本页所选的设施类型、出行方式、时间和目标人群,语言与页面一致;含主要结论、各旗区和乡镇覆盖表、"
+        "地图、服务缺口、选址建议、情景(如选择)和方法说明。",
+        "en": "The report uses the facility type, mode, time and target group chosen on this page, in the "
+        "page's language: key findings, coverage by district and township, maps, gaps, suggested sites, "
+        "the scenario (if chosen) and the methods.",
+    },
     "plan_report_build": {"zh": "生成报告", "en": "Make the report"},
     "plan_report_building": {"zh": "正在生成报告……", "en": "Making the report…"},
     "plan_report_ready": {"zh": "报告已生成:{title}", "en": "Report ready: {title}"},
-    "plan_report_html": {"zh": "下载 HTML 报告", "en": "Download HTML report"},
-    "plan_report_pdf": {"zh": "下载 PDF 报告", "en": "Download PDF report"},
+    "plan_report_stale": {
+        "zh": "设置已改变,请重新生成报告。",
+        "en": "The settings have changed; make the report again.",
+    },
+    "plan_report_no_font": {
+        "zh": "服务器上没有中文字体,无法生成 PDF;请选择 Word 或网页格式,或请管理员安装 fonts-noto-cjk。",
+        "en": "The server has no CJK font, so no PDF can be made; choose Word or web page, or ask the "
+        "administrator to install fonts-noto-cjk.",
+    },
+    "plan_report_failed": {"zh": "未能生成报告:{detail}", "en": "The report could not be made: {detail}"},
+    "plan_report_download_pdf": {"zh": "下载 PDF 报告", "en": "Download the PDF report"},
+    "plan_report_download_docx": {"zh": "下载 Word 报告", "en": "Download the Word report"},
+    "plan_report_download_html": {"zh": "下载网页报告", "en": "Download the web page report"},
     # --- data staff page (数据管理 · Data)
     "data_title": {"zh": "数据管理", "en": "Data management"},
     "data_intro": {
@@ -214,6 +287,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "demand_col_cells": {"zh": "网格数", "en": "Cells"},
     "demand_col_ages": {"zh": "年龄组来源", "en": "Age groups from"},
     "demand_col_kind": {"zh": "类型", "en": "Kind"},
+    "demand_kind_sample": {"zh": "模拟样本", "en": "modelled sample"},
+    "demand_kind_raster": {"zh": "人口栅格", "en": "population raster"},
+    "demand_kind_polygons": {"zh": "带人口数的面", "en": "polygons with counts"},
+    "demand_kind_points": {"zh": "居住点", "en": "residential points"},
     "demand_ages_file": {"zh": "文件", "en": "file"},
     "demand_ages_census": {"zh": "普查比例", "en": "census shares"},
     "demand_ages_mixed": {"zh": "文件+普查比例", "en": "file + census shares"},
@@ -221,8 +298,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "demand_metric_people": {"zh": "人口", "en": "People"},
     "demand_metric_modelled": {"zh": "模拟样本占比", "en": "Modelled share"},
     "demand_map_title": {"zh": "新的人口网格({n} 个)", "en": "The new population cells ({n})"},
-    "demand_legend": {"zh": "每格人口", "en": "People per cell"},
-    "demand_unit": {"zh": "人", "en": "people"},
+    "demand_legend": {"zh": "人口密度(人/平方公里)", "en": "People per km²"},
+    "demand_hex_tip": {"zh": "{people} 人({density})", "en": "{people} people ({density})"},
     "demand_publish": {"zh": "发布为需求版本 {version}", "en": "Publish as demand version {version}"},
     "demand_published": {
         "zh": "已发布需求版本 {version}:{cells} 个网格,{people} 人。",
@@ -698,6 +775,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "target_pop_60plus": {"zh": "60岁及以上", "en": "Aged 60+"},
     "target_pop_0_3": {"zh": "0–3岁儿童", "en": "Children 0–3"},
     "cov_budget": {"zh": "时间(分钟)", "en": "Budget (minutes)"},
+    "defaults_of_type": {
+        "zh": "默认按{type}:{mode} {minutes}。选择类型时自动设置,可再修改。",
+        "en": "Defaults for {type}: {mode}, {minutes}; set when the type is chosen, and yours to change.",
+    },
+    "defaults_differ": {
+        "zh": "所选类型的默认出行方式或时间不同,按第一个类型设置。",
+        "en": "The chosen types have different defaults; those of the first one are used.",
+    },
     "cov_district": {"zh": "旗区", "en": "District"},
     "all_districts": {"zh": "全市", "en": "Whole city"},
     "cov_layers": {"zh": "图层", "en": "Layers"},
@@ -722,12 +807,27 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "metric_covered": {"zh": "{group}覆盖率", "en": "{group} covered"},
     "metric_people": {"zh": "{covered:,} / {total:,} 人", "en": "{covered:,} of {total:,} people"},
     "no_types": {"zh": "请至少选择一种设施类型。", "en": "Choose at least one facility type."},
+    "cov_no_facilities": {
+        "zh": "没有运营中的{types},所以覆盖率为 0。",
+        "en": "There is no open {types}, so nobody is covered.",
+    },
+    "cov_none_in_district": {
+        "zh": "{district}没有运营中的所选设施;覆盖只来自旗区外的设施。",
+        "en": "{district} has no open facility of the chosen types; any coverage comes from facilities "
+        "outside it.",
+    },
+    "gaps_caption": {
+        "zh": "未覆盖的{group}最多的居住网格(约 0.1 平方公里),按乡镇街道和聚落命名。",
+        "en": "Populated cells (about 0.1 km²) with the most {group} not covered, named by township and "
+        "settlement.",
+    },
     "no_cells": {
         "zh": "没有需求单元数据(datasets/population_cells.csv)。",
         "en": "No demand cells found (datasets/population_cells.csv).",
     },
     "legend_bands": {"zh": "可达时间", "en": "Travel time"},
-    "legend_gaps": {"zh": "未覆盖人口", "en": "Uncovered people"},
+    "legend_gaps": {"zh": "未覆盖的{group}(人/平方公里)", "en": "{group} not covered (per km²)"},
+    "density_unit": {"zh": "人/平方公里", "en": "per km²"},
     "legend_share": {"zh": "覆盖率", "en": "Covered share"},
     "minutes_label": {"zh": "{minutes:g} 分钟", "en": "{minutes:g} min"},
     "people_unit": {"zh": "人", "en": "people"},
@@ -745,35 +845,20 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "“oversubscribed” counts people within the budget whose share of capacity is below the standard. "
         "Nursery benchmarks: 4.5 (national) and 4.86 (Ordos 2024) places per 1,000 residents.",
     },
-    "download_csv": {"zh": "下载表格(CSV)", "en": "Download tables (CSV)"},
+    "download_csv_zip": {"zh": "下载表格(CSV,含说明)", "en": "Download tables (CSV with a README)"},
+    "download_context_note": {
+        "zh": "下载的文件都注明数据版本、出行模型和时间;数据为模拟时注明模拟。",
+        "en": "Every download states the data version, travel model and time budget, and which data are "
+        "modelled.",
+    },
     "download_xlsx": {"zh": "下载表格(XLSX)", "en": "Download tables (XLSX)"},
     "city_total": {"zh": "全市合计", "en": "City total"},
-    # --- coverage table columns
-    "col_covered": {"zh": "已覆盖", "en": "covered"},
-    "col_covered_share": {"zh": "覆盖率", "en": "covered share"},
-    "col_oversubscribed": {"zh": "覆盖但超负荷", "en": "covered but oversubscribed"},
-    "col_access_per_1000": {"zh": "每千人可及容量(2SFCA)", "en": "capacity within reach per 1,000 (2SFCA)"},
+    # --- coverage table columns (data columns are named by geo.texts.column_label)
     "col_adcode": {"zh": "区划代码", "en": "Adcode"},
     "col_name": {"zh": "名称", "en": "Name"},
-    "col_township_code": {"zh": "乡镇代码", "en": "Township code"},
-    "col_township": {"zh": "乡镇", "en": "Township"},
     "col_district": {"zh": "旗区", "en": "District"},
-    "col_facilities": {"zh": "设施数", "en": "Facilities"},
-    "col_capacity": {"zh": "容量", "en": "Capacity"},
-    "col_beds_per_1000_60plus": {"zh": "每千名老人床位", "en": "Beds per 1,000 aged 60+"},
-    "col_places_per_1000_residents": {"zh": "每千人托位", "en": "Places per 1,000 residents"},
-    "col_places_per_1000_target_national": {"zh": "国家目标(每千人)", "en": "National target per 1,000"},
-    "col_places_per_1000_ordos_2024": {"zh": "鄂尔多斯2024(每千人)", "en": "Ordos 2024 per 1,000"},
-    "col_rank": {"zh": "排名", "en": "Rank"},
-    "col_cell_id": {"zh": "单元编号", "en": "Cell"},
     "col_lon": {"zh": "经度", "en": "Longitude"},
     "col_lat": {"zh": "纬度", "en": "Latitude"},
-    "col_settlement": {"zh": "聚落类型", "en": "Settlement"},
-    "settlement_urban": {"zh": "城区", "en": "urban"},
-    "settlement_town": {"zh": "镇区", "en": "town"},
-    "settlement_village": {"zh": "乡村", "en": "village"},
-    "col_minutes": {"zh": "最近设施(分钟)", "en": "Nearest (minutes)"},
-    "col_facility_id": {"zh": "最近设施编号", "en": "Nearest facility"},
 }
 
 
@@ -807,6 +892,8 @@ RELABELLED_KEYS: Final[tuple[str, ...]] = (
     "plan_add_type",
     "plan_compare",
     "plan_report_scope",
+    "plan_report_format",
+    "plan_section",
 )
 
 

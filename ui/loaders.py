@@ -38,12 +38,15 @@ import streamlit as st
 from geo import coverage as cov
 from geo import io as gio
 from geo import maps
+from geo.classes import gap_indicator
 from geo.demand_store import DemandLayers, load_layers, sample_version
 from geo.geocode import Gazetteer, build_gazetteer
 from geo.isochrones import isochrones
 from geo.models import default_model
+from geo.places import cell_places, township_centres
 from geo.provenance import data_block as build_data_block
 from geo.store import FacilityStore, database_url, network_dir, open_store
+from geo.texts import text
 from geo.travel import StraightLineModel, TravelModel, get_mode
 
 DATA_VERSION_TTL_S: Final[float] = 2.0
@@ -155,6 +158,7 @@ class Static:
     district_names: pd.DataFrame  # adcode, name
     townships: pd.DataFrame  # the statistics list (code, name, adcode): names while none are imported
     modelled_townships: int  # how many township seats are modelled
+    township_seats: pd.DataFrame | None  # code, lon, lat: where gaps are named from, if shipped
 
 
 class Published:
@@ -265,6 +269,7 @@ def _static() -> Static:
         district_names=full[["adcode", "name"]].copy(),
         townships=gio.read_townships(),
         modelled_townships=len(gio.read_modelled_townships()),
+        township_seats=gio.read_township_seats(),
     )
 
 
@@ -549,9 +554,10 @@ def uncovered_hexagons(
     target: str,
     district: int,
     basemap: str,
-    unit: str,
+    lang: str,
 ) -> list[maps.HexClass]:
-    """Hexagon classes of the uncovered target people (optionally of one district), ready to draw.
+    """Hexagons of the uncovered target people (optionally of one district) in fixed classes, named
+    by township and settlement in ``lang``.
 
     Shared between sessions: draw them, do not change them."""
     snapshot = published_at(version)
@@ -560,10 +566,56 @@ def uncovered_hexagons(
         uncovered = _bundle(snapshot, types, mode, budget_min, target)["uncovered"]
         if district:
             uncovered = uncovered.loc[uncovered["adcode"] == district]
-        return tuple(maps.hexagon_classes(uncovered, value_col="uncovered", basemap=basemap, unit=unit))
+        uncovered = uncovered.loc[uncovered["uncovered"] > 0]
+        demand = snapshot.cells
+        if demand is not None and not uncovered.empty:
+            chosen = demand.set_index("cell_id").loc[uncovered["cell_id"]].reset_index()
+            names = cell_places(
+                chosen,
+                lang=lang,
+                townships=snapshot.townships,
+                centres=_township_centres(snapshot),
+                districts=snapshot.static.districts,
+            )
+            uncovered = uncovered.assign(place=names.to_numpy())
+        return tuple(
+            maps.hexagon_classes(
+                uncovered,
+                value_col="uncovered",
+                indicator=gap_indicator(target),
+                basemap=basemap,
+                density_unit=text("density_unit", lang),
+                label_col="place" if "place" in uncovered.columns else None,
+                tooltip=text("hex_tip", lang, place="{place}", people="{people}", density="{density}"),
+            )
+        )
 
-    key = (tuple(types), mode, float(budget_min), target, district, basemap, unit)
+    key = (tuple(types), mode, float(budget_min), target, district, basemap, lang)
     return list(snapshot.memo.get("hexagons", key, build, max_entries=32))
+
+
+def _township_centres(snapshot: Published) -> pd.DataFrame:
+    """Where each township's settlements are named from (its seat, else its cells' centre), once per
+    version."""
+
+    def build() -> pd.DataFrame:
+        current = snapshot.layers
+        if current is None or current.cells is None:
+            return pd.DataFrame()
+        return township_centres(current.cells, snapshot.static.township_seats, polygons=current.boundaries)
+
+    return snapshot.memo.get("township_centres", None, build, max_entries=1)
+
+
+def township_centres_now() -> pd.DataFrame:
+    """:func:`geo.places.township_centres` of the newest version (shared; read-only)."""
+    return _township_centres(published())
+
+
+def township_seats() -> pd.DataFrame | None:
+    """Township seats (``code, lon, lat``) for naming gaps by their bearing from the seat, if shipped."""
+    seats = published().static.township_seats
+    return None if seats is None else _view(seats)
 
 
 def shared(kind: str, version: str, key: Hashable, build: Callable[[], T], *, max_entries: int) -> T:

@@ -9,6 +9,11 @@ a small script the component adds to the map it already shows, so the large part
 message (the browser keeps it and the server sends a reference) and the map is not rebuilt in the
 browser either.
 
+The planning maps work the same way at a larger scale: a base that never changes with the controls
+and *layer groups* that do (:func:`prepare_layers`, shared too when they depend only on the data and
+the controls). The component swaps the groups on the live map, so a rerun that changes only the
+layers keeps the user's zoom and centre.
+
 The component is streamlit-folium's own (``streamlit_folium._component_func``, the version pinned in
 ``requirements.txt``), called with the arguments ``st_folium`` would compute.
 """
@@ -19,7 +24,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from textwrap import dedent
-from typing import Any
+from typing import Any, Final
 
 import folium
 import streamlit as st
@@ -28,9 +33,6 @@ from branca.element import Element, MacroElement
 
 from geo.maps import add_interaction, display_to_wgs84
 from ui.i18n import t
-
-OVERLAY_NAME = "feature_group_overlay"
-"""The overlay's variable name in the browser (stable, so the same overlay is the same text)."""
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,34 @@ class PreparedMap:
 
 
 @dataclass(frozen=True)
+class PreparedLayers:
+    """Layer groups as the script the component runs to add them to a shown map (and remove them
+    when they change): immutable strings, safe to share.
+
+    Attributes
+    ----------
+    script
+        The groups' Leaflet script; each group pushes itself to ``window.feature_group``.
+    css_links, js_links
+        Assets the groups' layers declare (a live map loads its scripts once, when it is first drawn,
+        so the base must link them already; see ``geo.maplayers.layered_base``).
+    """
+
+    script: str
+    css_links: tuple[str, ...] = ()
+    js_links: tuple[str, ...] = ()
+
+
+NO_LAYERS: Final = PreparedLayers("")
+
+
+@dataclass(frozen=True)
 class MapView:
-    """A prepared (shared) map with what one session adds: an overlay script and where to look."""
+    """A prepared (shared) map with what goes on it: layer groups, a session's overlay script and
+    where to look."""
 
     prepared: PreparedMap
+    layers: PreparedLayers = NO_LAYERS
     overlay: str | None = None
     center_latlng: tuple[float, float] | None = None
     zoom: int | None = None
@@ -98,11 +124,7 @@ def prepare(m: folium.Map) -> PreparedMap:
     html = sf._get_html(m)
     header = sf._get_header(m)
     script = sf._get_map_string(m)
-    css: list[str] = []
-    js: list[str] = []
-    for element in _elements(m):
-        css.extend(href for _, href in getattr(element, "default_css", []))
-        js.extend(src for _, src in getattr(element, "default_js", []))
+    css, js = _links(m)
     try:
         (south, west), (north, east) = m.get_bounds()
     except (AttributeError, TypeError, ValueError):
@@ -121,6 +143,49 @@ def prepare(m: folium.Map) -> PreparedMap:
     )
 
 
+def _links(element: Element) -> tuple[list[str], list[str]]:
+    css: list[str] = []
+    js: list[str] = []
+    for each in _elements(element):
+        css.extend(href for _, href in getattr(each, "default_css", []))
+        js.extend(src for _, src in getattr(each, "default_js", []))
+    return css, js
+
+
+def _group_script(group: MacroElement, *, group_id: str, to_back: Sequence[Element] = ()) -> str:
+    """The script that adds ``group`` to the shown map (``map_div``) and records it for removal."""
+    holder = folium.Map(tiles=None)  # a group renders only inside a map
+    group._id = group_id
+    group.add_to(holder)
+    group.render()
+    text = dedent(sf.generate_leaflet_string(group, base_id=group_id)).replace(
+        sf.get_full_id(holder), "map_div"
+    )
+    name = group.get_name()
+    back = "".join(f"{layer.get_name()}.bringToBack();\n" for layer in to_back)
+    return (
+        f"{text}\nmap_div.addLayer({name});\n{back}"
+        f"window.feature_group = window.feature_group || [];\nwindow.feature_group.push({name});\n"
+    )
+
+
+def prepare_layers(groups: Sequence[MacroElement]) -> PreparedLayers:
+    """Layer groups (``folium.FeatureGroup``, :func:`geo.maplayers.group`) as the script that swaps
+    them onto a shown map (what ``st_folium(feature_group_to_add=...)`` does on every call).
+
+    The groups are used up: rendering renames their layers, so build fresh ones for each call.
+    """
+    parts: list[str] = []
+    css: list[str] = []
+    js: list[str] = []
+    for idx, group in enumerate(groups):
+        parts.append(_group_script(group, group_id=f"feature_group_{idx}"))
+        more_css, more_js = _links(group)
+        css += more_css
+        js += more_js
+    return PreparedLayers("".join(parts), tuple(dict.fromkeys(css)), tuple(dict.fromkeys(js)))
+
+
 def prepare_overlay(group: MacroElement, *, to_back: Sequence[Element] = ()) -> str:
     """The script that adds ``group`` (built per person: a home marker, a reach area …) to a shown map.
 
@@ -132,18 +197,7 @@ def prepare_overlay(group: MacroElement, *, to_back: Sequence[Element] = ()) -> 
         Layers of ``group`` to draw beneath the map's own layers (an area that must not cover the
         facility markers and catch their clicks).
     """
-    holder = folium.Map(tiles=None)  # a group renders only inside a map
-    group._id = "overlay"
-    group.add_to(holder)
-    group.render()
-    text = dedent(sf.generate_leaflet_string(group, base_id="overlay")).replace(
-        sf.get_full_id(holder), "map_div"
-    )
-    back = "".join(f"{layer.get_name()}.bringToBack();\n" for layer in to_back)
-    return (
-        f"{text}\nmap_div.addLayer({OVERLAY_NAME});\n{back}"
-        f"window.feature_group = window.feature_group || [];\nwindow.feature_group.push({OVERLAY_NAME});\n"
-    )
+    return _group_script(group, group_id="overlay", to_back=to_back)
 
 
 def _defaults(prepared: PreparedMap, returned_objects: Sequence[str]) -> dict[str, Any]:
@@ -167,6 +221,7 @@ def show_map(
     key: str,
     height: int = 520,
     returned_objects: Sequence[str] = (),
+    layers: PreparedLayers | Sequence[MacroElement] = (),
     overlay: str | None = None,
     center_latlng: tuple[float, float] | None = None,
     zoom: int | None = None,
@@ -185,18 +240,25 @@ def show_map(
         or a folium map (prepared here, once).
     key
         The widget key; the component's identity also follows the map's content.
+    layers
+        Layer groups swapped on the live map without redrawing it (prepared, or folium groups
+        prepared here), so a rerun that changes only them keeps the user's zoom and centre: ``m``
+        must then be the same base on every run.
     overlay
         Script of :func:`prepare_overlay` drawn on top (replaced, not rebuilt, when it changes).
     center_latlng, zoom
         Move the view (display coordinates, Leaflet's lat, lng order) without rebuilding the map.
     """
     if isinstance(m, MapView):
+        layers = layers or m.layers
         overlay = m.overlay if overlay is None else overlay
         center_latlng = m.center_latlng if center_latlng is None else center_latlng
         zoom = m.zoom if zoom is None else zoom
         m = m.prepared
     prepared = m if isinstance(m, PreparedMap) else prepare(m)
     component_key = hashlib.sha256(f"{prepared.digest}|{key}".encode()).hexdigest()
+    groups = layers if isinstance(layers, PreparedLayers) else prepare_layers(layers)
+    feature_group = (groups.script + (overlay or "")) or None
 
     def on_change() -> None:
         st.session_state[key] = st.session_state.get(component_key, {})
@@ -213,12 +275,12 @@ def show_map(
         default=_defaults(prepared, returned_objects),
         zoom=zoom,
         center=list(center_latlng) if center_latlng is not None else None,
-        feature_group=overlay,
+        feature_group=feature_group,
         return_on_hover=False,
         layer_control=None,
         pixelated=False,
-        css_links=list(prepared.css_links),
-        js_links=list(prepared.js_links),
+        css_links=list(dict.fromkeys([*prepared.css_links, *groups.css_links])),
+        js_links=list(dict.fromkeys([*prepared.js_links, *groups.js_links])),
         on_change=on_change,
         wrap_longitude=False,
     )

@@ -1,8 +1,12 @@
-"""Coverage tables, chart and downloads for the coverage page (display only; numbers come from geo)."""
+"""Coverage tables, chart and gap list for the coverage page (display only; numbers come from geo).
+
+Numbers are shown through ``geo.fmt`` (thousands separators, shares in per cent with one decimal) and
+columns are named by ``geo.texts.column_label``, so a column reads the same here, in the downloads and
+in the report. Gap cells are named by district, township and settlement, not by their H3 ids.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,22 +15,17 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
+from geo import fmt
 from geo.coverage import GROUPS
-from ui import loaders, widgets
-from ui.i18n import CATALOG, current_lang, t
-
-_SUFFIXES = ("_covered_share", "_covered", "_oversubscribed", "_access_per_1000")
+from geo.places import cell_places
+from geo.texts import column_label as geo_column_label
+from ui import loaders
+from ui.i18n import current_lang, t
 
 
 def column_label(col: str) -> str:
     """Display label of a coverage table column in the current language."""
-    for group in GROUPS:
-        if col == group:
-            return t(f"target_{group}")
-        for suffix in _SUFFIXES:
-            if col == group + suffix:
-                return f"{t(f'target_{group}')} · {t('col' + suffix)}"
-    return t(f"col_{col}") if f"col_{col}" in CATALOG else col
+    return geo_column_label(col, current_lang())
 
 
 @dataclass(frozen=True)
@@ -38,13 +37,15 @@ class Shown:
 
 
 def shown(frame: pd.DataFrame) -> Shown:
-    """``frame`` with translated headers; shares (0–1) shown as percentages."""
+    """``frame`` with headers in the page language and numbers formatted by kind (``geo.fmt``);
+    shares (0–1) shown as percentages."""
+    labels = {col: column_label(str(col)) for col in frame.columns}
     config = {
-        c: st.column_config.NumberColumn(column_label(c), format="percent")
-        for c in frame.columns
-        if c.endswith("_share")
+        labels[col]: st.column_config.NumberColumn(format=spec)
+        for col in frame.columns
+        if (spec := fmt.printf(fmt.kind_of(str(col))))
     }
-    renamed = frame.rename(columns={c: column_label(c) for c in frame.columns if c not in config})
+    renamed = fmt.for_page(frame).rename(columns=labels)
     return Shown(pa.Table.from_pandas(renamed, preserve_index=False), config)
 
 
@@ -60,19 +61,46 @@ def scoped_totals(bundle: dict[str, Any], district: int) -> dict[str, Any]:
     return table.loc[table["adcode"] == district].iloc[0].to_dict()
 
 
-def _scoped(frame: pd.DataFrame, district: int) -> pd.DataFrame:
+def scoped(frame: pd.DataFrame, district: int) -> pd.DataFrame:
+    """Rows of one district (all rows for the city)."""
     return frame if not district else frame.loc[frame["adcode"] == district]
 
 
-def _district_names(frame: pd.DataFrame, column: str, district_names: dict[int, str]) -> pd.DataFrame:
+def named_districts(frame: pd.DataFrame, column: str, district_names: dict[int, str]) -> pd.DataFrame:
     """``frame`` with its district name column in the page's language (looked up by adcode)."""
     names = [district_names.get(int(a), name) for a, name in zip(frame["adcode"], frame[column], strict=True)]
     return frame.assign(**{column: names})
 
 
-def _settlement(code: object) -> str:
-    key = f"settlement_{code}"
-    return t(key) if key in CATALOG else str(code)
+def gap_table(gaps: pd.DataFrame, target: str, lang: str) -> pd.DataFrame:
+    """The gap list with each cell named by district, township and settlement (H3 id kept last)."""
+    centres = loaders.township_centres_now() if loaders.cells() is not None else None
+    places = cell_places(
+        gaps, lang=lang, townships=loaders.townships(), centres=centres, districts=loaders.districts()
+    )
+    return pd.DataFrame(
+        {
+            "rank": gaps["rank"].to_numpy(),
+            "place": places.to_numpy(),
+            target: gaps[target].to_numpy(),
+            **({"pop_total": gaps["pop_total"].to_numpy()} if target != "pop_total" else {}),
+            # no facility within the search horizon: an empty cell, not "inf"
+            "minutes": gaps["minutes"].where(np.isfinite(gaps["minutes"])).to_numpy(),
+            "lon": gaps["lon"].to_numpy(),
+            "lat": gaps["lat"].to_numpy(),
+            "cell_id": gaps["cell_id"].to_numpy(),
+        }
+    )
+
+
+def metrics(bundle: dict[str, Any], district: int) -> None:
+    """Covered shares of the three groups with people covered of the total."""
+    totals = scoped_totals(bundle, district)
+    for col, group in zip(st.columns(len(GROUPS)), GROUPS, strict=True):
+        col.metric(
+            t("metric_covered", group=t(f"target_{group}")), fmt.share(totals[f"{group}_covered_share"])
+        )
+        col.caption(t("metric_people", covered=int(totals[f"{group}_covered"]), total=int(totals[group])))
 
 
 def share_chart(by_district: pd.DataFrame, district_names: dict[int, str]) -> tuple[pa.Table, dict[str, Any]]:
@@ -104,21 +132,19 @@ def share_chart(by_district: pd.DataFrame, district_names: dict[int, str]) -> tu
 
 
 def _coverage_display(
-    bundle: dict[str, Any], *, target: str, district: int, district_names: dict[int, str]
+    bundle: dict[str, Any], *, target: str, district: int, district_names: dict[int, str], lang: str
 ) -> dict[str, Any]:
-    by_district = _district_names(bundle["districts"], "name", district_names)
+    by_district = named_districts(bundle["districts"], "name", district_names)
     cols = ["adcode", "name", target, f"{target}_covered", "facilities", "capacity"]
     cols += [c for c in by_district.columns if c.startswith("beds_per") or c.startswith("places_per")]
     cols += [c for c in (f"{target}_oversubscribed", f"{target}_access_per_1000") if c in by_district.columns]
-    gaps = _district_names(_scoped(bundle["gaps"], district).head(20), "district", district_names)
-    # No facility within the search horizon: an empty cell, not "inf".
-    minutes = gaps["minutes"].where(np.isfinite(gaps["minutes"]))
+    gaps = gap_table(scoped(bundle["gaps"], district).head(20), target, lang).drop(columns="cell_id")
     return {
-        "districts": shown(_scoped(by_district, district)),
+        "districts": shown(scoped(by_district, district)),
         "chart": share_chart(by_district, district_names),
-        "townships": shown(_scoped(bundle["townships"], district)),
-        "fca": shown(_scoped(by_district, district)[cols]),
-        "gaps": shown(gaps.assign(settlement=[_settlement(s) for s in gaps["settlement"]], minutes=minutes)),
+        "townships": shown(scoped(bundle["townships"], district)),
+        "fca": shown(scoped(by_district, district)[cols]),
+        "gaps": shown(gaps),
     }
 
 
@@ -132,7 +158,9 @@ def coverage_tables(
     lang = current_lang()
 
     def build() -> dict[str, Any]:
-        return _coverage_display(bundle, target=target, district=district, district_names=district_names)
+        return _coverage_display(
+            bundle, target=target, district=district, district_names=district_names, lang=lang
+        )
 
     parts = loaders.shared(
         "coverage_tables", version, (*controls, target, district, lang), build, max_entries=64
@@ -150,41 +178,5 @@ def coverage_tables(
         st.caption(t("fca_note"))
         _display(parts["fca"])
     with tab_g:
+        st.caption(t("gaps_caption", group=t(f"target_{target}")))
         _display(parts["gaps"])
-
-
-def downloads(bundle: dict[str, Any], build_map: Callable[[], bytes], *, district: int) -> None:
-    """CSV and XLSX of the tables, and the map as a self-contained HTML file (``build_map`` gives its bytes).
-
-    The files are made only when a button is clicked (callables), so control changes stay fast.
-    """
-    sheets = {
-        "districts": _scoped(bundle["districts"], district),
-        "townships": _scoped(bundle["townships"], district),
-        "gaps": _scoped(bundle["gaps"], district),
-    }
-    model = pd.DataFrame([{k: str(v) for k, v in bundle["model"].items()}])
-
-    def csv() -> bytes:
-        both = [sheets["districts"].assign(level="district"), sheets["townships"].assign(level="township")]
-        return pd.concat(both).to_csv(index=False).encode("utf-8-sig")
-
-    c1, c2, c3 = st.columns(3)
-    c1.download_button(
-        t("download_csv"),
-        data=csv,
-        file_name="carecircle_coverage.csv",
-        mime="text/csv",
-    )
-    c2.download_button(
-        t("download_xlsx"),
-        data=lambda: widgets.xlsx_bytes({**sheets, "model": model}),
-        file_name="carecircle_coverage.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    c3.download_button(
-        t("download_map_html"),
-        data=build_map,
-        file_name="carecircle_coverage_map.html",
-        mime="text/html",
-    )

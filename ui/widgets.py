@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from collections.abc import Mapping
@@ -54,6 +53,11 @@ _PAGE_CSS = """
 """
 
 
+def demand_kind_label(kind: str) -> str:
+    """What a demand layer was made from, in the page language (``raster`` → 人口栅格)."""
+    return t(f"demand_kind_{kind}") if kind in ("sample", "raster", "polygons", "points") else (kind or "-")
+
+
 def md_escape(value: object) -> str:
     """User text made inert for ``st.markdown``: Markdown, HTML and Streamlit directives escaped."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
@@ -99,7 +103,7 @@ def data_sources(block: dict[str, Any], *, shown: tuple[str, ...]) -> None:
             source = t(
                 "sources_demand_detail",
                 source=t("sources_sample") if entry.get("kind") == "sample" else source,
-                kind=entry.get("kind", ""),
+                kind=demand_kind_label(str(entry.get("kind", ""))),
                 resolution=entry.get("resolution", ""),
                 cells=f"{entry.get('cells', 0):,}",
                 people=f"{entry.get('people', 0):,}",
@@ -141,10 +145,11 @@ def basemap_picker() -> str:
     The initial choice is ``$CARECIRCLE_BASEMAP`` (``osm`` when unset): ``none`` suits offline sites.
     """
     default = os.environ.get("CARECIRCLE_BASEMAP", "osm")
+    # The value lives in session state only (an index= as well makes Streamlit warn after a language switch).
+    st.session_state.setdefault(state.BASEMAP, default if default in BASEMAPS else next(iter(BASEMAPS)))
     return st.sidebar.radio(
         t("basemap"),
         list(BASEMAPS),
-        index=list(BASEMAPS).index(default) if default in BASEMAPS else 0,
         format_func=labels_for(BASEMAPS, lambda code: t(f"basemap_{code}")),
         key=state.BASEMAP,
     )
@@ -212,15 +217,6 @@ def model_note(description: dict[str, object]) -> str:
         sha=str(description.get("network_sha256", ""))[:10],
         mode=mode,
     )
-
-
-def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """Several tables as one XLSX workbook (sheet names cut to Excel's 31 characters)."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-    return buffer.getvalue()
 
 
 def _distance_text(distance_m: float) -> str:

@@ -8,6 +8,7 @@ from geo.store import FacilityStore
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 HOSTILE_ADDRESS = "`${alert(2)}`</script><script>alert(3)</script>"
+HOSTILE_NOTE = "test: hostile facility name"
 # Near the seat of Kangbashi, where the finder tests put the resident.
 HOME_LONLAT = (109.7816, 39.6086)
 
@@ -26,5 +27,5 @@ def publish_hostile(store: FacilityStore) -> None:
         user_name="test",
         action="import",
         base_version=store.current_version(),
-        note="test: hostile facility name",
+        note=HOSTILE_NOTE,
     )

@@ -78,8 +78,12 @@ def test_coverage_tables_name_districts_in_english(app: Callable[[str], AppTest]
     assert "Dongsheng District" in by_district["Name"].tolist()
     assert "Dongsheng District" in fca["Name"].tolist()
     cjk = re.compile(r"[\u4e00-\u9fff]")
-    for column in (by_district["Name"], fca["Name"], gaps["District"]):
+    for column in (by_district["Name"], fca["Name"]):
         assert not any(cjk.search(str(v)) for v in column), column.tolist()
+    # a gap is named district first (in English), then its township (a Chinese proper name) and settlement
+    english = tuple(at.dataframe[0].value["Name"])
+    assert all(str(place).startswith(english) for place in gaps["Place"]), gaps["Place"].tolist()
+    assert all(re.search(r"(urban area|town centre|village area)", str(p)) for p in gaps["Place"])
 
 
 def test_empty_choice_widgets_prompt_in_the_page_language(app: Callable[[str], AppTest]) -> None:
@@ -88,6 +92,8 @@ def test_empty_choice_widgets_prompt_in_the_page_language(app: Callable[[str], A
         for lang, script in (("zh", re.compile(r"[\u4e00-\u9fff]")), ("en", re.compile(r"^[ -~]+$"))):
             at = app(page)
             at.session_state[state.LANG] = lang
+            if page == "app_pages/plan.py":  # the empty choices are in the scenario section
+                at.session_state["plan_section"] = "scenarios"
             at.run()
             widgets = list(at.multiselect) + [s for s in at.selectbox if not s.proto.HasField("default")]
             assert widgets, page
@@ -95,7 +101,10 @@ def test_empty_choice_widgets_prompt_in_the_page_language(app: Callable[[str], A
                 assert script.search(widget.proto.placeholder), (page, lang, widget.key)
 
 
-def test_gap_table_settlement_is_translated(app: Callable[[str], AppTest]) -> None:
+def test_gap_cells_are_named_by_township_and_settlement_not_h3_ids(app: Callable[[str], AppTest]) -> None:
     at = app("app_pages/coverage.py")
-    settlements = set(at.dataframe[3].value["聚落类型"])
-    assert settlements and settlements <= {"城区", "镇区", "乡村"}, settlements
+    gaps = at.dataframe[3].value
+    assert "网格编号(H3)" not in gaps.columns and "单元编号" not in gaps.columns
+    for place in gaps["位置"]:
+        assert re.search(r"· (城区|镇区|乡村)", place), place
+        assert not re.search(r"[0-9a-f]{15}", place)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
+from pathlib import Path
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -24,22 +23,18 @@ def test_md_escape_leaves_no_live_markup(text: str) -> None:
         assert ch not in out.replace("\\" + ch, "")
 
 
-def test_xlsx_bytes_round_trip() -> None:
-    frame = pd.DataFrame({"name": ["东胜区"], "share": [0.5]})
-    data = widgets.xlsx_bytes({"districts": frame, "a" * 40: frame})
-    sheets = pd.read_excel(io.BytesIO(data), sheet_name=None)
-    assert list(sheets) == ["districts", "a" * 31]
-    assert sheets["districts"].iloc[0]["name"] == "东胜区"
-
-
 def test_html_export_is_offline_and_in_the_fixed_language(db_url: str) -> None:
     facilities = open_store(db_url).facilities().head(30)
     with fixed_lang("en"):
-        make = mapbuild.html_export(lambda: mapbuild.facility_map(facilities, basemap="none", lang="en"))
+        make = mapbuild.html_export(
+            lambda: mapbuild.facility_map(facilities, basemap="none", lang="en"),
+            lambda: "published facility version 1 · Note: facilities are modelled",
+        )
     page = make().decode("utf-8")  # runs like a download: outside the script, language fixed before
     assert maps.external_urls(page) == []
     assert "<script src=" not in page
     assert "Facility types" in page
+    assert "carecircle-note" in page and "published facility version 1" in page  # the file says what it shows
 
 
 def test_larger_text_option(app: Callable[[str], AppTest]) -> None:
@@ -93,3 +88,65 @@ def test_model_note_says_why_the_network_was_not_used() -> None:
     assert "was not used" in en and "does not overlap" in en and "不重叠" not in en
     plain = widgets.model_note(StraightLineModel(MODES["walk"]).describe())
     assert "未使用已导入的路网" not in plain and "was not used" not in plain
+
+
+def _provenance_script() -> None:
+    import streamlit as st
+
+    from geo import context as cx
+    from ui import downloads, loaders
+
+    _, facilities = loaders.facilities()
+    ctx = downloads.context(
+        facilities=facilities, mode="walk", budget_min=15, types=("community_station",), scope="全市"
+    )
+    st.text(cx.readme_text(ctx, "zh"))
+    st.text(cx.readme_text(ctx, "en"))
+    bundle = loaders.coverage_bundle(
+        loaders.data_version(), ("community_station",), "walk", 15.0, "pop_60plus"
+    )
+    st.text("|".join(bundle["townships"].query("pop_total > 0")["name"].astype(str)))
+    from ui import mapbuild
+
+    built = mapbuild.coverage_map(
+        loaders.data_version(),
+        facilities,
+        types=("community_station",),
+        mode="walk",
+        budget_min=15.0,
+        target="pop_60plus",
+        district=0,
+        layers=("choropleth", "gaps"),
+        basemap="none",
+        lang="zh",
+    )
+    names = [g.layer_name for g in built.groups]
+    st.text(",".join(names) + "\n" + built.html())
+
+
+def test_downloads_state_the_imported_layers_and_tables_use_their_townships(
+    db_url: str, tmp_path: Path
+) -> None:
+    from geo.cli import main
+    from tests.unit.test_cli_demand import _towns, _villages
+
+    assert main(["init"]) == 0
+    assert main(["demand", "import", str(_villages(tmp_path)), "--age60-column", "老年人口"]) == 0
+    assert main(["boundaries", "import", str(_towns(tmp_path)), "--level", "township"]) == 0
+    at = AppTest.from_function(_provenance_script, default_timeout=120).run()
+    assert not at.exception
+    zh, en, townships, outlines = (t.value for t in at.text)
+    groups, page = outlines.split("\n", 1)
+    assert "townships" in groups.split(",")  # outlined on the coverage map, a layer of its own
+    assert "西城街道 (150602901)" in page and "康巴什街道 (150603901)" in page
+    assert (
+        "导入的人口数据第 2 版：villages.gpkg" in zh
+        and "导入的乡镇边界第 1 版：towns.geojson，3 个乡镇街道" in zh
+    )
+    assert "各数据层 · 人口（需求）：真实：导入" in zh and "各数据层 · 边界：真实：导入" in zh
+    assert "设施为模拟数据" in zh and "人口（需求）为模拟" not in zh
+    assert (
+        "imported population version 2: villages.gpkg" in en
+        and "Data layers · Road network: not loaded" in en
+    )
+    assert set(townships.split("|")) == {"西城街道", "东城街道", "康巴什街道"}

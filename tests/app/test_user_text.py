@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.store import FacilityStore
 from tests.app._data import HOSTILE_NAME, publish_hostile
-from ui import plan_ui, state
+from ui import plan_ui, scenario_ui, state
 
 _LIVE = re.compile(r"(?<!\\)[<*_\[`]")  # Markdown/HTML a Streamlit element would render
 
@@ -45,11 +45,13 @@ def test_finder_location_label_and_query_are_escaped(
 
 def test_saved_scenario_name_is_escaped(app: Callable[[str], AppTest]) -> None:
     at = app("app_pages/plan.py")
-    at.text_input(key=plan_ui.PLAN_SCENARIO_NAME).input("<b>**情景**</b>").run()
-    at.number_input(key=plan_ui.PLAN_LON).set_value(109.78).run()
-    at.number_input(key=plan_ui.PLAN_LAT).set_value(39.61).run()
-    at.button(key=plan_ui.PLAN_ADD).click().run()
-    at.button(key=plan_ui.PLAN_SAVE).click().run()
+    at.session_state[plan_ui.PLAN_SECTION] = "scenarios"
+    at.run()
+    at.text_input(key=scenario_ui.PLAN_SCENARIO_NAME).input("<b>**情景**</b>").run()
+    at.number_input(key=scenario_ui.PLAN_LON).set_value(109.78).run()
+    at.number_input(key=scenario_ui.PLAN_LAT).set_value(39.61).run()
+    at.button(key=scenario_ui.PLAN_ADD).click().run()
+    at.button(key=scenario_ui.PLAN_SAVE).click().run()
     assert not at.exception, [e.message for e in at.exception]
     saved = [s for s in _texts(at.success) if "已保存" in s]
     assert saved and not _LIVE.search(saved[0]), saved

@@ -31,7 +31,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the app server of the browser tests writes its log (stdout and stderr)."""
+    return tmp_path_factory.mktemp("browser-log") / "streamlit.log"
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory, server_log: Path) -> Iterator[AppServer]:
     """The app as ``make run`` serves it (``serve.py``), on a temporary database that holds a hostile
     facility name and an editor account (:data:`EDITOR`, :data:`EDITOR_PASSWORD`)."""
     db = tmp_path_factory.mktemp("browser") / "carecircle.db"
@@ -40,9 +46,8 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     publish_hostile(store)
     add_user(store, EDITOR, EDITOR_PASSWORD, role="editor")
     store.engine.dispose()
-    log_path = tmp_path_factory.mktemp("browser-log") / "streamlit.log"
     try:
-        with running_app(database_url=url, log_path=log_path) as server:
+        with running_app(database_url=url, log_path=server_log) as server:
             yield server
     except RuntimeError as exc:
         pytest.fail(str(exc))

@@ -79,7 +79,7 @@ def test_password_stored_as_argon2id_with_64_mib(accounts: FacilityStore) -> Non
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and PASSWORD not in stored
     assert key == "li"
     # The dummy hash that unknown names are checked against has exactly the same parameters.
-    assert not auth._HASHER.check_needs_rehash(auth._DUMMY_HASH)
+    assert not auth._hasher().check_needs_rehash(auth._DUMMY_HASH)
     assert auth._DUMMY_HASH.split("$")[3] == stored.split("$")[3]
 
 

@@ -74,6 +74,11 @@ BAD: list[Bad] = [
     bad("isochrones", "--facility", "NO-SUCH-ID", zh="没有编号", en="no published facility"),
     bad("isochrones", "--facility", "{facility}", "--lat", "39.6", zh="--lat", en="goes with --lon"),
     bad(*ISO, "--out", "{dir}/no_such_folder/x.geojson", zh="无法读写文件", en="Cannot read or write"),
+    # report
+    bad("report", "--scope", "ordos", "--type", "nursery", "--lang", "zh", "--format", "html", "--out", "{dir}/r.html", zh="行政区划代码", en="6-digit adcode"),
+    *[bad("report", "--scope", "city", "--type", "nursery", "--minutes", m, "--lang", "zh", "--format", "html", "--out", "{dir}/r.html", zh="分钟", en="minutes") for m in ("-5", "nan", "0")],
+    bad("report", "--scope", "city", "--type", "nursery", "--new", "-1", "--lang", "zh", "--format", "html", "--out", "{dir}/r.html", zh="不能为负", en="must be 0 or more"),
+    bad("report", "--scope", "city", "--type", "nursery", "--lang", "zh", "--format", "html", "--out", "{dir}/no_such_folder/r.html", zh="不存在", en="does not exist"),
     # suggest
     *[bad(*SUG, "--new", n, "--minutes", "15", zh="新站点个数", en="new sites") for n in ("0", "-3")],
     *[bad(*SUG, "--new", "2", "--minutes", m, zh="分钟", en="minutes") for m in ("-5", "nan", "inf", "0")],

@@ -457,7 +457,10 @@ def test_cli_coverage_json(db_url: str, capsys: pytest.CaptureFixture[str]) -> N
     assert "straight_line" in err
     assert "modelled" in err
     report = json.loads(out)
-    assert list(report) == ["model", "rows", "totals"]
+    assert list(report) == ["model", "rows", "totals", "data"]
+    # Every layer says where it comes from; on the shipped data all of them are modelled.
+    assert report["data"]["facilities"]["modelled"] and report["data"]["demand"]["modelled"]
+    assert report["data"]["boundaries"]["modelled"] and not report["data"]["network"]["used"]
     assert report["model"] == {
         "name": "straight_line",
         "mode": "walk",

@@ -344,6 +344,22 @@ def test_metric_crs_definition() -> None:
     assert (x_m, y_m) == pytest.approx((500_000.0, 0.0), abs=1e-6)
 
 
+def test_metric_projection_is_the_metric_crs() -> None:
+    # to_metric / from_metric run a PROJ pipeline (no CRS lookups at start-up); it must be the
+    # transformation between the two CRS objects, over the whole city and beyond.
+    from pyproj import Transformer
+
+    lon, lat = np.meshgrid(
+        np.linspace(LON_MIN - 1, LON_MAX + 1, 60), np.linspace(LAT_MIN - 1, LAT_MAX + 1, 60)
+    )
+    forward = Transformer.from_crs(crs.WGS84_CRS, crs.ORDOS_METRIC_CRS, always_xy=True)
+    x_ref, y_ref = forward.transform(lon.ravel(), lat.ravel())
+    x_m, y_m = crs.to_metric(lon.ravel(), lat.ravel())
+    assert np.abs(x_m - x_ref).max() < 1e-6 and np.abs(y_m - y_ref).max() < 1e-6
+    back_lon, back_lat = crs.from_metric(x_ref, y_ref)
+    assert np.abs(back_lon - lon.ravel()).max() < 1e-9 and np.abs(back_lat - lat.ravel()).max() < 1e-9
+
+
 @settings(max_examples=100, deadline=None)
 @given(ordos_point)
 def test_metric_round_trip(point: tuple[float, float]) -> None:

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from geo import db
-from geo import store as store_module
+from geo import db, paths
 from geo.cli import main
 from geo.errors import DatabaseError
 from geo.store import open_store
@@ -106,7 +105,7 @@ def test_the_default_database_folder_is_still_created(
 ) -> None:
     # ``make run`` on a fresh checkout: no DATABASE_URL, no data/ folder yet.
     default = tmp_path / "data" / "carecircle.db"
-    monkeypatch.setattr(store_module, "DEFAULT_DB_PATH", default)
+    monkeypatch.setattr(paths, "DEFAULT_DB_PATH", default)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     store = open_store()
     assert default.is_file() and store.current_version() == 1

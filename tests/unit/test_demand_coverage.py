@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geo import context as cx
 from geo import coverage as cov
 from geo import io as gio
 from geo import report as rp
@@ -70,20 +71,26 @@ def test_every_analysis_runs_on_imported_cells(resolution, raster, facilities) -
             "boundaries": {"modelled": True},
             "network": {"modelled": False},
         }
-        built = rp.build_report(
-            cells,
-            facilities,
-            MODEL,
-            settings=rp.ReportSettings(types=("community_station",), budget_min=15, n_suggestions=1),
+        data = rp.ReportData(
+            cells=cells,
+            facilities=facilities,
+            model=MODEL,
             districts=gio.read_districts(),
             townships=gio.read_townships(),
-            pdf=False,
             data=block,
         )
-        note = modelled_note(block)
-        assert note is not None and note in built.html and rp.MODELLED_NOTE not in built.html
-        assert "设施" in note and "人口需求" not in note and "population" not in note
-        assert "pop.tif" in built.html
+        for lang in ("zh", "en"):
+            settings = rp.ReportSettings(
+                types=("community_station",), budget_min=15, n_suggestions=1, lang=lang
+            )
+            html = rp.render(rp.build_content(data, settings), "html").decode("utf-8")
+            note = cx.modelled_note(block, lang)
+            assert note and note in html
+            if lang == "zh":
+                assert "设施、边界为模拟数据" in note and "人口" not in note
+            else:
+                assert "facilities and boundaries are modelled" in note and "population" not in note
+            assert "pop.tif" in html
 
 
 def test_data_block_and_note_name_exactly_the_modelled_layers() -> None:

@@ -264,5 +264,7 @@ def test_a_layer_group_brings_its_legend_with_it() -> None:
     group.add_to(m)
     page = m.get_root().render()
     assert "L.featureGroup()" in page
-    # the legend is a control of the map while the group is on it, not a control of the group
-    assert "instanceof L.Map" in page and "legend.remove()" in page
+    # the legend is a layer of the group that adds its control to the map while the group is on it
+    (legend,) = [c for c in group._children.values() if isinstance(c, maps._Legend)]
+    assert f"{group.get_name()}.addLayer({legend.get_name()});" in page
+    assert "onAdd: function (map) { legend.addTo(map); }" in page and "legend.remove()" in page

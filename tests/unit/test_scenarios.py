@@ -181,8 +181,59 @@ def test_json_round_trip(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="not a scenario"):
         sc.load_scenario(bad)
     bad.write_text("{not json", encoding="utf-8")
-    with pytest.raises(DataError, match="not a readable"):
+    with pytest.raises(DataError, match="line 1, column 2: not valid JSON"):
         sc.load_scenario(bad)
+
+
+@pytest.mark.parametrize(
+    ("document", "zh", "en"),
+    [
+        (
+            '{"format": "carecircle-scenario",\n "name": "x",\n "edits": [}',
+            "第 3 行第 12 列",
+            "line 3, column 12",
+        ),
+        ("[1, 2]", "不是情景文件", "not a scenario file"),
+        ('{"format": "carecircle-scenario", "name": "x", "edits": {}}', "edits 应为列表", "must be a list"),
+        (
+            '{"format": "carecircle-scenario", "name": "x", "edits": [{"action": "close", "facility_id": "A"},'
+            ' {"action": "add", "lon": "abc", "lat": 39.8, "type": "nursery"}]}',
+            "edits[1] 第 2 项调整",
+            "edits[1] (edit 2): lon: expected a number, got 'abc'",
+        ),
+        (
+            '{"format": "carecircle-scenario", "name": "x", "edits": [{"action": "add", "lon": 120, "lat": 30,'
+            ' "type": "nursery"}]}',
+            "不在鄂尔多斯市范围内",
+            "inside Ordos",
+        ),
+        (
+            '{"format": "carecircle-scenario", "name": "x", "edits": [{"action": "fly"}]}',
+            "action 应为",
+            "expected one of add, move, close",
+        ),
+        ('{"format": "carecircle-scenario", "name": "", "edits": []}', "情景名称不能为空", "empty name"),
+    ],
+)
+def test_bad_scenario_files_say_what_and_where_in_both_languages(
+    tmp_path: Path, document: str, zh: str, en: str
+) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(document, encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        sc.load_scenario(path)
+    message = str(err.value)
+    assert zh in message and en in message and " / " in message
+    assert message.startswith("plan.json")
+
+
+def test_scenario_files_are_read_with_a_limit(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * (sc.MAX_FILE_BYTES + 1))
+    with pytest.raises(DataError, match=r"above the limit of 2\.0 MB"):
+        sc.load_scenario(big)
+    with pytest.raises(DataError, match="is a directory, not a regular file"):
+        sc.load_scenario(tmp_path)  # a folder
 
 
 def test_evaluate_matches_the_coverage_tables(
@@ -194,3 +245,33 @@ def test_evaluate_matches_the_coverage_tables(
     assert np.array_equal(summary_base.covered, access["covered"].to_numpy(bool))
     people = cells["pop_60plus"].to_numpy(float)
     assert summary_base.totals["pop_60plus_covered"] == pytest.approx(people[summary_base.covered].sum())
+
+
+def test_an_edit_that_changes_nothing_says_why(cells: pd.DataFrame, base: pd.DataFrame) -> None:
+    kwargs = {"types": ["community_station"], "budget_min": 15, "target": "pop_60plus"}
+    station = base[(base["type"] == "community_station") & (base["status"] == "open")].iloc[0]
+    # another type than the one analysed
+    other = sc.Edit("add", lon=109.93, lat=39.79, facility_type="regional_center")
+    assert sc.why_no_effect(other, base, cells, MODEL, **kwargs) == "other_type"
+    # on top of an existing station: everyone within reach is covered already
+    twin = sc.Edit(
+        "add", lon=float(station["lon"]), lat=float(station["lat"]), facility_type="community_station"
+    )
+    assert sc.why_no_effect(twin, base, cells, MODEL, **kwargs) == "already_covered"
+    # in the empty desert (west of Otog Front, no cell within 15 minutes on foot)
+    far = cells.loc[cells["lon"].idxmin()]
+    empty = sc.Edit(
+        "add", lon=float(far["lon"]) - 0.2, lat=float(far["lat"]), facility_type="community_station"
+    )
+    assert sc.why_no_effect(empty, base, cells, MODEL, **kwargs) == "nobody_in_reach"
+    # closing a station next to its twin: its people still reach the twin
+    twinned = sc.apply(
+        base,
+        sc.Scenario("t").add(
+            lon=float(station["lon"]), lat=float(station["lat"]), facility_type="community_station"
+        ),
+    )
+    close = sc.Edit("close", facility_id=str(station["facility_id"]))
+    assert sc.why_no_effect(close, twinned, cells, MODEL, **kwargs) == "still_covered"
+    # an edit that does change coverage has no excuse
+    assert sc.why_no_effect(close, base, cells, MODEL, **kwargs) == ""

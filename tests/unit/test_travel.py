@@ -146,6 +146,37 @@ def test_od_matrix_matches_brute_force(budget: float) -> None:
     assert (got[~mask] == 0).all()
 
 
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+def test_grid_search_and_kd_tree_give_the_same_answers(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The straight-line model finds pairs with a numpy grid while they are few and with SciPy's
+    # KD-tree beyond that: both must give the same pairs, minutes and nearest origins, including
+    # co-located origins and targets exactly at the reach.
+    import geo.travel as travel
+
+    rng = np.random.default_rng(3)
+    model = StraightLineModel(MODES[mode])
+    origins = random_lonlat(rng, 60)
+    origins = np.vstack([origins, origins[:5]])  # duplicates: the lowest index is the nearest
+    reach_m = model.mode.reach_m(15.0)
+    edge = np.array([offset_m(*origins[0], reach_m, 0.0), offset_m(*origins[1], 0.0, -reach_m)])
+    targets = np.vstack([random_lonlat(rng, 800), edge, origins[:3]])
+    grid_near = model.nearest(origins, targets, budget_min=15.0)
+    grid_od = model.od_matrix(origins, targets, budget_min=15.0)
+    monkeypatch.setattr(travel, "_GRID_MAX_CANDIDATES", 0)
+    tree_near = model.nearest(origins, targets, budget_min=15.0)
+    tree_od = model.od_matrix(origins, targets, budget_min=15.0)
+    np.testing.assert_array_equal(grid_near.minutes, tree_near.minutes)
+    reached = grid_near.origin >= 0
+    np.testing.assert_array_equal(reached, tree_near.origin >= 0)
+    # Equally near origins may come in another order from the tree: compare the distances.
+    dense = brute_force_minutes(model, origins, targets)
+    cols = np.flatnonzero(reached)
+    np.testing.assert_allclose(
+        dense[grid_near.origin[cols], cols], dense[tree_near.origin[cols], cols], rtol=1e-12
+    )
+    assert (grid_od != tree_od).nnz == 0 and grid_od.nnz == tree_od.nnz > 0
+
+
 def test_od_matrix_keeps_coincident_pairs() -> None:
     model = StraightLineModel(MODES["walk"])
     point = np.array([[LON0, LAT0]])
