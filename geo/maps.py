@@ -460,7 +460,7 @@ class _GeoJsonLayer(_LightElement):
         });
         {%- endif %}
         {%- if this.tooltip %}
-        {{ this.get_name() }}.bindTooltip({{ this.tooltip|tojson }}, {sticky: true});
+        {{ this.get_name() }}.bindTooltip({{ this.tooltip_json }}, {sticky: true});
         {%- endif %}
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
         {% endmacro %}"""
@@ -480,6 +480,8 @@ class _GeoJsonLayer(_LightElement):
         self.data = data_text
         self.options: dict[str, Any] = {"style": dict(style), **_pane(pane)}
         self.tooltip = tooltip
+        # As compact UTF-8 JSON (not ``tojson``'s ASCII escapes): readable in an exported page, and smaller.
+        self.tooltip_json = _compact_json(tooltip)
         self.feature_tips = feature_tips
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from ui.i18n import CATALOG
+
 pytestmark = pytest.mark.browser
 
 TIMEOUT_MS = 60_000
@@ -25,7 +27,7 @@ def test_the_residents_overlay_follows_the_search(browser: Any, app_url: str) ->
         assert frame.locator(".carecircle-legend").count() == 0  # no resident yet: no overlay
 
         page.get_by_text("输入地名", exact=True).click()
-        box = page.get_by_label("地名、乡镇、小区或设施名称")
+        box = page.get_by_label(CATALOG["place_query"]["zh"])
         box.fill("康巴什")
         box.press("Enter")
         page.get_by_role("button", name="使用此位置").click()
