@@ -20,10 +20,11 @@ $(VENV)/.dev-deps: $(VENV)/.app-deps requirements-dev.txt constraints.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-## run: install, create data/carecircle.db from datasets/ if needed, start the app on $(PORT)
+## run: install, create data/carecircle.db from datasets/ if needed, serve the app on 127.0.0.1:$(PORT)
+## (serve.py adds the upload guard; to serve on a network, see docs/security.md)
 run: $(VENV)/.app-deps
 	$(BIN)/python -m geo init
-	$(BIN)/python -m streamlit run streamlit_app.py --server.port $(PORT)
+	$(BIN)/python -m streamlit run serve.py --server.port $(PORT)
 
 ## test: install, lint, type-check and run the whole test suite (unit, property, app, browser)
 test: check

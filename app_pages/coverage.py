@@ -29,10 +29,10 @@ st.info(widgets.model_note(bundle["model"]), icon=":material/route:")
 coverage_ui.explain_empty(facilities, ctl, names)
 tables.metrics(bundle, ctl.district)
 
-# The base map is the same on every run; only its layer groups change, so zoom and centre stay.
-built = mapbuild.coverage_map(
+# The base map is the same on every run and for every session; only its layer groups change, so zoom
+# and centre stay. Base and layers are prepared once per data version and controls, and shared.
+shown = mapbuild.prepared_coverage_map(
     version,
-    facilities,
     types=ctl.types,
     mode=ctl.mode,
     budget_min=ctl.budget_min,
@@ -42,7 +42,7 @@ built = mapbuild.coverage_map(
     basemap=ctl.basemap,
     lang=lang,
 )
-show_map(built.base, key="coverage_map", height=560, layers=built.groups)
+show_map(shown, key="coverage_map", height=560)
 coverage_draw.caption(version, facilities, ctl)
 
 tables.coverage_tables(bundle, target=ctl.target, district=ctl.district, district_names=names)

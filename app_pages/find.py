@@ -53,9 +53,8 @@ list_col, map_col = st.columns([2, 3])
 with list_col:
     finder_ui.results(found)
 with map_col:
-    m = finder_ui.finder_map(
-        facilities, found, need=need, mode=mode, version=version, basemap=basemap, lang=lang
-    )
+    # One shared map per need; the resident's point, reach and pins are an overlay on it.
+    m = finder_ui.finder_map(found, need=need, mode=mode, version=version, basemap=basemap, lang=lang)
     clicked = clicked_lonlat(
         show_map(m, key=state.FIND_MAP, height=480, returned_objects=["last_clicked"]), basemap=basemap
     )

@@ -39,10 +39,10 @@ types = st.sidebar.multiselect(
 )
 basemap = widgets.basemap_picker()
 
-shown = facilities[facilities["category"].isin(categories) & facilities["type"].isin(types)]
+shown = mapbuild.shown_facilities(facilities, tuple(categories), tuple(types))
 st.caption(t("shown_count", shown=len(shown), total=len(facilities)))
 
-m = mapbuild.facility_map(shown, basemap=basemap, lang=lang)
+m = mapbuild.prepared_facility_map(version, tuple(categories), tuple(types), basemap, lang)
 show_map(m, key="facility_map", height=560)
 
 st.subheader(t("count_table"))
@@ -67,4 +67,4 @@ st.download_button(
     file_name="carecircle_facilities_map.html",
     mime="text/html",
 )
-st.caption(t("data_version", version=loaders.store().current_version()))
+st.caption(t("data_version", version=loaders.version_number(version)))

@@ -16,8 +16,10 @@ Why each setting is there:
   address; ``--hash cookie`` hashes Streamlit's XSRF cookie plus the address instead.)
 - ``/_stcore/stream``: the WebSocket; HTTP/1.1 with ``Upgrade``/``Connection`` passed on, and long
   read/send timeouts so an idle open page is not cut off after nginx's default 60 s.
-- ``client_max_body_size``: facility files are refused above 8 MB by the program itself
-  (``geo.validate.MAX_BYTES``); nginx refuses much larger bodies before they reach an app server.
+- ``client_max_body_size``: just above the app's largest upload (``server.maxUploadSize``, 100 MB
+  for population files; facility files stop at 8 MB, ``geo.validate.MAX_BYTES``); nginx refuses
+  larger bodies before they reach an app server, and the app refuses uploads from anyone not logged
+  in as data staff before reading them (``serve.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 
 DEFAULT_LISTEN = "80"
 DEFAULT_APPS = ("127.0.0.1:8501", "127.0.0.1:8502")
-MAX_BODY_MB = 10  # above geo.validate.MAX_BYTES (8 MB) plus the multipart envelope (a test checks)
+MAX_BODY_MB = 101  # above server.maxUploadSize (100 MB, population files) plus the multipart envelope
 
 _SITE = """\
 # CareCircle Ordos: {n} app servers behind one address (written by deploy/nginx_conf.py).

@@ -5,7 +5,7 @@
 
 1. upgrades the schema once (``python -m geo db upgrade``), so the servers do not all start by
    migrating;
-2. starts one ``streamlit run streamlit_app.py`` per ``--app-port`` on 127.0.0.1, all with the same
+2. starts one ``streamlit run serve.py`` (the app with its upload guard) per ``--app-port`` on 127.0.0.1, all with the same
    ``DATABASE_URL`` and the same cookie secret (so an XSRF cookie made by one is good at another);
 3. writes a standalone nginx configuration (``deploy/nginx_conf.py``) under ``--workdir`` and starts
    nginx on ``--listen``;
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                     "-m",
                     "streamlit",
                     "run",
-                    "streamlit_app.py",
+                    "serve.py",
                     "--server.port",
                     str(port),
                     "--server.address",

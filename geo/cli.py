@@ -1,6 +1,7 @@
 """``python -m geo``: every batch job the pages offer, for scripts and data staff.
 
-Exit codes: 0 on success, 1 when the input is bad (after printing what is wrong), 2 on wrong usage.
+Exit codes: 0 on success, 1 when the input is bad (after printing what is wrong, in Chinese and
+English, on stderr), 2 on wrong usage, 130 when interrupted (Ctrl-C).
 Each command group lives in its own module with a ``register(subparsers)`` function.
 
 Building the parser loads no heavy module (numpy, pandas, the geometry stack, scipy, numba,
@@ -26,6 +27,7 @@ COMMAND_MODULES = (
     "geo.cli_network",
     "geo.cli_coverage",
     "geo.cli_data",
+    "geo.cli_users",
     "geo.cli_siting",
     "geo.cli_db",
     "geo.cli_finder",
@@ -121,6 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return handler(args)
+    except KeyboardInterrupt:
+        print("\n已中断,未完成的操作没有保存。 / Interrupted; nothing unfinished was saved.", file=sys.stderr)
+        return 130
     except CareCircleError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 1

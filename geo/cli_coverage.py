@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from geo.cli_args import budget_list, check_point_in_ordos, positive_minutes
 from geo.errors import CareCircleError, DataError, NotFoundError
 from geo.modes import MODES, TYPE_DEFAULTS, get_mode
 
@@ -69,8 +69,10 @@ def register(subparsers: Any) -> None:
     )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--facility", metavar="ID", help="a published facility's facility_id")
-    where.add_argument("--lon", type=float, metavar="X", help="WGS84 longitude of a point (with --lat)")
-    p.add_argument("--lat", type=float, metavar="Y", help="WGS84 latitude of a point (with --lon)")
+    where.add_argument(
+        "--lon", type=float, metavar="X", help="WGS84 longitude of a point in Ordos (with --lat)"
+    )
+    p.add_argument("--lat", type=float, metavar="Y", help="WGS84 latitude of a point in Ordos (with --lon)")
     p.add_argument(
         "--minutes", default="5,10,15", metavar="5,10,15", help="comma-separated budgets in minutes"
     )
@@ -101,6 +103,13 @@ def _model(args: argparse.Namespace, mode_name: str) -> TravelModel:
     network_dir: Path | None = None
     if not args.straight_line:
         network_dir = args.network_dir
+        if network_dir is not None and not Path(network_dir).is_dir():
+            # A folder named on the command line that is not there is a slip, not "no networks".
+            msg = (
+                f"--network-dir:文件夹 {network_dir} 不存在。 / "
+                f"--network-dir: the folder {network_dir} does not exist."
+            )
+            raise DataError(msg)
         if network_dir is None:
             # Where ``python -m geo network import`` saves: networks/ next to the SQLite file.
             from geo.paths import network_dir as database_network_dir
@@ -209,10 +218,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
     try:
         types = cov.parse_types(args.type)
-        budget = float(args.minutes)
-        if not math.isfinite(budget) or budget <= 0:
-            msg = f"--minutes must be a positive number of minutes, got {args.minutes}"
-            raise DataError(msg)
+        budget = positive_minutes(args.minutes)
         mode_name = args.mode or TYPE_DEFAULTS[types[0]][0]
         model = _model(args, mode_name)
         layers = _layers(args)
@@ -259,18 +265,6 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_budgets(text: str) -> list[float]:
-    try:
-        budgets = [float(part) for part in str(text).split(",") if part.strip()]
-    except ValueError:
-        msg = f"--minutes: expected comma-separated numbers such as 5,10,15, got {text!r}"
-        raise DataError(msg) from None
-    if not budgets or any(not math.isfinite(b) or b <= 0 for b in budgets):
-        msg = f"--minutes: give positive numbers of minutes such as 5,10,15, got {text!r}"
-        raise DataError(msg)
-    return budgets
-
-
 def cmd_isochrones(args: argparse.Namespace) -> int:
     """Handler of ``python -m geo isochrones``; returns the exit code."""
     import numpy as np
@@ -278,21 +272,28 @@ def cmd_isochrones(args: argparse.Namespace) -> int:
     from geo.isochrones import isochrones, to_feature_collection
 
     try:
-        budgets = _parse_budgets(args.minutes)
+        budgets = budget_list(args.minutes)
         if args.facility is not None:
             facilities = _facilities(args)
             match = facilities.loc[facilities["facility_id"].astype(str) == str(args.facility)]
             if match.empty:
-                msg = f"没有该设施 / no published facility with facility_id {args.facility!r}"
+                msg = (
+                    f"没有编号为 {args.facility!r} 的已发布设施。 / "
+                    f"There is no published facility with facility_id {args.facility!r}."
+                )
                 raise NotFoundError(msg)
+            if args.lat is not None:
+                msg = (
+                    "--lat 只能与 --lon 一起使用,不能与 --facility 一起用。 / "
+                    "--lat goes with --lon, not with --facility."
+                )
+                raise DataError(msg)
             row = match.iloc[0]
             origin = np.array([[float(row["lon"]), float(row["lat"])]])
             mode_name = args.mode or TYPE_DEFAULTS.get(str(row["type"]), ("walk", 15.0))[0]
         else:
-            if args.lat is None:
-                msg = "--lon needs --lat (WGS84 degrees)"
-                raise DataError(msg)
-            origin = np.array([[args.lon, args.lat]])
+            lon, lat = check_point_in_ordos(args.lon, args.lat)
+            origin = np.array([[lon, lat]])
             mode_name = args.mode or "walk"
         model = _model(args, mode_name)
         gdf = isochrones(model, origin, budgets_min=budgets)

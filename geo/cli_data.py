@@ -1,11 +1,9 @@
-"""Data commands of ``python -m geo``: import, quality, history, restore, users.
+"""Data commands of ``python -m geo``: import, quality, history, restore (accounts: ``geo.cli_users``).
 
 ``import`` reads the file within the size limit (regular files only), validates it row by row
-against the published version (duplicates included), prints the report on stderr and the preview
-counts on stdout, and publishes it as a new version unless ``--dry-run``; with errors it changes
-nothing and exits 1.
-Passwords never appear on the command line: ``users add`` reads them from standard input
-(``--password-stdin``) or asks twice without echo.
+against the published version (duplicates included), prints the report on stderr (and to
+``--report``) and the preview counts on stdout, and publishes it as a new version unless
+``--dry-run``; with errors it changes nothing and exits 1.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geo import auth
 from geo.errors import DataError
 from geo.options import IMPORT_MODES
 
@@ -254,51 +251,6 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_new_password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass("新密码 / new password: ")
-        again = getpass.getpass("再输入一次 / repeat: ")
-        if password != again:
-            msg = "两次输入的密码不一致。 / The two passwords differ."
-            raise DataError(msg)
-    return password
-
-
-def _cmd_users_add(args: argparse.Namespace) -> int:
-    from geo.store import open_store
-
-    store = open_store(args.database)
-    password = _read_new_password(args)
-    user = auth.add_user(store, args.name, password, role=args.role)
-    print(f"已创建用户 {user.name}(角色 {user.role}) / created user {user.name} with role {user.role}")
-    return 0
-
-
-def _cmd_users_list(args: argparse.Namespace) -> int:
-    from geo.store import open_store
-
-    store = open_store(args.database)
-    people = auth.list_users(store)
-    if not people:
-        print("还没有用户;用 `python -m geo users add NAME --role editor` 创建。 / No users yet.")
-        return 0
-    print("用户 name\t角色 role\t创建 created\t连续失败 failed logins")
-    for u in people:
-        print(f"{u.name}\t{u.role}\t{u.created_at}\t{u.failed_logins}")
-    return 0
-
-
-def _cmd_users_remove(args: argparse.Namespace) -> int:
-    from geo.store import open_store
-
-    store = open_store(args.database)
-    auth.remove_user(store, args.name)
-    print(f"已删除用户 {args.name} / removed user {args.name}")
-    return 0
-
-
 def _import_description() -> str:
     from geo.validate import MAX_BYTES, MAX_ROWS
 
@@ -310,7 +262,7 @@ def _import_description() -> str:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``import``, ``quality``, ``history``, ``restore`` and ``users`` to the ``python -m geo`` parser."""
+    """Add ``import``, ``quality``, ``history`` and ``restore`` to the ``python -m geo`` parser."""
     p = subparsers.add_parser(
         "import",
         help="validate a facility CSV/XLSX and publish it as a new version",
@@ -376,18 +328,3 @@ def register(subparsers: Any) -> None:
     p.add_argument("version", metavar="VERSION", type=int)
     p.add_argument("--user", metavar="NAME", default=None, help="name recorded in the audit line")
     p.set_defaults(handler=_cmd_restore)
-
-    p = subparsers.add_parser("users", help="data staff accounts (add, list, remove)")
-    users_sub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True)
-    q = users_sub.add_parser("add", help="create an account (password asked twice, or from stdin)")
-    q.add_argument("name", metavar="NAME")
-    q.add_argument("--role", choices=tuple(auth.ROLES), required=True)
-    q.add_argument(
-        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
-    )
-    q.set_defaults(handler=_cmd_users_add)
-    q = users_sub.add_parser("list", help="list accounts")
-    q.set_defaults(handler=_cmd_users_list)
-    q = users_sub.add_parser("remove", help="delete an account")
-    q.add_argument("name", metavar="NAME")
-    q.set_defaults(handler=_cmd_users_remove)

@@ -7,12 +7,58 @@ in Chinese and English, goes to stderr), 2 on wrong usage.
 from __future__ import annotations
 
 import argparse
+import stat
 import sys
 from pathlib import Path
 
 from geo.errors import DataError, NetworkUnavailableError
 
 __all__ = ["register"]
+
+_ROAD_SUFFIXES = (".pbf", ".osm", ".xml", ".osm.bz2", ".osm.gz", ".graphml")
+_ROAD_FILES_ZH = "OSM 道路文件(.osm.pbf、.osm XML)或 osmnx 保存的 .graphml"
+_ROAD_FILES_EN = "an OSM road file (.osm.pbf, .osm XML) or a .graphml saved by osmnx"
+# Chinese for what the readers say in English, by a phrase of their message.
+_READER_PROBLEMS_ZH = (
+    ("no usable roads", "文件中没有可用的道路(没有受支持的 highway 类型)"),
+    ("no x/y coordinates", "GraphML 节点缺少 x/y 坐标"),
+    ("has no coordinates", "道路引用了文件中没有坐标的节点"),
+)
+
+
+def _check_road_file(path: Path) -> None:
+    """Refuse, in both languages, a path that cannot be a road file: before any reader opens it
+    (a FIFO or a device would block or never end)."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        msg = (
+            f"找不到路网文件 {path}({exc.strerror})。 / Cannot find the road network file {path} "
+            f"({exc.strerror})."
+        )
+        raise DataError(msg) from None
+    if not stat.S_ISREG(info.st_mode):
+        msg = f"{path} 不是普通文件(目录、管道或设备)。 / {path} is not a regular file (a folder, pipe or device)."
+        raise DataError(msg)
+    if not path.name.lower().endswith(_ROAD_SUFFIXES):
+        msg = (
+            f"不支持的路网文件 {path.name!r}:需要 {_ROAD_FILES_ZH}。 / "
+            f"Unsupported road network file {path.name!r}: expected {_ROAD_FILES_EN}."
+        )
+        raise DataError(msg)
+
+
+def _import_problem(path: Path, exc: DataError) -> DataError:
+    """A reader's error about ``path`` said in both languages (kept as it is when it already is)."""
+    detail = str(exc)
+    if any("\u4e00" <= ch <= "\u9fff" for ch in detail):
+        return DataError(f"路网文件 {path.name} / road network file {path.name}: {detail}")
+    reason_zh = next(
+        (zh for phrase, zh in _READER_PROBLEMS_ZH if phrase in detail),
+        f"文件已损坏,或不是 {_ROAD_FILES_ZH}",
+    )
+    msg = f"无法导入路网文件 {path.name}:{reason_zh}。 / Cannot import the road network file {path.name}: {detail}"
+    return DataError(msg)
 
 
 def _directory(args: argparse.Namespace) -> Path:
@@ -30,8 +76,13 @@ def _print_network(prefix: str, network_repr: str, saved: Path) -> None:
 def _cmd_import(args: argparse.Namespace) -> int:
     from geo.network_files import import_network
 
+    source = Path(args.file)
     try:
-        network, saved = import_network(args.file, directory=_directory(args), name=args.name)
+        _check_road_file(source)
+        try:
+            network, saved = import_network(source, directory=_directory(args), name=args.name)
+        except DataError as exc:
+            raise _import_problem(source, exc) from exc
     except DataError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 1
@@ -72,13 +123,27 @@ def _cmd_download(args: argparse.Namespace) -> int:
             )
             network, saved = import_network(graphml, directory=directory, name=args.name or label)
     except NetworkUnavailableError as exc:
-        print(f"错误 / error: {exc}", file=sys.stderr)
+        print(f"错误 / error: {_offline_message(exc)}", file=sys.stderr)
         return 1
     except DataError as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 1
     _print_network("已下载路网 / downloaded", repr(network), saved)
     return 0
+
+
+def _offline_message(exc: NetworkUnavailableError) -> str:
+    """What to say when OpenStreetMap cannot be reached: what to do, in both languages; the
+    connection library's own words only as a short note at the end."""
+    cause = exc.__cause__ if exc.__cause__ is not None else exc
+    detail = type(cause).__name__
+    return (
+        "无法连接 OpenStreetMap:本机可能没有联网,或 Overpass/Nominatim 服务不可用。请检查网络后重试,"
+        "或在有网络的机器上下载 .osm.pbf 后用 `python -m geo network import FILE` 导入。 / "
+        "Cannot reach OpenStreetMap: this machine may be offline, or the Overpass/Nominatim service is "
+        "down. Check the internet connection and try again, or download an .osm.pbf elsewhere and load "
+        f"it with `python -m geo network import FILE`. ({detail})"
+    )
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from geo.cli_args import positive_minutes
 from geo.cli_coverage import _add_model_options, _layers, _model, data_block
 from geo.errors import CareCircleError, DataError
 from geo.modes import MODES, TYPE_DEFAULTS
@@ -118,7 +119,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         district = _scope(args.scope)
         types = parse_types(args.type)
         mode_name = args.mode or TYPE_DEFAULTS[types[0]][0]
-        budget = float(args.minutes) if args.minutes is not None else TYPE_DEFAULTS[types[0]][1]
+        budget = positive_minutes(args.minutes) if args.minutes is not None else TYPE_DEFAULTS[types[0]][1]
         if args.new < 0:
             msg = f"--new 不能为负,收到 {args.new}。 / --new must be 0 or more, got {args.new}."
             raise DataError(msg)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from geo.cli_args import count_at_least, number_in_range, positive_minutes
 from geo.cli_coverage import _add_model_options, _facilities, _layers, _model
 from geo.errors import CareCircleError, DataError
 from geo.modes import MODES, TYPE_DEFAULTS
@@ -145,16 +145,31 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     try:
         types = parse_types(args.type)
         if len(types) != 1:
-            msg = f"--type: give one facility type, got {args.type!r}"
+            msg = (
+                f"--type 只能给一种设施类型,收到 {args.type!r}。 / "
+                f"--type: give one facility type, got {args.type!r}."
+            )
             raise DataError(msg)
         parse_target(args.target)
-        budget = float(args.minutes)
-        if not math.isfinite(budget) or budget <= 0:
-            msg = f"--minutes must be a positive number of minutes, got {args.minutes}"
-            raise DataError(msg)
-        if args.new < 1:
-            msg = f"--new must be a whole number of sites >= 1, got {args.new}"
-            raise DataError(msg)
+        budget = positive_minutes(args.minutes)
+        count_at_least(args.new, 1, option="--new", what_zh="新站点个数", what_en="new sites")
+        number_in_range(
+            args.time_limit,
+            option="--time-limit",
+            unit_zh="秒",
+            unit_en="seconds",
+            minimum=0,
+            maximum=24 * 3600,
+            above_minimum=True,
+        )
+        number_in_range(
+            args.min_separation_m,
+            option="--min-separation-m",
+            unit_zh="米",
+            unit_en="metres",
+            minimum=0,
+            maximum=100_000,
+        )
         mode_name = args.mode or TYPE_DEFAULTS[types[0]][0]
         model = _model(args, mode_name)
         layers = _layers(args)

@@ -465,7 +465,10 @@ def _code_text(values: pd.Series) -> pd.Series:
             return str(int(v))
         return str(v).strip()
 
-    return values.map(one).astype(object)
+    # One conversion per distinct code (a city has hundreds of townships and many thousands of cells).
+    positions, distinct = pd.factorize(values, use_na_sentinel=True)
+    texts = np.array([*(one(v) for v in distinct), UNKNOWN_TOWNSHIP], dtype=object)
+    return pd.Series(texts[positions], index=values.index, name=values.name, dtype=object)
 
 
 def facility_townships(
@@ -526,22 +529,27 @@ def _capacity_units(facilities: pd.DataFrame) -> npt.NDArray[np.str_]:
 
 def _derive(frame: pd.DataFrame, *, categories: set[str], target: str | None) -> pd.DataFrame:
     """Shares and per-1,000 figures recomputed from the summed columns (rows and totals alike)."""
-    out = frame.copy()
+
+    def col(name: str) -> npt.NDArray[np.float64]:
+        return frame[name].to_numpy(dtype=np.float64)
+
+    def ratio(numerator: npt.NDArray[np.float64], denominator: npt.NDArray[np.float64]) -> FloatArray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(denominator > 0, numerator / denominator, np.nan)
+
+    new: dict[str, Any] = {}
     for g in GROUPS:
-        pop = out[g].astype(np.float64)
-        out[f"{g}_covered_share"] = (out[f"{g}_covered"] / pop).where(pop > 0)
+        new[f"{g}_covered_share"] = ratio(col(f"{g}_covered"), col(g))
     if "elderly" in categories:
-        pop60 = out["pop_60plus"].astype(np.float64)
-        out["beds_per_1000_60plus"] = (1000.0 * out["beds"] / pop60).where(pop60 > 0)
+        new["beds_per_1000_60plus"] = ratio(1000.0 * col("beds"), col("pop_60plus"))
     if "child" in categories:
-        pop = out["pop_total"].astype(np.float64)
-        out["places_per_1000_residents"] = (1000.0 * out["child_places"] / pop).where(pop > 0)
-        out["places_per_1000_target_national"] = NATIONAL_NURSERY_PLACES_PER_1000
-        out["places_per_1000_ordos_2024"] = ORDOS_NURSERY_PLACES_PER_1000
+        new["places_per_1000_residents"] = ratio(1000.0 * col("child_places"), col("pop_total"))
+        new["places_per_1000_target_national"] = np.full(len(frame), NATIONAL_NURSERY_PLACES_PER_1000)
+        new["places_per_1000_ordos_2024"] = np.full(len(frame), ORDOS_NURSERY_PLACES_PER_1000)
     if target is not None:
-        pop_t = out[target].astype(np.float64)
-        out[f"{target}_access_per_1000"] = (out["_access_x_demand"] / pop_t).where(pop_t > 0)
-    return out
+        new[f"{target}_access_per_1000"] = ratio(col("_access_x_demand"), col(target))
+    # One concatenation instead of a column insert per figure (each insert copies the frame's blocks).
+    return pd.concat([frame, pd.DataFrame(new, index=frame.index)], axis=1)
 
 
 def _ordered_columns(frame: pd.DataFrame, keys: Sequence[str], target: str | None) -> list[str]:
@@ -623,17 +631,19 @@ def area_table(
         else pd.Series(0.0, index=chosen.index)
     )
 
-    work = pd.DataFrame({g: cells[g].to_numpy(dtype=np.float64) for g in GROUPS})
+    people = {g: cells[g].to_numpy(dtype=np.float64) for g in GROUPS}
     covered = acc["covered"].to_numpy(dtype=bool)
+    columns: dict[str, Any] = dict(people)
     for g in GROUPS:
-        work[f"{g}_covered"] = np.where(covered, work[g], 0.0)
+        columns[f"{g}_covered"] = np.where(covered, people[g], 0.0)
     target: str | None = None
     if fca is not None:
         target = str(fca.attrs.get("demand_col", "pop_total"))
         f = _aligned(cells, fca, "fca")
         demand = cells[target].to_numpy(dtype=np.float64)
-        work[f"{target}_oversubscribed"] = np.where(f["oversubscribed"].to_numpy(dtype=bool), demand, 0.0)
-        work["_access_x_demand"] = f["access_per_1000"].to_numpy(dtype=np.float64) * demand
+        columns[f"{target}_oversubscribed"] = np.where(f["oversubscribed"].to_numpy(dtype=bool), demand, 0.0)
+        columns["_access_x_demand"] = f["access_per_1000"].to_numpy(dtype=np.float64) * demand
+    work = pd.DataFrame(columns)
 
     if by == "district":
         keys = ["adcode"]
@@ -696,10 +706,16 @@ def area_table(
         table.loc[unknown, "name"] = "未知乡镇 / township unknown"
         # The first six digits of a township statistics code are its district's adcode; cells say the rest.
         known = work["township_code"] != UNKNOWN_TOWNSHIP
+        # The most frequent adcode of each township's cells (the smallest on a tie, as Series.mode).
+        pairs = pd.DataFrame(
+            {"code": work["township_code"][known], "adcode": cells["adcode"].to_numpy()[known]}
+        )
         parent = (
-            pd.DataFrame({"code": work["township_code"][known], "adcode": cells["adcode"].to_numpy()[known]})
-            .groupby("code")["adcode"]
-            .agg(lambda s: s.mode().iloc[0])
+            pairs.value_counts(["code", "adcode"])
+            .reset_index(name="n")
+            .sort_values(["code", "n", "adcode"], ascending=[True, False, True], kind="mergesort")
+            .drop_duplicates("code")
+            .set_index("code")["adcode"]
         )
         prefix = table["township_code"].map(lambda c: int(c[:6]) if len(c) >= 6 and c[:6].isdigit() else None)
         from_cells = table["township_code"].map(parent)
@@ -709,11 +725,10 @@ def area_table(
         table.loc[unknown, "adcode"] = pd.NA
         table["adcode"] = table["adcode"].astype("Int64")
         keys = ["township_code", "adcode"]
-    for g in GROUPS:
-        table[g] = table[g].round().astype(np.int64)
-        table[f"{g}_covered"] = table[f"{g}_covered"].round().astype(np.int64)
+    counts = [*GROUPS, *(f"{g}_covered" for g in GROUPS)]
     if target is not None:
-        table[f"{target}_oversubscribed"] = table[f"{target}_oversubscribed"].round().astype(np.int64)
+        counts.append(f"{target}_oversubscribed")
+    table[counts] = table[counts].round().astype(np.int64)
     table = _derive(table, categories=categories, target=target)
     table = table.drop(
         columns=[c for c, cat in (("beds", "elderly"), ("child_places", "child")) if cat not in categories]

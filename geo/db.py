@@ -38,6 +38,7 @@ class Lock(enum.IntEnum):
 
     SCHEMA = 1  # migrations and the PostGIS layer
     PUBLISH = 2  # publishing a facility version
+    LOGIN = 3  # counting failed logins (geo.login_limits)
 
 
 def normalise_url(url: str) -> URL:

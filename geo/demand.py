@@ -199,7 +199,7 @@ DEMAND_MESSAGES: Final[dict[str, tuple[str, str, str, str]]] = {
         "unreadable",
         ERROR,
         "文件无法读取:{detail}。",
-        "The file cannot be read: {detail}.",
+        "The file cannot be read: {detail_en}.",
     ),
     "too_many_pixels": (
         "too_many_pixels",
@@ -434,11 +434,22 @@ DEMAND_MESSAGES: Final[dict[str, tuple[str, str, str, str]]] = {
 FILE_WHERE: Final[str] = "文件 file"
 
 
+def _split_languages(message: str) -> tuple[str, str]:
+    """The Chinese and English halves of a ``"中文。 / English."`` message, without closing stops."""
+    zh, sep, en = message.partition(" / ")
+    if not sep:
+        zh = en = message
+    return zh.strip().rstrip("。."), en.strip().rstrip("。.")
+
+
 def demand_issue(
     key: str, *, where: str = FILE_WHERE, column: str = "", value: Any = "", **params: Any
 ) -> DemandIssue:
     """A :class:`DemandIssue` from :data:`DEMAND_MESSAGES`."""
     code, severity, zh, en = DEMAND_MESSAGES[key]
+    if "detail" in params and "detail_en" not in params:
+        # A message of our own ("中文。 / English.") goes in half by half, not whole into each half.
+        params["detail"], params["detail_en"] = _split_languages(str(params["detail"]))
     text = str(value)
     shown = text if len(text) <= 80 else text[:77] + "..."
     return DemandIssue(

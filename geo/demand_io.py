@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import re
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -291,7 +292,9 @@ def read_vector(
     except DataError:
         raise
     except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, …
-        msg = f"{what} 无法读取:{exc}。 / {what} cannot be read: {exc}."
+        # GDAL's words, without its in-memory path and its advice about driver prefixes.
+        detail = re.sub(r"'?/vsimem/[^' ]*'?", "", str(exc)).split("; It might help")[0].strip(" .;")
+        msg = f"{what} 无法读取(GDAL:{detail})。 / {what} cannot be read (GDAL: {detail})."
         raise DataError(msg) from exc
     if fmt == "geojson" and gdf.crs is None:
         gdf = gdf.set_crs(4326)

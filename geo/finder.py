@@ -101,20 +101,29 @@ def nearby(
     """
     budget = check_budget(budget_min)
     home = as_lonlat(np.asarray(home_lonlat, dtype=float).reshape(1, 2), what="home")
-    candidates = facilities[facilities["status"].fillna("").isin(["open", ""])].reset_index(drop=True)
-    if candidates.empty:
-        return candidates.assign(minutes=pd.Series(dtype=float), distance_m=pd.Series(dtype=float))
-    origins = candidates[["lon", "lat"]].to_numpy(float)
-    matrix = model.od_matrix(origins, home, budget_min=budget).tocsc()
-    col = matrix.getcol(0)
-    rows = col.indices
-    out = candidates.iloc[rows].copy()
-    out["minutes"] = col.data
+    # Positions are worked out on arrays and the table is taken once: each pandas take copies every
+    # text column, and this runs on every search of every resident.
+    open_mask = facilities["status"].fillna("").isin(["open", ""]).to_numpy(dtype=bool)
+    open_at = np.flatnonzero(open_mask)
+    if len(open_at) == 0:
+        empty = facilities.iloc[0:0].reset_index(drop=True)
+        return empty.assign(minutes=pd.Series(dtype=float), distance_m=pd.Series(dtype=float))
+    origins = facilities[["lon", "lat"]].to_numpy(float)[open_at]
+    col = model.od_matrix(origins, home, budget_min=budget).tocsc().getcol(0)
+    reached = col.indices
+    minutes = np.asarray(col.data, dtype=float)
     hx, hy = to_metric(home[0, 0], home[0, 1])
-    fx, fy = to_metric(out["lon"].to_numpy(float), out["lat"].to_numpy(float))
-    out["distance_m"] = np.hypot(np.atleast_1d(fx) - hx, np.atleast_1d(fy) - hy)
-    out = out.sort_values(["minutes", "distance_m", "name"], kind="stable").reset_index(drop=True)
-    return out if limit is None else out.head(limit)
+    fx, fy = to_metric(origins[reached, 0], origins[reached, 1])
+    distance_m = np.hypot(np.atleast_1d(fx) - hx, np.atleast_1d(fy) - hy)
+    names = facilities["name"].to_numpy(dtype=object)[open_at[reached]].astype(str)
+    # Minutes, then distance, then name; ties keep the table's order (a stable sort).
+    order = np.lexsort((names, distance_m, minutes))
+    if limit is not None:
+        order = order[:limit]
+    out = facilities.iloc[open_at[reached][order]].reset_index(drop=True)
+    out["minutes"] = minutes[order]
+    out["distance_m"] = distance_m[order]
+    return out
 
 
 @dataclass(frozen=True)

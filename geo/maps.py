@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,10 +40,9 @@ import h3
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from folium.plugins import FastMarkerCluster
-from folium.utilities import JsCode
 from jinja2 import Template
 
 from geo import classes
@@ -143,14 +143,17 @@ BASEMAPS: Final[dict[str, Basemap]] = {
 
 
 def esc(value: object) -> str:
-    """Escape any value for HTML *and* for a JavaScript template literal (folium's tooltips).
+    """Escape any value for HTML, for a JavaScript template literal (folium's tooltips) *and* for Jinja.
 
-    ``None`` and NaN become an empty string.
+    Branca compiles each rendered layer script as a Jinja template before the page is assembled, so
+    ``{{ … }}`` or ``{% … %}`` in a facility name would run on the server; braces become character
+    references (the browser shows them as braces). ``None`` and NaN become an empty string.
     """
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
     text = html.escape(str(value), quote=True)
-    return text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+    text = text.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+    return text.replace("{", "&#123;").replace("}", "&#125;")
 
 
 def get_basemap(code: str) -> Basemap:
@@ -199,7 +202,7 @@ def shift_geometry(geom: Any, basemap: str) -> Any:
 # --- the map --------------------------------------------------------------------------------------
 
 
-def _basemap_of(m: folium.Map, basemap: str | None) -> str:
+def _basemap_of(m: MacroElement, basemap: str | None) -> str:
     """The basemap a layer is drawn for: the argument, else the one :func:`base_map` recorded on ``m``."""
     return basemap if basemap is not None else getattr(m, "carecircle_basemap", "osm")
 
@@ -308,7 +311,38 @@ def add_interaction(m: folium.Map, *, touch_hint: str, asset_prefix: str = ASSET
     _Interaction(touch_hint=touch_hint, asset_prefix=asset_prefix).add_to(m)
 
 
-class _Attribution(MacroElement):
+class _Text(Element):
+    """Finished script text in the figure (not a template: nothing in it is evaluated again)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+class _LightElement(MacroElement):
+    """A layer whose rendered script goes into the page as text.
+
+    Branca compiles every rendered script as a Jinja template before the page is assembled: for a
+    layer with much data (district outlines, thousands of hexagons, hundreds of facilities) that
+    costs more than the rest of a page view, and it would evaluate template syntax found in data.
+    Otherwise this renders as ``MacroElement`` does, and it can be mixed into folium's layer classes.
+    """
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement.render
+        figure: Any = self.get_root()
+        parts = self._template.module.__dict__
+        for part, target in (("header", figure.header), ("html", figure.html), ("script", figure.script)):
+            macro = parts.get(part)
+            if macro is not None:
+                target.add_child(_Text(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _Attribution(_LightElement):
     """Adds a line to the map's attribution control (works with no tile layer too)."""
 
     _template = Template(
@@ -323,11 +357,12 @@ class _Attribution(MacroElement):
         self.text = esc(text)
 
 
-class _Legend(MacroElement):
+class _Legend(_LightElement):
     """A plain-HTML legend as a Leaflet control (no branca ColorMap, so no d3 from a CDN).
 
     The control is wrapped in a layer that adds it when the layer is added and removes it when the layer
-    is removed, so a legend can sit in a feature group that the app swaps on a live map.
+    is removed, so a legend can sit in a feature group that the app swaps on a live map, or in a
+    resident's overlay (:class:`LayerGroup`): it is shown while its group is on the map.
     """
 
     _template = Template(
@@ -379,10 +414,9 @@ def legend_html(title: str, items: Sequence[tuple[str, str]], *, shape: str = "c
     return f"<div><b>{esc(title)}</b>{rows}</div>"
 
 
-def add_legend(
-    m: folium.Map | folium.FeatureGroup, blocks: Sequence[str], *, position: str = "bottomright"
-) -> None:
-    """Add legend blocks made by :func:`legend_html` as one Leaflet control (to a map or a feature group)."""
+def add_legend(m: MacroElement, blocks: Sequence[str], *, position: str = "bottomright") -> None:
+    """Add legend blocks made by :func:`legend_html` as one Leaflet control (to a map, a feature group
+    or a :class:`LayerGroup`; in a group it is shown while the group is on the map)."""
     if blocks:
         _Legend('<div style="margin-top:4px"></div>'.join(blocks), position).add_to(m)
 
@@ -397,13 +431,68 @@ def display_districts(districts: gpd.GeoDataFrame, *, tolerance_deg: float = 0.0
     return out
 
 
+DISPLAY_DECIMALS: Final[int] = 5
+"""Decimals of drawn coordinates (about 1 m): enough for display, and it keeps the maps small."""
+
+
+def geojson_text(geom: Any, *, decimals: int = DISPLAY_DECIMALS) -> str:
+    """A geometry as compact GeoJSON text with coordinates rounded to ``decimals`` places."""
+    rounded = shapely.transform(geom, lambda coords: np.round(coords, decimals))
+    return str(shapely.to_geojson(rounded))
+
+
+def _compact_json(value: Any) -> str:
+    # No HTML-special characters from data can close a <script> element.
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _GeoJsonLayer(_LightElement):
+    """GeoJSON drawn with one style and an optional tooltip, from text serialised once.
+
+    ``folium.GeoJson`` works out a style per feature in Python and serialises the data again at each
+    render; for a layer with one style this hands Leaflet the finished text instead. ``pane`` puts the
+    shapes in a Leaflet pane (:data:`geo.maplayers.PANES`); ``feature_tips`` binds each feature's own
+    ``properties.tip`` (escaped when made) as its tooltip.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson({{ this.data }}, {{ this.options|tojson }});
+        {%- if this.feature_tips %}
+        {{ this.get_name() }}.eachLayer(function (layer) {
+            layer.bindTooltip(layer.feature.properties.tip);
+        });
+        {%- endif %}
+        {%- if this.tooltip %}
+        {{ this.get_name() }}.bindTooltip({{ this.tooltip_json }}, {sticky: true});
+        {%- endif %}
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(
+        self,
+        data_text: str,
+        *,
+        style: Mapping[str, Any],
+        tooltip: str = "",
+        pane: str | None = None,
+        feature_tips: bool = False,
+    ) -> None:
+        super().__init__()
+        self._name = "GeoJsonLayer"
+        self.data = data_text
+        self.options: dict[str, Any] = {"style": dict(style), **_pane(pane)}
+        self.tooltip = tooltip
+        # As compact UTF-8 JSON (not ``tojson``'s ASCII escapes): readable in an exported page, and smaller.
+        self.tooltip_json = _compact_json(tooltip)
+        self.feature_tips = feature_tips
+
+
 def _pane(pane: str | None) -> dict[str, Any]:
     """Extra Leaflet layer options putting a layer in ``pane`` (none: the default pane)."""
     return {"pane": pane} if pane else {}
-
-
-def _geojson_of(geom: Any) -> dict[str, Any]:
-    return {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(geom)}
 
 
 def add_districts(
@@ -456,11 +545,11 @@ def add_districts(
             "fillColor": fill or "#000000",
             "fillOpacity": 0.45 if fill else 0.0,
         }
-        folium.GeoJson(
-            _geojson_of(_shift_geom(row.geometry, basemap)),
-            style_function=lambda _f, s=style: s,
-            tooltip=folium.Tooltip(f"<b>{esc(name)}</b>" + (f"<br>{esc(extra)}" if extra else "")),
-            **_pane(pane),
+        _GeoJsonLayer(
+            geojson_text(_shift_geom(row.geometry, basemap)),
+            style=style,
+            tooltip=f"<b>{esc(name)}</b>" + (f"<br>{esc(extra)}" if extra else ""),
+            pane=pane,
         ).add_to(group)
     group.add_to(m)
     if fit and len(districts):
@@ -495,10 +584,10 @@ def add_townships(
     for row in townships.itertuples(index=False):
         # About 30 m of detail is plenty for an outline and keeps a city's townships light to send.
         outline = shapely.simplify(row.geometry, 0.0003, preserve_topology=True)
-        folium.GeoJson(
-            _geojson_of(_shift_geom(outline, basemap)),
-            style_function=lambda _f, s=style: s,
-            tooltip=folium.Tooltip(f"{esc(row.name)} ({esc(row.code)})"),
+        _GeoJsonLayer(
+            geojson_text(_shift_geom(outline, basemap)),
+            style=style,
+            tooltip=f"{esc(row.name)} ({esc(row.code)})",
         ).add_to(group)
     group.add_to(m)
     if fit and len(townships):
@@ -517,6 +606,10 @@ function (row) {
     return marker;
 }
 """
+
+
+class _FacilityCluster(FastMarkerCluster, _LightElement):
+    """``FastMarkerCluster`` whose data go into the page as text (see :class:`_LightElement`)."""
 
 
 def facility_popup(rec: Mapping[Any, Any], *, lang: str = "zh", labels: dict[str, str] | None = None) -> str:
@@ -552,23 +645,13 @@ def facility_popup(rec: Mapping[Any, Any], *, lang: str = "zh", labels: dict[str
     return "<br>".join(parts)
 
 
-def add_facilities(
-    m: folium.Map,
-    facilities: pd.DataFrame,
-    *,
-    basemap: str | None = None,
-    lang: str = "zh",
-    labels: dict[str, str] | None = None,
-    asset_prefix: str = ASSET_URL_PREFIX,
-) -> None:
-    """Facilities as circle markers coloured by type, clustered, with escaped popups and tooltips.
-
-    The rows are passed to the browser as one JSON array (``FastMarkerCluster``), which keeps the map
-    small: about 0.3 kB per facility.
-    """
-    basemap = _basemap_of(m, basemap)
+def facility_rows(
+    facilities: pd.DataFrame, *, basemap: str, lang: str = "zh", labels: dict[str, str] | None = None
+) -> list[list[Any]]:
+    """What :func:`add_facilities` hands the browser per facility: lat, lon (display coordinates),
+    colour, popup and tooltip HTML, every text escaped. Pure, so the app can keep it."""
     if facilities.empty:
-        return
+        return []
     lon, lat = to_display(
         facilities["lon"].to_numpy(float), facilities["lat"].to_numpy(float), basemap=basemap
     )
@@ -587,7 +670,31 @@ def add_facilities(
                 tooltip,
             ]
         )
-    cluster = FastMarkerCluster(
+    return rows
+
+
+def add_facilities(
+    m: folium.Map,
+    facilities: pd.DataFrame,
+    *,
+    basemap: str | None = None,
+    lang: str = "zh",
+    labels: dict[str, str] | None = None,
+    asset_prefix: str = ASSET_URL_PREFIX,
+    rows: list[list[Any]] | None = None,
+) -> None:
+    """Facilities as circle markers coloured by type, clustered, with escaped popups and tooltips.
+
+    The rows are passed to the browser as one JSON array (``FastMarkerCluster``), which keeps the map
+    small: about 0.3 kB per facility. ``rows`` made earlier by :func:`facility_rows` (for the same
+    facilities, basemap, language and labels) save making them again.
+    """
+    basemap = _basemap_of(m, basemap)
+    if rows is None:
+        rows = facility_rows(facilities, basemap=basemap, lang=lang, labels=labels)
+    if not rows:
+        return
+    cluster = _FacilityCluster(
         rows,
         callback=_FACILITY_CALLBACK,
         name="facilities",
@@ -604,7 +711,7 @@ def facility_legend(types: Iterable[str], *, title: str, lang: str = "zh") -> st
 
 
 def add_isochrones(
-    m: folium.Map,
+    m: MacroElement,
     bands: gpd.GeoDataFrame,
     *,
     basemap: str | None = None,
@@ -633,19 +740,52 @@ def add_isochrones(
     items = []
     for i, row in ordered.iloc[::-1].iterrows():
         colour = BAND_COLOURS[min(int(i), len(BAND_COLOURS) - 1)]
-        geom = _shift_geom(shapely.simplify(row.geometry, 0.0003), basemap)
-        if geom is None or geom.is_empty:
-            continue
-        style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.35}
-        folium.GeoJson(
-            _geojson_of(geom),
-            style_function=lambda _f, s=style: s,
-            tooltip=folium.Tooltip(esc(label(float(row.minutes)))),
-            **_pane(pane),
-        ).add_to(m)
+        add_area(
+            m, row.geometry, colour=colour, tooltip=label(float(row.minutes)), basemap=basemap, pane=pane
+        )
     for i, row in ordered.iterrows():
         items.append((BAND_COLOURS[min(int(i), len(BAND_COLOURS) - 1)], label(float(row.minutes))))
     return items
+
+
+def add_area(
+    m: MacroElement,
+    geom: Any,
+    *,
+    colour: str,
+    tooltip: str,
+    basemap: str | None = None,
+    simplify_deg: float = 0.0003,
+    pane: str | None = None,
+) -> MacroElement | None:
+    """One reachable area (a WGS84 polygon) drawn half-transparent with a tooltip (escaped here), in
+    ``pane`` when given (default: the overlay pane).
+
+    Returns the layer, or None when the area is empty.
+    """
+    basemap = _basemap_of(m, basemap)
+    shown = _shift_geom(shapely.simplify(geom, simplify_deg), basemap)
+    if shown is None or shown.is_empty:
+        return None
+    style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.35}
+    layer = _GeoJsonLayer(geojson_text(shown), style=style, tooltip=esc(tooltip), pane=pane)
+    layer.add_to(m)
+    return layer
+
+
+class LayerGroup(_LightElement):
+    """Layers shown and removed together, such as what the finder draws for one resident
+    (``L.featureGroup``; whoever shows it adds it to the map)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.featureGroup();
+        {% endmacro %}"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "FeatureGroup"
 
 
 def coarsen_cells(
@@ -712,6 +852,29 @@ def h3_parents(cells: np.ndarray, res: int) -> np.ndarray:
     return out | np.uint64((1 << (3 * (15 - res))) - 1)
 
 
+def _display_rings(cell_ids: Sequence[str], *, basemap: str) -> list[list[list[float]]]:
+    """Closed boundary rings (lon, lat in display coordinates, 5 decimals) of H3 cells, in one pass."""
+    rings: list[list[list[float]]] = []
+    if not cell_ids:
+        return rings
+    boundaries = [h3.cell_to_boundary(c) for c in cell_ids]
+    sizes = np.fromiter((len(b) for b in boundaries), dtype=np.int64, count=len(boundaries))
+    # Hexagons all have six corners; the odd pentagon goes through the same steps in its own group.
+    by_size: dict[int, list[int]] = {}
+    for i, size in enumerate(sizes.tolist()):
+        by_size.setdefault(size, []).append(i)
+    out: list[list[list[float]] | None] = [None] * len(boundaries)
+    for size, members in by_size.items():
+        # h3 gives (lat, lng) pairs; GeoJSON wants lon, lat
+        latlng = np.asarray([boundaries[i] for i in members], dtype=np.float64).reshape(-1, size, 2)
+        x, y = to_display(latlng[:, :, 1].ravel(), latlng[:, :, 0].ravel(), basemap=basemap)
+        coords = np.stack([np.atleast_1d(x), np.atleast_1d(y)], axis=-1).reshape(-1, size, 2)
+        closed = np.concatenate([coords, coords[:, :1]], axis=1).round(DISPLAY_DECIMALS)
+        for i, ring in zip(members, closed.tolist(), strict=True):
+            out[i] = ring
+    return [ring for ring in out if ring is not None]
+
+
 HexClass = tuple[str, str, dict[str, Any]]
 """One class of hexagons: (colour, legend text, GeoJSON FeatureCollection in display coordinates)."""
 
@@ -771,23 +934,19 @@ def hexagon_classes(
         density = _density_per_km2(data["cell_id"], values)
         klass = classes.classify(indicator, density)
         labels = data[label_col].astype(str).to_numpy() if label_col else np.full(len(data), "")
-        for cell_id, k, people_n, dens, place in zip(
-            data["cell_id"], klass, values, density, labels, strict=True
-        ):
-            if k < 0:
-                continue
-            # h3 gives (lat, lng) pairs; GeoJSON wants lon, lat
-            ring = np.array([(lng, lat) for lat, lng in h3.cell_to_boundary(cell_id)])
-            x, y = to_display(ring[:, 0], ring[:, 1], basemap=basemap)
-            coords = np.column_stack([np.atleast_1d(x), np.atleast_1d(y)]).round(5).tolist()
+        drawn = np.flatnonzero(klass >= 0)
+        rings = _display_rings(data["cell_id"].to_numpy()[drawn].tolist(), basemap=basemap)
+        for i, ring in zip(drawn.tolist(), rings, strict=True):
             tip = tooltip.format(
-                place=place, people=f"{round(people_n):,}", density=f"{round(dens):,} {density_unit}".strip()
+                place=labels[i],
+                people=f"{round(values[i]):,}",
+                density=f"{round(density[i]):,} {density_unit}".strip(),
             ).lstrip(": ")
-            collections[int(k)].append(
+            collections[int(klass[i])].append(
                 {
                     "type": "Feature",
                     "properties": {"tip": esc(tip)},
-                    "geometry": {"type": "Polygon", "coordinates": [[*coords, coords[0]]]},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
                 }
             )
     return [
@@ -796,26 +955,19 @@ def hexagon_classes(
     ]
 
 
-_TIP_ON_EACH: Final[str] = "function (feature, layer) { layer.bindTooltip(feature.properties.tip); }"
-
-
 def add_hexagon_classes(
-    m: folium.Map | folium.FeatureGroup, classes_: Sequence[HexClass], *, pane: str | None = None
+    m: MacroElement, classes_: Sequence[HexClass], *, pane: str | None = None
 ) -> list[tuple[str, str]]:
     """Draw :func:`hexagon_classes` output, one GeoJSON layer (one style) per class; returns legend items.
 
-    The tooltip of each hexagon is its place and people (``properties.tip``, escaped when made).
+    The tooltip of each hexagon is its place and people (``properties.tip``, escaped when made). The
+    data go into the page as compact text, serialised once.
     """
     for colour, _text, collection in classes_:
         if not collection["features"]:
             continue
         style = {"color": colour, "weight": 1, "opacity": 0.9, "fillColor": colour, "fillOpacity": 0.8}
-        folium.GeoJson(
-            collection,
-            style_function=lambda _f, s=style: s,
-            on_each_feature=JsCode(_TIP_ON_EACH),
-            **_pane(pane),
-        ).add_to(m)
+        _GeoJsonLayer(_compact_json(collection), style=style, pane=pane, feature_tips=True).add_to(m)
     return [(colour, text) for colour, text, _ in classes_]
 
 
@@ -856,7 +1008,7 @@ def share_legend_items() -> list[tuple[str, str]]:
 
 
 def add_home(
-    m: folium.Map,
+    m: MacroElement,
     home_lonlat: tuple[float, float],
     *,
     label: str,
@@ -866,29 +1018,48 @@ def add_home(
     """The resident's point and straight lines to each destination (``lon``, ``lat``, ``name``)."""
     basemap = _basemap_of(m, basemap)
     hx, hy = to_display(home_lonlat[0], home_lonlat[1], basemap=basemap)
+    lines = []
     if destinations is not None and not destinations.empty:
         dx, dy = to_display(
             destinations["lon"].to_numpy(float), destinations["lat"].to_numpy(float), basemap=basemap
         )
         for name, x, y in zip(destinations["name"], np.atleast_1d(dx), np.atleast_1d(dy), strict=True):
-            folium.PolyLine(
-                [[float(hy), float(hx)], [float(y), float(x)]],
-                color="#2b6cb0",
-                weight=3,
-                opacity=0.8,
-                dash_array="6 6",
-                tooltip=folium.Tooltip(esc(name)),
-            ).add_to(m)
-    folium.CircleMarker(
-        [float(hy), float(hx)],
-        radius=9,
-        color="#ffffff",
-        weight=3,
-        fill=True,
-        fill_color="#e53e3e",
-        fill_opacity=1.0,
-        tooltip=folium.Tooltip(esc(label)),
-    ).add_to(m)
+            lines.append([round(float(y), 6), round(float(x), 6), esc(name)])
+    _Home([round(float(hy), 6), round(float(hx), 6)], esc(label), lines).add_to(m)
+
+
+class _Home(_LightElement):
+    """The resident's point and dashed straight lines from it, each with a tooltip."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (parent) {
+            var home = {{ this.home|tojson }};
+            {{ this.lines|tojson }}.forEach(function (line) {
+                L.polyline([home, [line[0], line[1]]], {{ this.line_style|tojson }})
+                    .bindTooltip(line[2], {sticky: true}).addTo(parent);
+            });
+            L.circleMarker(home, {{ this.home_style|tojson }})
+                .bindTooltip({{ this.label|tojson }}, {sticky: true}).addTo(parent);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, home_latlng: list[float], label: str, lines: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "Home"
+        self.home = home_latlng
+        self.label = label
+        self.lines = lines
+        self.line_style = {"color": "#2b6cb0", "weight": 3, "opacity": 0.8, "dashArray": "6 6"}
+        self.home_style = {
+            "radius": 9,
+            "color": "#ffffff",
+            "weight": 3,
+            "fill": True,
+            "fillColor": "#e53e3e",
+            "fillOpacity": 1.0,
+        }
 
 
 class _Locate(JSCSSMixin, MacroElement):
@@ -910,25 +1081,44 @@ LOCATE_TEXTS: Final[tuple[str, ...]] = ("locating", "denied", "unavailable", "ti
 """The messages the locate button shows (plain text), by these keys."""
 
 
-def add_numbered_pins(m: folium.Map, rows: pd.DataFrame, *, basemap: str | None = None) -> None:
+def add_numbered_pins(m: MacroElement, rows: pd.DataFrame, *, basemap: str | None = None) -> None:
     """Numbered pins (``rank``, ``name``, ``lon``, ``lat``) matching the numbered result cards."""
     basemap = _basemap_of(m, basemap)
     if rows.empty:
         return
     lon, lat = to_display(rows["lon"].to_numpy(float), rows["lat"].to_numpy(float), basemap=basemap)
+    pins = [
+        [round(float(y), 6), round(float(x), 6), int(rank), f"{int(rank)}. {esc(name)}"]
+        for rank, name, x, y in zip(
+            rows["rank"], rows["name"], np.atleast_1d(lon), np.atleast_1d(lat), strict=True
+        )
+    ]
     # Last first, so pin 1 is drawn on top where pins overlap.
-    for rank, name, x, y in list(
-        zip(rows["rank"], rows["name"], np.atleast_1d(lon), np.atleast_1d(lat), strict=True)
-    )[::-1]:
-        folium.Marker(
-            [float(y), float(x)],
-            icon=folium.DivIcon(
-                html=f'<div class="carecircle-pin">{int(rank)}</div>',
-                icon_size=(28, 28),
-                icon_anchor=(14, 14),
-            ),
-            tooltip=folium.Tooltip(f"{int(rank)}. {esc(name)}"),
-        ).add_to(m)
+    _NumberedPins(pins[::-1]).add_to(m)
+
+
+class _NumberedPins(_LightElement):
+    """Round pins numbered like the result cards (``static/carecircle/map.css``), each with a tooltip."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (parent) {
+            {{ this.pins|tojson }}.forEach(function (pin) {
+                var icon = L.divIcon({
+                    className: "empty", iconSize: [28, 28], iconAnchor: [14, 14],
+                    html: '<div class="carecircle-pin">' + pin[2] + '</div>'
+                });
+                L.marker([pin[0], pin[1]], {icon: icon})
+                    .bindTooltip(pin[3], {sticky: true}).addTo(parent);
+            });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, pins: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "NumberedPins"
+        self.pins = pins
 
 
 def add_locate_control(

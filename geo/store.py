@@ -80,6 +80,46 @@ users = sa.Table(
     sa.Column("created_at", sa.Text, nullable=False),
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_failed_at", sa.Text, nullable=True),
+    # The name NFKC-normalised and case-folded (geo.auth.name_key): one account per key.
+    sa.Column("name_key", sa.Text, nullable=False),
+    sa.Index("ix_users_name_key", "name_key", unique=True),
+)
+
+# Failed-login counters (geo.login_limits): per scope (session, address, account) and subject, the
+# attempts counted in the window that began at window_start (seconds since the epoch).
+login_counters = sa.Table(
+    "login_counters",
+    metadata,
+    sa.Column("scope", sa.Text, primary_key=True),
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("window_start", sa.Float, nullable=False),
+    sa.Column("last_at", sa.Float, nullable=False),
+    sa.Index("ix_login_counters_window_start", "window_start"),
+)
+
+# Addresses each account has logged in from (name_key, address, time of the last success).
+login_known_clients = sa.Table(
+    "login_known_clients",
+    metadata,
+    sa.Column("name_key", sa.Text, primary_key=True),
+    sa.Column("address", sa.Text, primary_key=True),
+    sa.Column("last_ok_at", sa.Float, nullable=False),
+)
+
+# The most recent failed logins (bounded), for `python -m geo users failures`.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("name_typed", sa.Text, nullable=False),
+    sa.Column("name_key", sa.Text, nullable=False),
+    sa.Column("account_exists", sa.Boolean, nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("session", sa.Text, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=False),  # wrong_password | unknown_name | limited
+    sa.Index("ix_login_failures_name_key", "name_key"),
 )
 
 # Pairs of facility ids marked "not a duplicate" (id_a < id_b), with the version they came with.

@@ -118,8 +118,10 @@ def add_facilities(
     basemap: str,
     lang: str,
     labels: dict[str, str],
+    rows: list[list[Any]] | None = None,
 ) -> str:
-    """Draw the facilities: each with its popup, or counted per H3 cell above the limit.
+    """Draw the facilities: each with its popup (``rows``: as :func:`ui.mapbuild.facility_rows` gives
+    them, when at hand), or counted per H3 cell above the limit.
 
     Returns
     -------
@@ -128,7 +130,7 @@ def add_facilities(
     """
     groups, _ = _facility_groups(version, types, chosen)
     if groups is None:
-        maps.add_facilities(m, chosen, basemap=basemap, lang=lang, labels=labels)
+        maps.add_facilities(m, chosen, basemap=basemap, lang=lang, labels=labels, rows=rows)
         return maps.facility_legend(types, title=t("legend_types"), lang=lang)
     ms.add_facility_groups(m, groups, basemap=basemap, label=_group_labeller())
     items = [(maps.TYPE_COLOURS[code], type_name(code)) for code in types if code in maps.TYPE_COLOURS]

@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import io as gio
-from geo.auth import get_user, verify_login
+from geo.auth import MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, get_user, verify_login
 from geo.errors import CareCircleError, ConflictError, DataError, NotFoundError
 from geo.importer import ImportPlan, changes_frame, history_frame, plan_import, publish_plan
 from geo.schema import COLUMNS
@@ -30,7 +30,9 @@ from geo.store import FacilityStore
 from geo.templates import facilities_xlsx_bytes, template_csv_bytes, template_xlsx_bytes
 from geo.validate import ValidationResult, validate_bytes
 from ui import coverage_draw, loaders, state
+from ui.clients import login_client
 from ui.i18n import current_lang, fixed_lang, labels_for, t
+from ui.upload_guard import StaffLogin
 from ui.widgets import md_escape
 
 CSV_MIME = "text/csv"
@@ -45,7 +47,7 @@ _SAFE_NAME = re.compile(r"[^\w.-]+")
 def logged_in_user(store: FacilityStore) -> str | None:
     """The name of the logged-in user, or None; an account removed meanwhile is logged out."""
     name = st.session_state.get(state.DATA_USER)
-    if not name:
+    if not name or not isinstance(st.session_state.get(state.DATA_LOGIN), StaffLogin):
         return None
     try:
         get_user(store, str(name))
@@ -59,6 +61,7 @@ def logout() -> None:
     """Forget the user and everything they had staged (preview, marks, merges, pending restore)."""
     for key in (
         state.DATA_USER,
+        state.DATA_LOGIN,
         state.DATA_PLAN,
         state.DATA_RESTORE_PENDING,
         state.DATA_MERGES,
@@ -71,19 +74,22 @@ def _try_login(store: FacilityStore, attempt: int) -> None:
     name = str(st.session_state.get(state.DATA_LOGIN_NAME, ""))
     password = str(st.session_state.pop(f"{state.DATA_LOGIN_PASSWORD}_{attempt}", ""))
     st.session_state[state.DATA_LOGIN_ATTEMPT] = attempt + 1
-    result = verify_login(store, name, password)
+    result = verify_login(store, name, password, client=login_client())
     if result.ok and result.user is not None:
         st.session_state[state.DATA_USER] = result.user.name
+        # What the upload route checks, server-side (ui.upload_guard): browsers cannot make one.
+        st.session_state[state.DATA_LOGIN] = StaffLogin(result.user.name, result.user.role)
         st.session_state.pop(state.DATA_LOGIN_NAME, None)
         return
-    st.session_state[state.DATA_LOGIN_FAILURE] = (result.message_zh, result.message_en, result.retry_after_s)
+    st.session_state[state.DATA_LOGIN_FAILURE] = (result.message_zh, result.message_en, result.busy)
 
 
 def login_gate(store: FacilityStore) -> str:
     """The logged-in user's name; otherwise draw the login form and stop the script.
 
-    A failed attempt shows the store's message (the same for an unknown name and a wrong password)
-    including the wait after repeated failures.
+    A failed attempt shows one message whatever went wrong (unknown name, wrong password, too many
+    attempts: ``geo.auth.verify_login``); the attempt is counted against this session and its
+    client address (``ui.clients``).
     """
     user = logged_in_user(store)
     if user is not None:
@@ -96,17 +102,19 @@ def login_gate(store: FacilityStore) -> str:
     # callback, before the form is drawn again.
     attempt = int(st.session_state.get(state.DATA_LOGIN_ATTEMPT, 0))
     with st.form(state.DATA_LOGIN_FORM, clear_on_submit=False):
-        st.text_input(t("login_name"), max_chars=64, key=state.DATA_LOGIN_NAME)
+        st.text_input(t("login_name"), max_chars=MAX_NAME_LENGTH, key=state.DATA_LOGIN_NAME)
         st.text_input(
-            t("login_password"), type="password", max_chars=256, key=f"{state.DATA_LOGIN_PASSWORD}_{attempt}"
+            t("login_password"),
+            type="password",
+            max_chars=MAX_PASSWORD_LENGTH,
+            key=f"{state.DATA_LOGIN_PASSWORD}_{attempt}",
         )
         st.form_submit_button(t("login_button"), on_click=_try_login, args=(store, attempt))
     failure = st.session_state.pop(state.DATA_LOGIN_FAILURE, None)
     if failure is not None:
-        message_zh, message_en, retry_after_s = failure
-        st.error(message_zh if current_lang() == "zh" else message_en)
-        if retry_after_s > 0:
-            st.caption(t("login_wait", seconds=int(retry_after_s + 0.999)))
+        message_zh, message_en, busy = failure
+        show = st.warning if busy else st.error
+        show(message_zh if current_lang() == "zh" else message_en)
     st.stop()
 
 
@@ -128,15 +136,8 @@ def show_flash() -> None:
 
 
 def clear_version_caches() -> None:
-    """Drop every cached result keyed by the old data version (the next run loads the new one)."""
-    for cached in (
-        loaders._facilities,
-        loaders.gazetteer,
-        loaders.coverage_bundle,
-        loaders.uncovered_hexagons,
-        loaders.isochrone_bands,
-    ):
-        cached.clear()
+    """Read the new version at once and drop what was made for the old one (the next run loads it)."""
+    loaders.data_published()
     coverage_draw.clear()
 
 

@@ -38,9 +38,9 @@ def _layers(store: FacilityStore) -> LayerStore:
 
 
 def _clear_caches() -> None:
+    # The layers are part of the data version: this process reads it again at once, other servers
+    # within loaders.DATA_VERSION_TTL_S.
     data_ui.clear_version_caches()
-    loaders._layers.clear()
-    loaders._data_block.clear()
 
 
 def _crs_input(key: str, epsg_key: str) -> str | None:

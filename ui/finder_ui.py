@@ -10,16 +10,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import folium
 import pandas as pd
 import streamlit as st
 
-from geo import maps
 from geo.finder import FINDER_MODES, NEEDS, REACH_MIN, SEARCH_MIN, Found
 from geo.gazetteer import Place
 from geo.geocode import CoordinateError, check_lonlat, search_places, settings_from_env
-from ui import loaders, location, state
+from ui import loaders, location, mapbuild, state
 from ui.i18n import labels_for, t, tn, type_name
+from ui.mapview import MapView
 from ui.widgets import md_escape
 
 RESULTS_KEY = "find_results"  # container key: CSS class st-key-find_results
@@ -156,42 +155,27 @@ def results(found: Found | None) -> None:
 
 
 def finder_map(
-    facilities: pd.DataFrame,
-    found: Found | None,
-    *,
-    need: str,
-    mode: str,
-    version: str,
-    basemap: str,
-    lang: str,
-) -> folium.Map:
-    """Facilities of the need, the resident's point with its 15-minute reach, numbered result pins."""
-    place = found.place if found is not None else None
-    home = (place.lon, place.lat) if place is not None else None
-    m = maps.base_map(
-        basemap=basemap, center_lonlat=home or maps.ORDOS_CENTER_LONLAT, zoom_start=14 if home else 7
+    found: Found | None, *, need: str, mode: str, version: str, basemap: str, lang: str
+) -> MapView:
+    """Facilities of the need, the resident's point with its 15-minute reach, numbered result pins.
+
+    The map of the need is prepared once and shared by every resident (``ui.mapbuild``); what is
+    theirs comes as an overlay, and the view moves to their point."""
+    prepared = mapbuild.prepared_finder_map(version, NEEDS[need], basemap, lang)
+    if found is None:
+        return MapView(prepared)
+    place = found.place
+    rows = pd.DataFrame(found.rows, columns=["rank", "name", "lon", "lat"])
+    overlay, center = mapbuild.finder_overlay(
+        version,
+        (place.lon, place.lat),
+        mode=mode,
+        reach_min=REACH_MIN,
+        label=place.name,
+        results=rows,
+        basemap=basemap,
     )
-    maps.add_districts(m, loaders.districts(), basemap=basemap, lang=lang, fit=home is None)
-    if home is not None:
-        reach = loaders.isochrone_bands(version, (home,), mode, (REACH_MIN,))
-        legend = maps.add_isochrones(m, reach, basemap=basemap, label=lambda _m: t("reach_15"))
-        maps.add_legend(m, [maps.legend_html(t("reach_15"), legend, shape="square")])
-    chosen = facilities[facilities["type"].isin(NEEDS[need])]
-    maps.add_facilities(m, chosen, basemap=basemap, lang=lang, labels=_popup_labels())
-    maps.add_locate_control(
-        m, title=t("locate_me"), texts={k: t(f"locate_{k}") for k in maps.LOCATE_TEXTS}, basemap=basemap
-    )
-    if found is not None and place is not None:
-        rows = pd.DataFrame(found.rows, columns=["rank", "name", "lon", "lat"])
-        maps.add_home(m, (place.lon, place.lat), label=place.name, basemap=basemap, destinations=rows)
-        maps.add_numbered_pins(m, rows, basemap=basemap)
-    return m
-
-
-def _popup_labels() -> dict[str, str]:
-    from ui.mapbuild import popup_labels
-
-    return popup_labels()
+    return MapView(prepared, overlay=overlay, center_latlng=center, zoom=mapbuild.FINDER_HOME_ZOOM)
 
 
 def need_label(need: str) -> str:

@@ -212,7 +212,6 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "login_name": {"zh": "用户名", "en": "User name"},
     "login_password": {"zh": "密码", "en": "Password"},
     "login_button": {"zh": "登录", "en": "Log in"},
-    "login_wait": {"zh": "请等待 {seconds} 秒后再试。", "en": "Wait {seconds} s before the next try."},
     "logged_in_as": {"zh": "已登录:{name}", "en": "Logged in as {name}"},
     "logout": {"zh": "退出登录", "en": "Log out"},
     "tab_import": {"zh": "导入数据", "en": "Import"},

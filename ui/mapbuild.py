@@ -1,16 +1,23 @@
-"""Builds the pages' folium maps from cached data (functions, so downloads can rebuild a fresh copy).
+"""Builds the pages' folium maps from cached data, and keeps the prepared ones for every session.
 
-The planning maps are a :class:`LayeredMap`: a base that is the same on every run (tiles, district
-outlines, panes) and groups of layers that follow the controls. ``ui.mapview.show_map`` swaps the
-groups on the live map, so the planner's zoom and centre stay while the layers change; a download
-puts base and groups into one self-contained HTML file with a note of the data version and model.
+The ``*_map`` functions build fresh folium objects (downloads rebuild them in the page language); the
+``prepared_*`` ones build a map once per data version and controls and keep it as component arguments
+(:class:`ui.mapview.PreparedMap`, :class:`ui.mapview.PreparedLayers`) shared by all sessions.
+
+The planning maps are a :class:`LayeredMap`: a base that is the same on every run and for every
+session (tiles, district outlines, panes; prepared once, :func:`prepared_planning_base`) and groups of
+layers that follow the controls. ``ui.mapview.show_map`` swaps the groups on the live map, so the
+planner's zoom and centre stay while the layers change; a download puts base and groups into one
+self-contained HTML file with a note of the data version and model. The finder's map is the same for
+every resident who asks for the same service; their home, reach and lines to the results come as a
+small overlay (:func:`finder_overlay`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import folium
 import numpy as np
@@ -20,7 +27,7 @@ from geo import fmt, maplayers, maps
 from geo import scenarios as sc
 from geo.coverage import select_facilities
 from geo.schema import FACILITY_TYPES
-from ui import coverage_draw, loaders
+from ui import coverage_draw, loaders, mapview
 from ui.i18n import current_lang, fixed_lang, t, type_name
 
 EDIT_MARKS: Final[tuple[tuple[str, str, str], ...]] = (
@@ -29,6 +36,27 @@ EDIT_MARKS: Final[tuple[tuple[str, str, str], ...]] = (
     ("closed", "plan_action_close", "#999999"),
 )
 """What a scenario did to a facility, the catalog key of the word, and the colour of its mark."""
+
+FINDER_HOME_ZOOM = 14
+"""Zoom of the finder's map once the resident's point is set (streets and nearby stations)."""
+
+
+def facility_rows(
+    version: str, types: tuple[str, ...], *, open_only: bool, basemap: str, lang: str
+) -> list[list[Any]]:
+    """The facilities of ``types`` (only open ones, as :func:`geo.coverage.select_facilities` picks
+    them, or any status) as the maps draw them: made once per data version, basemap and language,
+    and shared."""
+
+    def build() -> list[list[Any]]:
+        with fixed_lang(lang):
+            chosen = loaders.facilities_of_types(version, types)
+            if open_only:
+                chosen = select_facilities(chosen, list(types))
+            return maps.facility_rows(chosen, basemap=basemap, lang=lang, labels=popup_labels())
+
+    key = (tuple(types), open_only, basemap, lang)
+    return loaders.shared("facility_rows", version, key, build, max_entries=64)
 
 
 def popup_labels() -> dict[str, str]:
@@ -44,10 +72,22 @@ def popup_labels() -> dict[str, str]:
 
 @dataclass
 class LayeredMap:
-    """A base map and the groups of layers drawn on it."""
+    """The groups of layers of a planning map, drawn on the shared planning base of ``basemap`` and
+    ``lang`` (:func:`planning_base`)."""
 
-    base: folium.Map
+    basemap: str
+    lang: str
     groups: list[folium.FeatureGroup] = field(default_factory=list)
+
+    @property
+    def base(self) -> folium.Map:
+        """A fresh copy of the base (for a download; the page shows :meth:`prepared_base`)."""
+        with fixed_lang(self.lang):
+            return planning_base(basemap=self.basemap, lang=self.lang)
+
+    def prepared_base(self) -> mapview.PreparedMap:
+        """The base as every session shows it (prepared once)."""
+        return prepared_planning_base(self.basemap, self.lang)
 
     def html(self, note: str = "") -> str:
         """Base and groups as one self-contained HTML page, with ``note`` in a corner."""
@@ -63,6 +103,17 @@ def planning_base(*, basemap: str, lang: str) -> folium.Map:
     m = maplayers.layered_base(basemap=basemap)
     maps.add_districts(m, loaders.districts(), basemap=basemap, lang=lang, fit=False)
     return m
+
+
+def prepared_planning_base(basemap: str, lang: str) -> mapview.PreparedMap:
+    """:func:`planning_base` prepared once for all sessions: the same text on every run, so the
+    browser keeps its map (and the planner's view) while the layer groups change."""
+
+    def build() -> mapview.PreparedMap:
+        with fixed_lang(lang):
+            return mapview.prepare(planning_base(basemap=basemap, lang=lang))
+
+    return loaders.shared("planning_base", loaders.data_version(), (basemap, lang), build, max_entries=8)
 
 
 def _fit(districts: pd.DataFrame, *, key: str, basemap: str) -> folium.FeatureGroup:
@@ -82,6 +133,27 @@ def facility_map(facilities: pd.DataFrame, *, basemap: str, lang: str) -> folium
     return m
 
 
+def shown_facilities(
+    facilities: pd.DataFrame, categories: tuple[str, ...], types: tuple[str, ...]
+) -> pd.DataFrame:
+    """The facilities of the facility map's filter."""
+    return facilities[facilities["category"].isin(categories) & facilities["type"].isin(types)]
+
+
+def prepared_facility_map(
+    version: str, categories: tuple[str, ...], types: tuple[str, ...], basemap: str, lang: str
+) -> mapview.PreparedMap:
+    """:func:`facility_map` of the filtered facilities of ``version``, prepared once for all sessions."""
+
+    def build() -> mapview.PreparedMap:
+        with fixed_lang(lang):
+            shown = shown_facilities(loaders.facilities_at(version), categories, types)
+            return mapview.prepare(facility_map(shown, basemap=basemap, lang=lang))
+
+    key = (tuple(categories), tuple(types), basemap, lang)
+    return loaders.shared("facility_map", version, key, build, max_entries=32)
+
+
 def coverage_map(
     version: str,
     facilities: pd.DataFrame,
@@ -94,17 +166,19 @@ def coverage_map(
     layers: tuple[str, ...],
     basemap: str,
     lang: str,
+    rows: list[list[Any]] | None = None,
 ) -> LayeredMap:
     """The planner's map: district shares, reach bands, uncovered hexagons, facilities and a legend.
 
     District colours sit lowest and fade as the user zooms in; bands, hexagons and facilities are
-    drawn above them (``geo.maplayers.PANES``), so none hides another at city zoom.
+    drawn above them (``geo.maplayers.PANES``), so none hides another at city zoom. ``rows``: the
+    open facilities of ``types`` as :func:`facility_rows` gives them, when at hand.
     """
     bundle = loaders.coverage_bundle(version, types, mode, budget_min, target)
     districts = loaders.districts()
     shown = districts if not district else districts[districts["adcode"] == district]
     chosen = select_facilities(facilities, list(types))
-    out = LayeredMap(planning_base(basemap=basemap, lang=lang))
+    out = LayeredMap(basemap, lang)
     legend: list[str] = []
     shares = bundle["districts"].set_index("adcode")[f"{target}_covered_share"]
     if "choropleth" in layers:
@@ -118,7 +192,7 @@ def coverage_map(
         maplayers.ZoomFade("cc-choropleth").add_to(fg)
         out.groups.append(fg)
         legend.append(maps.legend_html(t("legend_share"), maps.share_legend_items(), shape="square"))
-    townships = loaders.boundaries()
+    townships = loaders.boundaries(version)
     if townships is not None:  # imported township polygons, outlined within the districts shown
         fg = maplayers.group("townships", basemap=basemap)
         maps.add_townships(
@@ -141,7 +215,7 @@ def coverage_map(
         legend.append(maps.legend_html(t("legend_gaps", group=t(f"target_{target}")), items, shape="square"))
     if "facilities" in layers:
         fg = maplayers.group("facilities", basemap=basemap)
-        shown_as = {"types": types, "basemap": basemap, "lang": lang, "labels": popup_labels()}
+        shown_as = {"types": types, "basemap": basemap, "lang": lang, "labels": popup_labels(), "rows": rows}
         legend.append(coverage_draw.add_facilities(fg, version, chosen, **shown_as))
         out.groups.append(fg)
     # At city scale some layers are drawn as aggregates; the legend says which (the figures are exact).
@@ -158,6 +232,41 @@ def coverage_map(
     maps.add_legend(fg, legend)
     out.groups.append(fg)
     return out
+
+
+def prepared_coverage_map(
+    version: str,
+    *,
+    types: tuple[str, ...],
+    mode: str,
+    budget_min: float,
+    target: str,
+    district: int,
+    layers: tuple[str, ...],
+    basemap: str,
+    lang: str,
+) -> mapview.MapView:
+    """:func:`coverage_map` prepared once per data version and controls, for all sessions: the shared
+    planning base and the prepared layer groups swapped on it."""
+    args = {
+        "types": tuple(types),
+        "mode": mode,
+        "budget_min": float(budget_min),
+        "target": target,
+        "district": int(district),
+        "layers": tuple(layers),
+        "basemap": basemap,
+        "lang": lang,
+    }
+
+    def build() -> mapview.PreparedLayers:
+        rows = facility_rows(version, args["types"], open_only=True, basemap=basemap, lang=lang)
+        with fixed_lang(lang):
+            built = coverage_map(version, loaders.facilities_at(version), **args, rows=rows)  # type: ignore[arg-type]
+            return mapview.prepare_layers(built.groups)
+
+    prepared = loaders.shared("coverage_layers", version, tuple(args.values()), build, max_entries=32)
+    return mapview.MapView(prepared_planning_base(basemap, lang), layers=prepared)
 
 
 def _sites_layer(
@@ -177,7 +286,7 @@ def suggestion_map(
     facilities: pd.DataFrame, table: pd.DataFrame | None, *, facility_type: str, basemap: str, lang: str
 ) -> LayeredMap:
     """Existing facilities of the type and the suggested sites (numbered), on a map that keeps its view."""
-    out = LayeredMap(planning_base(basemap=basemap, lang=lang))
+    out = LayeredMap(basemap, lang)
     fg = maplayers.group("facilities", basemap=basemap)
     maps.add_facilities(
         fg, select_facilities(facilities, [facility_type]), basemap=basemap, lang=lang, labels=popup_labels()
@@ -200,7 +309,7 @@ def scenario_map(
     lang: str,
 ) -> LayeredMap:
     """Open facilities of the type after the scenario; added green, closed grey, the chosen point red."""
-    out = LayeredMap(planning_base(basemap=basemap, lang=lang))
+    out = LayeredMap(basemap, lang)
     fg = maplayers.group("scenario", basemap=basemap)
     untouched = applied[applied[sc.EDIT_COLUMN] != "added"]
     maps.add_facilities(
@@ -242,7 +351,7 @@ def compare_map(
     Each side shows the open facilities of the type and the uncovered target people (hexagons in the
     fixed classes), so the divider shows where the scenario closes gaps and where it opens them.
     """
-    out = LayeredMap(planning_base(basemap=basemap, lang=lang))
+    out = LayeredMap(basemap, lang)
     colour = maps.TYPE_COLOURS[facility_type]
     legend_items: list[tuple[str, str]] = []
     for side, table, uncovered in (("left", base, uncovered_before), ("right", applied, uncovered_after)):
@@ -299,6 +408,53 @@ def uncovered_cells(cells: pd.DataFrame, covered: np.ndarray, target: str) -> pd
     people = cells[target].to_numpy(float)
     keep = ~np.asarray(covered, dtype=bool) & (people > 0)
     return pd.DataFrame({"cell_id": cells["cell_id"].to_numpy()[keep], "uncovered": people[keep]})
+
+
+def prepared_finder_map(version: str, types: tuple[str, ...], basemap: str, lang: str) -> mapview.PreparedMap:
+    """The finder's map for one need: districts, the facilities of ``types`` and the locate button.
+
+    The same for every resident; :func:`finder_overlay` adds what is theirs."""
+
+    def build() -> mapview.PreparedMap:
+        with fixed_lang(lang):
+            m = maps.base_map(basemap=basemap)
+            maps.add_districts(m, loaders.districts(), basemap=basemap, lang=lang)
+            rows = facility_rows(version, types, open_only=False, basemap=basemap, lang=lang)
+            maps.add_facilities(m, loaders.facilities_of_types(version, types), basemap=basemap, rows=rows)
+            texts = {k: t(f"locate_{k}") for k in maps.LOCATE_TEXTS}
+            maps.add_locate_control(m, title=t("locate_me"), texts=texts, basemap=basemap)
+            return mapview.prepare(m)
+
+    return loaders.shared("finder_map", version, (tuple(types), basemap, lang), build, max_entries=96)
+
+
+def finder_overlay(
+    version: str,
+    home_lonlat: tuple[float, float],
+    *,
+    mode: str,
+    reach_min: float,
+    label: str,
+    results: pd.DataFrame | None,
+    basemap: str,
+) -> tuple[str, tuple[float, float]]:
+    """A resident's layer on the finder's map, and where to centre the map (Leaflet lat, lng).
+
+    The reach within ``reach_min`` minutes (beneath the facilities, so their markers keep their
+    clicks), its legend, the home point, dashed lines to the results (``lon``, ``lat``, ``name``) and,
+    when they have a ``rank``, pins numbered like the result cards.
+    """
+    group = maps.LayerGroup()
+    area = loaders.reach_area(version, home_lonlat, mode, reach_min)
+    layer = maps.add_area(group, area, colour=maps.BAND_COLOURS[0], tooltip=t("reach_15"), basemap=basemap)
+    items = [(maps.BAND_COLOURS[0], t("reach_15"))]
+    maps.add_legend(group, [maps.legend_html(t("reach_15"), items, shape="square")])
+    maps.add_home(group, home_lonlat, label=label, basemap=basemap, destinations=results)
+    if results is not None and "rank" in results.columns:
+        maps.add_numbered_pins(group, results, basemap=basemap)
+    lon, lat = maps.to_display(home_lonlat[0], home_lonlat[1], basemap=basemap)
+    overlay = mapview.prepare_overlay(group, to_back=[layer] if layer is not None else [])
+    return overlay, (float(lat), float(lon))
 
 
 def html_export(build: Callable[[], LayeredMap | folium.Map], note: Callable[[], str]) -> Callable[[], bytes]:

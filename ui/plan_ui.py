@@ -224,7 +224,7 @@ def suggest_tab(ctl: PlanControls, facilities: pd.DataFrame) -> int:
     built = mapbuild.suggestion_map(
         facilities, table, facility_type=ctl.facility_type, basemap=ctl.basemap, lang=ctl.lang
     )
-    show_map(built.base, key=PLAN_SUGGEST_MAP, height=460, layers=built.groups)
+    show_map(built.prepared_base(), key=PLAN_SUGGEST_MAP, height=460, layers=built.groups)
     if result is None:
         st.info(t("plan_hint_run"))
         return n_new

@@ -349,7 +349,7 @@ def side_by_side(
         basemap=ctl.basemap,
         lang=ctl.lang,
     )
-    show_map(built.base, key=PLAN_COMPARE_MAP, height=460, layers=built.groups)
+    show_map(built.prepared_base(), key=PLAN_COMPARE_MAP, height=460, layers=built.groups)
     st.dataframe(before_after(sc.compare(base, [current]), ctl.target), hide_index=True, width="stretch")
     st.caption(t("plan_compare_note", group=t(f"target_{ctl.target}")))
 
@@ -411,7 +411,7 @@ def scenario_tab(ctl: PlanControls, facilities: pd.DataFrame) -> sc.Scenario:
             applied, facility_type=ctl.facility_type, point=point, basemap=ctl.basemap, lang=ctl.lang
         )
         result = show_map(
-            built.base,
+            built.prepared_base(),
             key=PLAN_SCENARIO_MAP,
             height=460,
             returned_objects=["last_clicked"],

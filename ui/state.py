@@ -40,11 +40,12 @@ COV_LAYERS: Final = "cov_layers"
 # 数据管理 · Data (behind the login)
 DATA_TAB: Final = "data_tab"  # the data page's open tab (its label)
 DATA_USER: Final = "data_user"  # name of the logged-in data staff account, or absent
+DATA_LOGIN: Final = "data_login"  # ui.upload_guard.StaffLogin: what the upload route checks, server-side
 DATA_LOGIN_FORM: Final = "data_login_form"
 DATA_LOGIN_NAME: Final = "data_login_name"
 DATA_LOGIN_PASSWORD: Final = "data_login_password"  # key prefix, suffixed by the attempt number
 DATA_LOGIN_ATTEMPT: Final = "data_login_attempt"
-DATA_LOGIN_FAILURE: Final = "data_login_failure"  # (message_zh, message_en, retry_after_s) of the last try
+DATA_LOGIN_FAILURE: Final = "data_login_failure"  # (message_zh, message_en, busy) of the last try
 DATA_LOGOUT: Final = "data_logout"
 DATA_UPLOAD: Final = "data_upload"  # key prefix of the file uploader (suffixed by DATA_UPLOAD_SEQ)
 DATA_UPLOAD_SEQ: Final = "data_upload_seq"  # bumped after a publish to clear the uploader

@@ -7,15 +7,17 @@ in the report. Gap cells are named by district, township and settlement, not by 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from geo import fmt
 from geo.coverage import GROUPS
-from geo.places import cell_places, township_centres
+from geo.places import cell_places
 from geo.texts import column_label as geo_column_label
 from ui import loaders
 from ui.i18n import current_lang, t
@@ -26,15 +28,29 @@ def column_label(col: str) -> str:
     return geo_column_label(col, current_lang())
 
 
-def _display(frame: pd.DataFrame) -> None:
+@dataclass(frozen=True)
+class Shown:
+    """A table as the page shows it: headers in the page language, as Arrow, with its column settings."""
+
+    table: pa.Table
+    config: dict[str, Any]
+
+
+def shown(frame: pd.DataFrame) -> Shown:
+    """``frame`` with headers in the page language and numbers formatted by kind (``geo.fmt``);
+    shares (0–1) shown as percentages."""
     labels = {col: column_label(str(col)) for col in frame.columns}
     config = {
         labels[col]: st.column_config.NumberColumn(format=spec)
         for col in frame.columns
         if (spec := fmt.printf(fmt.kind_of(str(col))))
     }
-    shown = fmt.for_page(frame).rename(columns=labels)
-    st.dataframe(shown, width="stretch", hide_index=True, column_config=config)
+    renamed = fmt.for_page(frame).rename(columns=labels)
+    return Shown(pa.Table.from_pandas(renamed, preserve_index=False), config)
+
+
+def _display(table: Shown) -> None:
+    st.dataframe(table.table, width="stretch", hide_index=True, column_config=table.config)
 
 
 def scoped_totals(bundle: dict[str, Any], district: int) -> dict[str, Any]:
@@ -58,12 +74,7 @@ def named_districts(frame: pd.DataFrame, column: str, district_names: dict[int, 
 
 def gap_table(gaps: pd.DataFrame, target: str, lang: str) -> pd.DataFrame:
     """The gap list with each cell named by district, township and settlement (H3 id kept last)."""
-    demand = loaders.cells()
-    centres = (
-        township_centres(demand, loaders.township_seats(), polygons=loaders.boundaries())
-        if demand is not None
-        else None
-    )
+    centres = loaders.township_centres_now() if loaders.cells() is not None else None
     places = cell_places(
         gaps, lang=lang, townships=loaders.townships(), centres=centres, districts=loaders.districts()
     )
@@ -92,36 +103,80 @@ def metrics(bundle: dict[str, Any], district: int) -> None:
         col.caption(t("metric_people", covered=int(totals[f"{group}_covered"]), total=int(totals[group])))
 
 
+def share_chart(by_district: pd.DataFrame, district_names: dict[int, str]) -> tuple[pa.Table, dict[str, Any]]:
+    """Data and Vega-Lite spec of grouped bars: the covered share (%) of each group per district.
+
+    A spec of our own: ``st.bar_chart`` builds the same chart through Altair, whose schema validation
+    cost more than all the rest of the coverage page's rerun.
+    """
+    names = [district_names.get(int(a), str(a)) for a in by_district["adcode"]]
+    shares = np.column_stack([by_district[f"{g}_covered_share"].to_numpy(float) for g in GROUPS])
+    long = pd.DataFrame(
+        {
+            "district": np.repeat(names, len(GROUPS)),
+            "group": [t(f"target_{g}") for g in GROUPS] * len(names),
+            "share": shares.ravel() * 100,
+        }
+    )
+    nominal = {"type": "nominal", "sort": None}
+    spec = {
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": {
+            "x": {"field": "district", **nominal, "title": None},
+            "y": {"field": "share", "type": "quantitative", "title": "%"},
+            "xOffset": {"field": "group", **nominal},
+            "color": {"field": "group", **nominal, "title": None, "legend": {"orient": "bottom"}},
+        },
+    }
+    return pa.Table.from_pandas(long, preserve_index=False), spec
+
+
+def _coverage_display(
+    bundle: dict[str, Any], *, target: str, district: int, district_names: dict[int, str], lang: str
+) -> dict[str, Any]:
+    by_district = named_districts(bundle["districts"], "name", district_names)
+    cols = ["adcode", "name", target, f"{target}_covered", "facilities", "capacity"]
+    cols += [c for c in by_district.columns if c.startswith("beds_per") or c.startswith("places_per")]
+    cols += [c for c in (f"{target}_oversubscribed", f"{target}_access_per_1000") if c in by_district.columns]
+    gaps = gap_table(scoped(bundle["gaps"], district).head(20), target, lang).drop(columns="cell_id")
+    return {
+        "districts": shown(scoped(by_district, district)),
+        "chart": share_chart(by_district, district_names),
+        "townships": shown(scoped(bundle["townships"], district)),
+        "fca": shown(scoped(by_district, district)[cols]),
+        "gaps": shown(gaps),
+    }
+
+
 def coverage_tables(
     bundle: dict[str, Any], *, target: str, district: int, district_names: dict[int, str]
 ) -> None:
-    """Tabs: per district (with a chart), per township, 2SFCA summary, top gaps."""
+    """Tabs: per district (with a chart), per township, 2SFCA summary, top gaps.
+
+    What the tabs show is made once per coverage result, district and language, and shared."""
+    version, *controls = bundle["key"]
+    lang = current_lang()
+
+    def build() -> dict[str, Any]:
+        return _coverage_display(
+            bundle, target=target, district=district, district_names=district_names, lang=lang
+        )
+
+    parts = loaders.shared(
+        "coverage_tables", version, (*controls, target, district, lang), build, max_entries=64
+    )
     tab_d, tab_t, tab_f, tab_g = st.tabs(
         [t("tab_districts"), t("tab_townships"), t("tab_fca"), t("tab_gaps")]
     )
-    by_district = named_districts(bundle["districts"], "name", district_names)
     with tab_d:
-        _display(scoped(by_district, district))
+        _display(parts["districts"])
         st.caption(t("chart_title"))
-        chart = pd.DataFrame(
-            {t(f"target_{g}"): by_district[f"{g}_covered_share"].to_numpy() * 100 for g in GROUPS},
-            index=[district_names.get(int(a), str(a)) for a in by_district["adcode"]],
-        )
-        st.bar_chart(chart, stack=False, y_label="%")
+        st.vega_lite_chart(parts["chart"][0], parts["chart"][1], width="stretch")
     with tab_t:
-        _display(scoped(bundle["townships"], district))
+        _display(parts["townships"])
     with tab_f:
         st.caption(t("fca_note"))
-        cols = ["adcode", "name", target, f"{target}_covered", "facilities", "capacity"]
-        cols += [c for c in by_district.columns if c.startswith("beds_per") or c.startswith("places_per")]
-        cols += [
-            c for c in (f"{target}_oversubscribed", f"{target}_access_per_1000") if c in by_district.columns
-        ]
-        _display(scoped(by_district, district)[cols])
+        _display(parts["fca"])
     with tab_g:
         st.caption(t("gaps_caption", group=t(f"target_{target}")))
-        _display(
-            gap_table(scoped(bundle["gaps"], district).head(20), target, current_lang()).drop(
-                columns="cell_id"
-            )
-        )
+        _display(parts["gaps"])

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +11,8 @@ import pytest
 from shapely.geometry import box
 
 from geo import auth
-from geo.io import REPO_ROOT
 from geo.store import open_store
-from tests.browser.conftest import _free_port
+from tests.appserver import running_app
 from tests.unit._demand_files import DONGSHENG_BOX, KANGBASHI_BOX, polygons_frame, vector_bytes
 
 pytestmark = pytest.mark.browser
@@ -29,41 +23,15 @@ USER, PASSWORD = "wang", "a long enough password"
 
 @pytest.fixture(scope="module")
 def layers_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An app of its own (this module publishes demand; the other browser tests keep the sample)."""
+    """An app of its own, served as `make run` serves it (serve.py: uploads only from logged-in data
+    staff), since this module publishes demand and the other browser tests keep the sample."""
     folder = tmp_path_factory.mktemp("demand-browser")
     url = f"sqlite:///{folder / 'carecircle.db'}"
     store = open_store(url)
     auth.add_user(store, USER, PASSWORD, role="editor")
     store.engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CARECIRCLE_BASEMAP": "none", "CARECIRCLE_GEOCODER": "offline"}
-    log = (folder / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start (exit code {proc.poll()}); see {log.name}")
-            time.sleep(0.3)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with running_app(database_url=url, log_path=folder / "streamlit.log") as server:
+        yield server.base_url
 
 
 def _page(browser: Any, *, width: int, height: int) -> Any:
@@ -73,6 +41,8 @@ def _page(browser: Any, *, width: int, height: int) -> Any:
 
 def _login(page: Any, base: str) -> None:
     page.goto(f"{base}/data", wait_until="domcontentloaded")
+    # The first page of a fresh server loads the data first: wait as long as for the other steps.
+    page.get_by_label("用户名").wait_for(timeout=TIMEOUT_MS)
     page.get_by_label("用户名").fill(USER)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()

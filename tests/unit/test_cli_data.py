@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from geo import auth
 from geo.cli import main
 from geo.store import open_store
 
@@ -107,34 +105,6 @@ def test_missing_file_exits_1(db: str, tmp_path: Path, capsys: pytest.CaptureFix
 def test_restore_unknown_version_exits_1(db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--database", db, "restore", "42"]) == 1
     assert "does not exist" in capsys.readouterr().err
-
-
-def test_users_add_from_stdin_list_remove(
-    db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough secret\n"))
-    assert main(["--database", db, "users", "add", "li", "--role", "editor", "--password-stdin"]) == 0
-    assert auth.verify_login(open_store(db), "li", "a long enough secret").ok
-    assert main(["--database", db, "users", "list"]) == 0
-    out = capsys.readouterr().out
-    assert "li\teditor" in out and "secret" not in out
-    assert main(["--database", db, "users", "remove", "li"]) == 0
-    assert main(["--database", db, "users", "remove", "li"]) == 1
-    assert auth.list_users(open_store(db)) == []
-
-
-def test_users_add_interactive_prompts_twice(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    answers = iter(["first long password", "other long password"])
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
-    assert main(["--database", db, "users", "add", "li", "--role", "admin"]) == 1  # they differ
-    answers = iter(["same long password", "same long password"])
-    assert main(["--database", db, "users", "add", "li", "--role", "admin"]) == 0
-    assert auth.get_user(open_store(db), "li").role == "admin"
-
-
-def test_password_is_not_an_option(db: str) -> None:
-    assert main(["--database", db, "users", "add", "li", "--role", "editor", "--password", "x"]) == 2
-    assert main(["--database", db, "users", "add", "li", "--role", "owner", "--password-stdin"]) == 2
 
 
 def test_unwritable_report_path_exits_1_with_a_message(

@@ -421,3 +421,31 @@ def test_metric_distance_short_hops_near_edges(
     planar_m = _metric_distance_m(lon1, lat1, lon2, lat2)
     assert geopy_m(lon1, lat1, lon2, lat2) == pytest.approx(dist_m, rel=1e-9, abs=1e-6)
     assert abs(planar_m / dist_m - 1.0) < MAX_DISTANCE_REL_ERR
+
+
+def test_metric_projection_equals_the_crs_transformation_in_any_thread() -> None:
+    # The cached transformers are rebuilt from their PROJ pipeline in each new thread (the app runs
+    # each rerun in a new one); the result must be the CRS-to-CRS transformation, bit for bit.
+    import threading
+
+    from pyproj import Transformer
+
+    rng = np.random.default_rng(7)
+    lon, lat = rng.uniform(106.5, 111.5, 1000), rng.uniform(37.3, 40.9, 1000)
+    forward = Transformer.from_crs(crs.WGS84_CRS, crs.ORDOS_METRIC_CRS, always_xy=True)
+    x_ref, y_ref = forward.transform(lon, lat)
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def run() -> None:
+        x_m, y_m = crs.to_metric(lon, lat)
+        back_lon, back_lat = crs.from_metric(x_m, y_m)
+        out.append((x_m, y_m, back_lon, back_lat))
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    x_m, y_m, back_lon, back_lat = out[0]
+    assert np.array_equal(x_m, x_ref) and np.array_equal(y_m, y_ref)
+    inverse = Transformer.from_crs(crs.ORDOS_METRIC_CRS, crs.WGS84_CRS, always_xy=True)
+    lon_ref, lat_ref = inverse.transform(x_ref, y_ref)
+    assert np.array_equal(back_lon, lon_ref) and np.array_equal(back_lat, lat_ref)

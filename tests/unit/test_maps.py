@@ -8,6 +8,7 @@ import h3
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,7 +46,7 @@ def test_esc_makes_text_inert_in_html_and_template_literals() -> None:
 @given(st.text())
 def test_esc_never_lets_markup_through(text: str) -> None:
     out = maps.esc(text)
-    assert not set("<>`$\\\"'") & set(out)
+    assert not set("<>`$\\\"'{}") & set(out)
 
 
 @pytest.mark.parametrize("basemap", ["none", "osm", "gaode"])
@@ -102,6 +103,21 @@ def test_hostile_text_is_escaped_in_popups_tooltips_and_legend(facilities: pd.Da
     assert "${x}" not in page
     # the popup still says what the name is, as text
     assert "&lt;img src=x onerror=alert(1)&gt;" in page.replace("\\u0026", "&")
+
+
+def test_template_syntax_in_data_is_not_run_on_the_server(facilities: pd.DataFrame) -> None:
+    # Branca compiles rendered layer scripts as Jinja templates: data must never be evaluated there.
+    payload = '{{ "INJ" ~ "ECTED" }}{% if 1 %}{{ "TEMPL" ~ "ATE_RAN" }}{% endif %}{# c #}'
+    evil = facilities.head(1).copy()
+    evil["name"], evil["address"] = payload, payload
+    m = maps.base_map(basemap="none")
+    maps.add_facilities(m, evil)
+    maps.add_home(m, (109.78, 39.61), label=payload, destinations=evil)
+    maps.add_legend(m, [maps.legend_html(payload, [("#fff", payload)])])
+    page = m.get_root().render()
+    assert "INJECTED" not in page and "TEMPLATE_RAN" not in page
+    # the text is still there, shown as typed
+    assert "&#123;&#123; &quot;INJ&quot; ~ &quot;ECTED&quot; &#125;&#125;" in page.replace("\\u0026", "&")
 
 
 def test_popup_phone_is_a_tel_link() -> None:
@@ -214,3 +230,41 @@ def test_locate_control_needs_every_message_and_knows_gcj02() -> None:
     gaode = maps.base_map(basemap="gaode")
     maps.add_locate_control(gaode, title="t", texts={k: k for k in maps.LOCATE_TEXTS})
     assert '"gcj02": true' in gaode.get_root().render()
+
+
+def test_facility_rows_made_earlier_draw_the_same_layer(facilities: pd.DataFrame) -> None:
+    chosen = facilities.head(40)
+    rows = maps.facility_rows(chosen, basemap="gaode", lang="en", labels={"address": "Address"})
+    drawn, given = maps.base_map(basemap="gaode"), maps.base_map(basemap="gaode")
+    maps.add_facilities(drawn, chosen, lang="en", labels={"address": "Address"})
+    maps.add_facilities(given, chosen, rows=rows)
+    (cluster_a,) = [c for c in drawn._children.values() if isinstance(c, maps._FacilityCluster)]
+    (cluster_b,) = [c for c in given._children.values() if isinstance(c, maps._FacilityCluster)]
+    assert cluster_a.data == cluster_b.data == rows
+    assert len(rows) == 40 and rows[0][3].startswith("<b>")
+
+
+def test_an_area_is_drawn_beneath_with_an_escaped_tooltip() -> None:
+    m = maps.base_map(basemap="none")
+    assert maps.add_area(m, shapely.Polygon(), colour="#1a9850", tooltip="x") is None
+    circle = shapely.Point(109.78, 39.61).buffer(0.01)
+    layer = maps.add_area(m, circle, colour="#1a9850", tooltip=HOSTILE)
+    assert layer is not None
+    page = m.get_root().render()
+    assert f"{layer.get_name()}.bindTooltip" in page
+    assert "<img src=x" not in page and "${x}" not in page
+    coords = re.findall(r"\[(\d+\.\d+),(\d+\.\d+)\]", page)
+    assert coords and all(len(lon.split(".")[1]) <= maps.DISPLAY_DECIMALS for lon, _ in coords)
+
+
+def test_a_layer_group_brings_its_legend_with_it() -> None:
+    group = maps.LayerGroup()
+    maps.add_legend(group, [maps.legend_html("15 分钟", [("#1a9850", "15 分钟")], shape="square")])
+    m = maps.base_map(basemap="none")
+    group.add_to(m)
+    page = m.get_root().render()
+    assert "L.featureGroup()" in page
+    # the legend is a layer of the group that adds its control to the map while the group is on it
+    (legend,) = [c for c in group._children.values() if isinstance(c, maps._Legend)]
+    assert f"{group.get_name()}.addLayer({legend.get_name()});" in page
+    assert "onAdd: function (map) { legend.addTo(map); }" in page and "legend.remove()" in page
