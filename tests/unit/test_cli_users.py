@@ -119,6 +119,9 @@ def _spawn(db: str, *args: str) -> tuple[int, int]:
     """``python -m geo … users add`` with a pseudo-terminal as its controlling terminal."""
     pid, fd = pty.fork()
     if pid == 0:  # child: the pty is stdin, stdout, stderr and the controlling terminal
+        # A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored
+        # across exec: give the command the default a person's terminal gives it.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.chdir(REPO_ROOT)
         os.execve(
             sys.executable,
@@ -144,10 +147,18 @@ def _read_until(fd: int, needle: bytes, timeout_s: float = 120.0) -> bytes:
     return seen
 
 
-def _finish(pid: int, fd: int) -> tuple[int, str]:
-    rest = _read_until(fd, b"\x00", timeout_s=60)  # until the child closes the terminal
-    _, status = os.waitpid(pid, 0)
+def _finish(pid: int, fd: int, timeout_s: float = 60.0) -> tuple[int, str]:
+    rest = _read_until(fd, b"\x00", timeout_s=timeout_s)  # until the child closes the terminal
+    deadline = time.monotonic() + timeout_s
+    done, status = os.waitpid(pid, os.WNOHANG)
+    while done == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        done, status = os.waitpid(pid, os.WNOHANG)
     os.close(fd)
+    if done == 0:  # still waiting at the prompt: stop it and fail instead of hanging the suite
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail(f"users add did not end within {timeout_s:.0f} s; it printed: {rest!r}")
     return os.waitstatus_to_exitcode(status), rest.decode(errors="replace")
 
 
