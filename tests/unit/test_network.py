@@ -346,7 +346,8 @@ def test_cli_network_import_and_list(
     assert cli_main(["network", "list", "--dir", folder]) == 0
     assert "sq" in capsys.readouterr().out
     assert cli_main(["network", "import", str(tmp_path / "none.osm"), "--dir", folder]) == 1
-    assert "not found" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "找不到路网文件" in err and "Cannot find the road network file" in err
     assert cli_main(["network"]) == 2
     assert cli_main(["network", "download", "--bbox", "1,2,3"]) == 2
 
@@ -365,7 +366,7 @@ def test_cli_download_offline_message(
     argv = ["network", "download", "--bbox", "109.7,39.5,109.8,39.6", "--dir", str(tmp_path)]
     assert cli_main(argv) == 1
     err = capsys.readouterr().err
-    assert "无法连接 OpenStreetMap" in err and "cannot reach OpenStreetMap" in err
+    assert "无法连接 OpenStreetMap" in err and "Cannot reach OpenStreetMap" in err
     assert cli_main(["network", "download", "--place", "康巴什区", "--dir", str(tmp_path)]) == 1
     from geo._osm import download_graphml
 

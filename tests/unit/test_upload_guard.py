@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from typing import Any
 
 import pytest
@@ -39,7 +40,10 @@ def _call(
         sent.append(message)
 
     scope = {"type": scope_type, "method": method, "path": path, "headers": []}
-    asyncio.run(guard(scope, receive, send))
+    # In a thread of its own: the browser tests' session-wide Playwright keeps an event loop running
+    # in the main thread, where asyncio.run refuses to start another.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, guard(scope, receive, send)).result()
     status = next((m["status"] for m in sent if m["type"] == "http.response.start"), None)
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return status, body, reads
