@@ -374,18 +374,21 @@ def demand_history(store: FacilityStore) -> None:
     pick = st.selectbox(t("hist_pick"), older, key=state.DEMAND_RESTORE_PICK)
     st.button(
         t("restore_button", version=pick),
-        on_click=_restore_demand,
-        args=(int(pick),),
+        on_click=_restore_layer,
+        args=("demand", int(pick)),
         key=state.DEMAND_RESTORE,
     )
 
 
-def _restore_demand(version: int) -> None:
+def _restore_layer(layer: str, version: int) -> None:
+    """Button callback: restore an old ``demand`` or ``boundaries`` version as the newest one."""
     user = st.session_state.get(state.DATA_USER)
     if not user:
         return
+    layers = _layers(loaders.store())
+    restore = layers.restore_demand if layer == "demand" else layers.restore_boundaries
     try:
-        info = _layers(loaders.store()).restore_demand(version, user_name=str(user))
+        info = restore(version, user_name=str(user))
     except CareCircleError as exc:
         data_ui._flash("error", "publish_failed", detail=md_escape(exc))
         return
@@ -478,8 +481,8 @@ def boundaries_section(store: FacilityStore, *, basemap: str) -> None:
         pick = st.selectbox(t("hist_pick"), older, key=state.BOUNDARY_RESTORE_PICK)
         st.button(
             t("restore_button", version=pick),
-            on_click=_restore_boundaries,
-            args=(int(pick),),
+            on_click=_restore_layer,
+            args=("boundaries", int(pick)),
             key=state.BOUNDARY_RESTORE,
         )
 
@@ -505,19 +508,6 @@ def _publish_boundaries() -> None:
     st.session_state.pop(state.BOUNDARY_STAGED, None)
     st.session_state[state.BOUNDARY_UPLOAD_SEQ] = st.session_state.get(state.BOUNDARY_UPLOAD_SEQ, 0) + 1
     data_ui._flash("success", "boundaries_published", version=info.version, n=info.features)
-
-
-def _restore_boundaries(version: int) -> None:
-    user = st.session_state.get(state.DATA_USER)
-    if not user:
-        return
-    try:
-        info = _layers(loaders.store()).restore_boundaries(version, user_name=str(user))
-    except CareCircleError as exc:
-        data_ui._flash("error", "publish_failed", detail=md_escape(exc))
-        return
-    _clear_caches()
-    data_ui._flash("success", "restored", source=version, version=info.version)
 
 
 def layers_tab(store: FacilityStore, *, basemap: str) -> None:
