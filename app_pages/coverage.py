@@ -12,7 +12,7 @@ version, facilities = loaders.facilities()
 lang = current_lang()
 st.title(t("cov_title"))
 st.caption(t("cov_intro"))
-widgets.modelled_note(facilities, shown=widgets.ANALYSIS_LAYERS)
+widgets.modelled_note(shown=widgets.ANALYSIS_LAYERS)
 if loaders.cells() is None:
     st.error(t("no_cells"))
     st.stop()

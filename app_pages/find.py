@@ -20,7 +20,7 @@ finder_ui.read_link(version)
 basemap = widgets.basemap_picker()
 st.title(t("find_title"))
 st.caption(t("find_intro"))
-widgets.modelled_note(facilities)
+widgets.modelled_note()
 
 left, right = st.columns(2)
 need = left.selectbox(

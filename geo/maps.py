@@ -479,15 +479,41 @@ class _GeoJsonLayer(_LightElement):
         tooltip: str = "",
         pane: str | None = None,
         feature_tips: bool = False,
+        bounds: list[list[float | None]] | None = None,
     ) -> None:
         super().__init__()
         self._name = "GeoJsonLayer"
+        self._bounds: list[list[float | None]] = (
+            bounds if bounds is not None else [[None, None], [None, None]]
+        )
         self.data = data_text
         self.options: dict[str, Any] = {"style": dict(style), **_pane(pane)}
         self.tooltip = tooltip
         # As compact UTF-8 JSON (not ``tojson``'s ASCII escapes): readable in an exported page, and smaller.
         self.tooltip_json = _compact_json(tooltip)
         self.feature_tips = feature_tips
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return self._bounds
+
+
+def add_geometry(
+    m: MacroElement,
+    geometry: Mapping[str, Any],
+    *,
+    style: Mapping[str, Any],
+    tooltip: str = "",
+    pane: str | None = None,
+) -> MacroElement:
+    """A GeoJSON geometry (display coordinates) drawn with one style and a tooltip (escaped here),
+    serialised once and its bounds known to the map (nothing walks its coordinates again)."""
+    x0, y0, x1, y1 = shapely.geometry.shape(geometry).bounds
+    feature = {"type": "Feature", "properties": {}, "geometry": geometry}
+    layer = _GeoJsonLayer(
+        _compact_json(feature), style=style, tooltip=esc(tooltip), pane=pane, bounds=[[y0, x0], [y1, x1]]
+    )
+    layer.add_to(m)
+    return layer
 
 
 def _pane(pane: str | None) -> dict[str, Any]:
