@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import folium
 import geopandas as gpd
 import pandas as pd
+import shapely
 import streamlit as st
 
 from geo import map_scale as ms
@@ -40,18 +41,41 @@ def band_minutes(budget_min: float) -> tuple[float, ...]:
     return tuple(sorted({budget_min / 3, 2 * budget_min / 3, float(budget_min)}))
 
 
+def _type_bands(version: str, code: str, mode: str, budgets_min: tuple[float, ...]) -> list[Any]:
+    """Straight-line reach bands (WGS84, one per budget) of the open facilities of one type, made once
+    per data version and shared."""
+
+    def build() -> list[Any]:
+        points = loaders.open_facilities(version, (code,))[["lon", "lat"]].to_numpy(float)
+        model = loaders.travel_model(mode)
+        return model.isochrones(points, budgets_min=budgets_min, quad_segs=4)
+
+    return loaders.shared("type_bands", version, (code, mode, budgets_min), build, max_entries=48)
+
+
+def _union(parts: list[Any]) -> Any:
+    """The union of the types' bands of one budget (one type's band as it is)."""
+    shown = [g for g in parts if not g.is_empty]
+    if len(shown) == 1:
+        return shown[0]
+    return shapely.make_valid(shapely.union_all(shown)) if shown else shapely.Polygon()
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _isochrones(
     version: str, types: tuple[str, ...], mode: str, budget_min: float, basemap: str, _chosen: pd.DataFrame
-) -> tuple[list[tuple[int, float, dict[str, Any]]], ms.Drawn]:
+) -> tuple[list[ms.BandShape], ms.Drawn]:
     # ``_chosen`` is not hashed: it follows from the version and the types.
     points = _chosen[["lon", "lat"]].to_numpy(float)
     model = loaders.travel_model(mode)
     if isinstance(model, StraightLineModel) and len(points) > LIMITS.max_facility_markers:
-        # Thousands of circles: 4 segments a quarter (within 2 % of the radius, under the drawing's
-        # simplification) instead of 32 make their union several times cheaper.
-        geoms = model.isochrones(points, budgets_min=band_minutes(budget_min), quad_segs=4)
-        bands = gpd.GeoDataFrame({"minutes": band_minutes(budget_min)}, geometry=geoms, crs="EPSG:4326")
+        # Thousands of circles: made per facility type and kept (adding a type to the map unions its
+        # bands with those already made) and with 4 segments a quarter (within 2 % of the radius, under
+        # the drawing's simplification) instead of 32, which makes each union several times cheaper.
+        budgets = band_minutes(budget_min)
+        per_type = [_type_bands(version, code, mode, budgets) for code in types]
+        geoms = [_union([bands[i] for bands in per_type]) for i in range(len(budgets))]
+        bands = gpd.GeoDataFrame({"minutes": budgets}, geometry=geoms, crs="EPSG:4326")
     else:
         bands = isochrones(model, points, budgets_min=band_minutes(budget_min))
     return ms.isochrone_display(bands, basemap=basemap, limits=LIMITS)
@@ -106,6 +130,12 @@ def _group_labeller() -> Callable[[int, Mapping[str, int]], str]:
         return tip.format(n=count, types=parts)
 
     return label
+
+
+def facilities_aggregated(version: str, types: tuple[str, ...]) -> bool:
+    """Whether the coverage map draws the open facilities of ``types`` counted per H3 cell (too many
+    for markers)."""
+    return _facility_groups(version, types, chosen_facilities(version, types))[0] is not None
 
 
 def add_facilities(
