@@ -801,23 +801,38 @@ def gap_list(
     col = parse_target(target)
     _require(cells, ("cell_id", "lon", "lat", "adcode", col, "pop_total"), "cells")
     acc = _aligned(cells, access, "access")
-    frame = pd.DataFrame(
+    wanted = cells[col].to_numpy(dtype=np.float64)
+    minutes = acc["minutes"].to_numpy(dtype=np.float64)
+    rows = np.flatnonzero(~acc["covered"].to_numpy(dtype=bool) & (wanted > 0))
+    if top is not None and len(rows) > top:
+        # Only the rows that can make the top (ties at the cut included) are tabled and sorted below.
+        by_key = rows[np.lexsort((-minutes[rows], -wanted[rows]))]
+        cut = by_key[int(top) - 1] if top > 0 else by_key[0]
+        rows = rows[
+            (wanted[rows] > wanted[cut]) | ((wanted[rows] == wanted[cut]) & (minutes[rows] >= minutes[cut]))
+        ]
+    part = cells.iloc[rows]
+
+    def taken(values: Any) -> Any:
+        # The rows of a whole column, typed as the whole column is (not as the few rows taken are).
+        return pd.Series(values).array[rows]
+
+    gaps = pd.DataFrame(
         {
-            "cell_id": cells["cell_id"].to_numpy(),
-            "lon": cells["lon"].to_numpy(dtype=np.float64),
-            "lat": cells["lat"].to_numpy(dtype=np.float64),
-            "adcode": cells["adcode"].to_numpy(),
-            "township_code": _code_text(cells["township_code"]).to_numpy()
-            if "township_code" in cells.columns
+            "cell_id": taken(cells["cell_id"].to_numpy()),
+            "lon": part["lon"].to_numpy(dtype=np.float64),
+            "lat": part["lat"].to_numpy(dtype=np.float64),
+            "adcode": part["adcode"].to_numpy(),
+            "township_code": _code_text(part["township_code"]).to_numpy()
+            if "township_code" in part.columns
             else UNKNOWN_TOWNSHIP,
-            "settlement": cells["settlement"].to_numpy() if "settlement" in cells.columns else "",
-            col: cells[col].to_numpy(),
-            "pop_total": cells["pop_total"].to_numpy(),
-            "minutes": acc["minutes"].to_numpy(dtype=np.float64),
-            "facility_id": acc["facility_id"].to_numpy(),
+            "settlement": taken(cells["settlement"].to_numpy()) if "settlement" in cells.columns else "",
+            col: part[col].to_numpy(),
+            "pop_total": part["pop_total"].to_numpy(),
+            "minutes": minutes[rows],
+            "facility_id": taken(acc["facility_id"].to_numpy()),
         }
     )
-    gaps = frame.loc[~acc["covered"].to_numpy(dtype=bool) & (frame[col].to_numpy() > 0)]
     gaps = gaps.sort_values([col, "minutes", "cell_id"], ascending=[False, False, True], kind="mergesort")
     if top is not None:
         gaps = gaps.head(int(top))
@@ -833,8 +848,8 @@ def gap_list(
     )
     gaps = gaps.reset_index(drop=True)
     gaps.insert(0, "rank", np.arange(1, len(gaps) + 1))
-    gaps.insert(5, "district", gaps["adcode"].map(lambda a: district_names.get(int(a), "")))
-    gaps.insert(7, "township", gaps["township_code"].map(lambda c: township_names.get(c, "")))
+    gaps.insert(5, "district", gaps["adcode"].map(lambda a: district_names.get(int(a), "")).astype(str))
+    gaps.insert(7, "township", gaps["township_code"].map(lambda c: township_names.get(c, "")).astype(str))
     return gaps
 
 

@@ -398,6 +398,19 @@ def test_gap_list_ranks_uncovered_cells() -> None:
         cov.gap_list(cells, access, target="adults")
 
 
+@pytest.mark.parametrize("top", [0, 1, 7, 40, 10_000])
+def test_gap_list_top_is_the_head_of_the_whole_list(top: int) -> None:
+    rng = np.random.default_rng(4)
+    cells, facilities = make_cells(rng, 600), make_facilities(rng, 6)
+    cells["pop_total"] = rng.integers(0, 4, len(cells)) * 10  # many ties in people
+    access = cov.cell_access(cells, facilities, WALK, types="community_station", budget_min=5)
+    access["minutes"] = access["minutes"].round(0)  # and in minutes: the cell id decides
+    whole = cov.gap_list(cells, access, target="pop_total")
+    assert len(whole) > 40
+    head = cov.gap_list(cells, access, target="pop_total", top=top)
+    pd.testing.assert_frame_equal(head, whole.head(top).reset_index(drop=True))
+
+
 # --------------------------------------------------------------------------------------------- report
 
 
