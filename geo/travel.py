@@ -24,7 +24,10 @@ stored minutes are exact for every pair except the coincident ones (off by at mo
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
@@ -141,11 +144,33 @@ def check_budget(budget_min: float) -> float:
     return value
 
 
+# The metric coordinates of the last few large point sets (e.g. 200,000 demand cells, asked for by
+# the nearest-facility pass and the 2SFCA of every coverage run), keyed by their content.
+_METRIC_MEMO: OrderedDict[bytes, FloatArray] = OrderedDict()
+_METRIC_MEMO_LOCK = threading.Lock()
+_METRIC_MEMO_MIN_POINTS: Final[int] = 20_000
+
+
 def _metric_xy(lonlat: FloatArray) -> FloatArray:
     if len(lonlat) == 0:
         return np.empty((0, 2), dtype=np.float64)
+    key = b""
+    if len(lonlat) >= _METRIC_MEMO_MIN_POINTS:
+        data = np.ascontiguousarray(lonlat, dtype=np.float64)
+        key = hashlib.blake2b(data.tobytes(), digest_size=20).digest() + str(data.shape).encode()
+        with _METRIC_MEMO_LOCK:
+            if key in _METRIC_MEMO:
+                _METRIC_MEMO.move_to_end(key)
+                return _METRIC_MEMO[key]
     x_m, y_m = to_metric(lonlat[:, 0], lonlat[:, 1])
-    return np.column_stack([np.atleast_1d(x_m), np.atleast_1d(y_m)])
+    xy = np.column_stack([np.atleast_1d(x_m), np.atleast_1d(y_m)])
+    if key:
+        xy.flags.writeable = False  # shared between callers
+        with _METRIC_MEMO_LOCK:
+            _METRIC_MEMO[key] = xy
+            while len(_METRIC_MEMO) > 4:
+                _METRIC_MEMO.popitem(last=False)
+    return xy
 
 
 # Pairs of points within a radius by a grid of radius-sized squares (numpy only): every pair within

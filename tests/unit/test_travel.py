@@ -287,3 +287,19 @@ def test_default_model_only_takes_a_network_that_covers_the_area(tmp_path: Path)
     finland = (26.0, 60.0, 28.0, 61.0)
     assert default_model(MODES["walk"], network_dir=tmp_path, bounds=finland).name == "network"
     assert default_model(MODES["walk"], network_dir=tmp_path, bounds=None).name == "network"
+
+
+def test_metric_coordinates_of_large_point_sets_are_kept_by_content() -> None:
+    from geo import travel
+
+    rng = np.random.default_rng(3)
+    cells = np.column_stack([rng.uniform(109.5, 110.5, 30_000), rng.uniform(39.3, 40.2, 30_000)])
+    first = travel._metric_xy(cells)
+    again = travel._metric_xy(cells.copy())  # the same points in another array: kept
+    moved = cells.copy()
+    moved[17, 0] += 1e-9  # one point moved by a hair: computed anew
+    other = travel._metric_xy(moved)
+    assert again is first and other is not first
+    x, y = to_metric(cells[:, 0], cells[:, 1])
+    np.testing.assert_array_equal(first, np.column_stack([x, y]))
+    assert not first.flags.writeable
