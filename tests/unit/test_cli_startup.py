@@ -7,6 +7,7 @@ whatever the machine's load.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -75,6 +76,32 @@ def test_auth_does_not_hash_or_load_argon2_on_import() -> None:
     loaded = _loaded_after("import geo.auth")
     assert "argon2" not in loaded
     assert "sqlalchemy" not in loaded
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in parser._actions if a.dest == "command")
+    return dict(action.choices)  # type: ignore[arg-type]
+
+
+def test_one_command_builds_only_its_own_group() -> None:
+    # COMMANDS names the module of every command the whole parser has, and the parser of one
+    # command's group parses and explains that command exactly as the whole parser does.
+    from geo import cli
+
+    whole = _subcommands(cli.build_parser())
+    assert set(whole) == set(cli.COMMANDS) | {"init", "facilities"}
+    for command, module in cli.COMMANDS.items():
+        lean = _subcommands(cli.build_parser(command))
+        assert command in lean and len(lean) < len(whole), command
+        assert lean[command].format_help() == whole[command].format_help(), command
+        assert lean[command].format_usage() == whole[command].format_usage(), command
+        assert module in cli.COMMAND_MODULES
+    assert set(_subcommands(cli.build_parser("init"))) == {"init", "facilities"}
+    assert cli._command_in(["--database", "sqlite:///x.db", "coverage", "--type", "x"]) == "coverage"
+    assert cli._command_in(["--database=sqlite:///x.db", "users", "list"]) == "users"
+    assert cli._command_in(["--help"]) is None and cli._command_in([]) is None
+    loaded = _loaded_after("from geo import cli\ncli.build_parser('coverage')")
+    assert "geo.cli_coverage" in loaded and not loaded & {"geo.cli_users", "geo.auth", "geo.cli_data"}
 
 
 def test_import_help_still_states_the_file_limits() -> None:
