@@ -26,12 +26,11 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.sparse as sp
 
 from geo.crs import to_metric
 from geo.errors import DataError
 from geo.schema import FACILITY_TYPES, normalise_type
-from geo.travel import TravelModel, check_budget
+from geo.travel import OdPairs, TravelModel, check_budget, od_pairs
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -276,7 +275,7 @@ def _fca(
     decay: Decay,
     steps: Sequence[tuple[float, float]] | None,
     capacity_col: str,
-) -> tuple[pd.DataFrame, FloatArray, FloatArray, FloatArray, sp.csr_matrix]:
+) -> tuple[pd.DataFrame, FloatArray, FloatArray, FloatArray, OdPairs, FloatArray]:
     _require(cells, ("cell_id", "lon", "lat", demand_col), "cells")
     budget = check_budget(budget_min)
     chosen = select_facilities(facilities, types)
@@ -288,14 +287,17 @@ def _fca(
     # A facility without a stated capacity offers nothing measurable: it counts as 0.
     supply = pd.to_numeric(chosen[capacity_col], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
     supply = np.clip(supply, 0.0, None)
-    od = model.od_matrix(_lonlat(chosen), _lonlat(cells), budget_min=budget).tocsr()
-    weights = od.copy()
-    weights.data = decay_weights(od.data, budget_min=budget, decay=decay, steps=steps)
+    # The reachable pairs in the OD matrix's order; the sums below add what the sparse products
+    # ``W @ P`` and ``Wᵀ @ R`` add, in the same order (straight lines need no SciPy this way).
+    od = od_pairs(model, _lonlat(chosen), _lonlat(cells), budget_min=budget)
+    weights = decay_weights(od.minutes, budget_min=budget, decay=decay, steps=steps)
     # Step 1: R_j = S_j / Σ_i W(t_ij) P_i over the cells within facility j's catchment.
-    weighted_demand = np.asarray(weights @ demand, dtype=np.float64).ravel()
+    weighted_demand: FloatArray = np.bincount(
+        od.origin, weights=weights * demand[od.target], minlength=len(chosen)
+    ).astype(np.float64, copy=False)
     ratio = np.zeros(len(chosen))
     np.divide(supply, weighted_demand, out=ratio, where=weighted_demand > 0)
-    return chosen, supply, weighted_demand, ratio, weights
+    return chosen, supply, weighted_demand, ratio, od, weights
 
 
 def two_step_fca(
@@ -318,7 +320,8 @@ def two_step_fca(
     Step 2, per cell: ``A_i = Σ_j W(t_ij) R_j`` over the facilities within ``budget_min``, reported as
     capacity per 1,000 target people. Since ``Σ_i A_i P_i = Σ_j S_j`` over the facilities that reach any
     demand, the method shares out exactly the capacity there is (Luo & Wang 2003; Luo & Qi 2009;
-    Dai 2010). Travel times come from ``model.od_matrix`` and both steps are sparse matrix products.
+    Dai 2010). Travel times come from ``model.od_matrix`` (its pairs, :func:`geo.travel.od_pairs`) and both steps
+    are sums over the reachable pairs.
 
     Parameters
     ----------
@@ -342,7 +345,7 @@ def two_step_fca(
         ``attrs`` holds ``threshold_per_1000``, ``demand_col``, ``decay``, ``budget_min``, ``types``.
     """
     codes = parse_types(types)
-    chosen, supply, _, ratio, weights = _fca(
+    chosen, supply, _, ratio, od, weights = _fca(
         cells,
         facilities,
         model,
@@ -354,8 +357,8 @@ def two_step_fca(
         capacity_col=capacity_col,
     )
     # Step 2: A_i = Σ_j W(t_ij) R_j.
-    access = np.asarray(weights.T @ ratio, dtype=np.float64).ravel()
-    in_reach = np.diff(weights.tocsc().indptr)
+    access = np.bincount(od.target, weights=weights * ratio[od.origin], minlength=len(cells))
+    in_reach = np.bincount(od.target, minlength=len(cells))
     demand_total = float(pd.to_numeric(cells[demand_col], errors="coerce").fillna(0.0).sum())
     if threshold_per_1000 is None:
         threshold_per_1000 = 1000.0 * supply.sum() / demand_total if demand_total > 0 else 0.0
@@ -403,7 +406,7 @@ def facility_supply_ratios(
         ``weighted_demand`` (Σ_i W(t_ij) P_i, people), ``ratio_per_1000`` (R_j × 1000, capacity per 1,000
         people in its catchment; 0 when it reaches nobody) and ``reaches_demand``.
     """
-    chosen, supply, weighted_demand, ratio, _ = _fca(
+    chosen, supply, weighted_demand, ratio, _, _ = _fca(
         cells,
         facilities,
         model,

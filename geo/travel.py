@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from geo.crs import from_metric, to_metric
 from geo.errors import DataError
@@ -47,6 +46,7 @@ from geo.modes import Mode as Mode
 from geo.modes import get_mode as get_mode
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
     from shapely.geometry.base import BaseGeometry
 
 FloatArray = npt.NDArray[np.float64]
@@ -81,6 +81,39 @@ class NearestResult:
         return self.origin >= 0
 
 
+@dataclass(frozen=True)
+class OdPairs:
+    """The reachable pairs of an OD matrix as three parallel arrays, in row-major order.
+
+    The same entries, in the same order, as the CSR matrix of :meth:`TravelModel.od_matrix`: by
+    origin, and within an origin in the matrix's stored order (by target for the straight-line
+    model). Sums over them with :func:`numpy.bincount` therefore add the same numbers in the same
+    order as SciPy's sparse products, to the last bit.
+
+    Attributes
+    ----------
+    origin, target
+        Row (origin) and column (target) index of each pair.
+    minutes
+        Travel minutes of each pair (zeros stored as :data:`OD_ZERO_MIN`).
+    shape
+        ``(n_origins, n_targets)``.
+    """
+
+    origin: IntArray
+    target: IntArray
+    minutes: FloatArray
+    shape: tuple[int, int]
+
+    def to_csr(self) -> sp.csr_matrix:
+        """The pairs as a SciPy CSR matrix (indices sorted within each row when the pairs are)."""
+        import scipy.sparse as sp
+
+        indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.origin, minlength=self.shape[0]), out=indptr[1:])
+        return sp.csr_matrix((self.minutes, self.target, indptr), shape=self.shape)
+
+
 @runtime_checkable
 class TravelModel(Protocol):
     """What every travel-time model answers; coverage and siting depend only on this."""
@@ -107,6 +140,25 @@ class TravelModel(Protocol):
     def isochrones(self, origins_lonlat: np.ndarray, *, budgets_min: Sequence[float]) -> list[BaseGeometry]:
         """One valid (Multi)Polygon in WGS84 per budget, in the given order, nested."""
         ...
+
+
+def od_pairs(
+    model: TravelModel, origins_lonlat: np.ndarray, targets_lonlat: np.ndarray, *, budget_min: float
+) -> OdPairs:
+    """The entries of ``model.od_matrix`` as :class:`OdPairs`, in the matrix's row-major order.
+
+    A model that lists the pairs itself (``od_pairs``, as :class:`StraightLineModel` does) is asked
+    directly, so a straight-line run needs no SciPy; any other model's matrix is read out.
+    """
+    direct = getattr(model, "od_pairs", None)
+    if callable(direct):
+        pairs: OdPairs = direct(origins_lonlat, targets_lonlat, budget_min=budget_min)
+        return pairs
+    od = model.od_matrix(origins_lonlat, targets_lonlat, budget_min=budget_min).tocsr()
+    rows = np.repeat(np.arange(od.shape[0], dtype=np.int64), np.diff(od.indptr))
+    return OdPairs(
+        rows, od.indices.astype(np.int64), np.asarray(od.data, dtype=np.float64), (od.shape[0], od.shape[1])
+    )
 
 
 def as_lonlat(points: npt.ArrayLike, *, what: str = "points") -> FloatArray:
@@ -356,12 +408,19 @@ class StraightLineModel:
 
         Zero minutes are stored as :data:`OD_ZERO_MIN`, so every stored entry is a reachable pair.
         """
+        return self.od_pairs(origins_lonlat, targets_lonlat, budget_min=budget_min).to_csr()
+
+    def od_pairs(
+        self, origins_lonlat: np.ndarray, targets_lonlat: np.ndarray, *, budget_min: float
+    ) -> OdPairs:
+        """The entries of :meth:`od_matrix` as arrays, by origin then target, without SciPy (while
+        the grid search applies; see :func:`_pairs_within`)."""
         budget = check_budget(budget_min)
         origins = _metric_xy(as_lonlat(origins_lonlat, what="origins"))
         targets = _metric_xy(as_lonlat(targets_lonlat, what="targets"))
         shape = (len(origins), len(targets))
         if len(origins) == 0 or len(targets) == 0:
-            return sp.csr_matrix(shape, dtype=np.float64)
+            return OdPairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64), shape)
         radius_m = self.mode.reach_m(budget) * (1 + 1e-9) + 1e-9
         found = _pairs_within(origins, targets, radius_m)
         if found is None:
@@ -374,10 +433,9 @@ class StraightLineModel:
         i, j, dist_m = found
         mins = self.minutes_for_m(dist_m)
         keep = mins <= budget
-        data = np.maximum(mins[keep], OD_ZERO_MIN)
-        matrix = sp.csr_matrix((data, (i[keep], j[keep])), shape=shape)
-        matrix.sort_indices()
-        return matrix
+        i, j = i[keep], j[keep]
+        order = np.lexsort((j, i))
+        return OdPairs(i[order], j[order], np.maximum(mins[keep], OD_ZERO_MIN)[order], shape)
 
     def isochrones(
         self, origins_lonlat: np.ndarray, *, budgets_min: Sequence[float], quad_segs: int = 32
