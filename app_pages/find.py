@@ -12,7 +12,7 @@ from geo.finder import FINDER_MODES, NEEDS, find_services
 from geo.hours import ordos_now
 from ui import finder_ui, loaders, location, state, widgets
 from ui.i18n import current_lang, labels_for, t
-from ui.mapview import clicked_lonlat, show_map
+from ui.mapview import show_map
 
 version = loaders.data_version()
 lang = current_lang()
@@ -61,10 +61,11 @@ with list_col:
 with map_col:
     # One shared map per need; the resident's point, reach and pins are an overlay on it.
     m = finder_ui.finder_map(found, need=need, mode=mode, version=version, basemap=basemap, lang=lang)
-    clicked = clicked_lonlat(
-        show_map(m, key=state.FIND_MAP, height=480, returned_objects=["last_clicked"]), basemap=basemap
+    tapped = show_map(
+        m,
+        key=state.FIND_MAP,
+        height=480,
+        returned_objects=["last_clicked"],
+        on_change=location.tap_handler(basemap),  # a tap sets the place before the run
     )
-    if clicked and clicked != st.session_state.get(state.FIND_LAST_CLICK):
-        st.session_state[state.FIND_LAST_CLICK] = clicked
-        if location.use_click(*clicked):
-            st.rerun()
+    location.after_tap(tapped, basemap)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -19,6 +20,7 @@ from geo.geocode import (
 )
 from ui import loaders, state
 from ui.i18n import labels_for, t
+from ui.mapview import clicked_lonlat
 from ui.widgets import md_escape
 
 HOW = ("map", "place", "coords")
@@ -49,6 +51,36 @@ def use_click(lon: float, lat: float) -> bool:
         return False
     set_home(lon, lat, t("home_label"), kind="click")
     return True
+
+
+def tap_handler(basemap: str) -> Callable[[dict[str, Any]], None]:
+    """What the finder map calls when it is tapped, before the page runs: the tap becomes the home
+    point at once, so the run that follows lists the results (no second run). A tap outside Ordos is
+    remembered and said by :func:`after_tap`."""
+
+    def on_tap(value: dict[str, Any]) -> None:
+        clicked = clicked_lonlat(value, basemap=basemap)
+        if not clicked or clicked == st.session_state.get(state.FIND_LAST_CLICK):
+            return
+        st.session_state[state.FIND_LAST_CLICK] = clicked
+        if in_ordos_bounds(*clicked):
+            set_home(*clicked, t("home_label"), kind="click")
+        else:
+            st.session_state[state.FIND_TAP_OUTSIDE] = True
+
+    return on_tap
+
+
+def after_tap(value: dict[str, Any], basemap: str) -> None:
+    """Under the map: say that a tap outside Ordos was refused; take a tap the map did not hand over
+    before the run (then run again)."""
+    if st.session_state.pop(state.FIND_TAP_OUTSIDE, False):
+        st.warning(t("click_outside"))
+    clicked = clicked_lonlat(value, basemap=basemap)
+    if clicked and clicked != st.session_state.get(state.FIND_LAST_CLICK):
+        st.session_state[state.FIND_LAST_CLICK] = clicked
+        if use_click(*clicked):
+            st.rerun()
 
 
 def home() -> tuple[float, float] | None:

@@ -21,7 +21,7 @@ The component is streamlit-folium's own (``streamlit_folium._component_func``, t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -223,6 +223,7 @@ def show_map(
     overlay: str | None = None,
     center_latlng: tuple[float, float] | None = None,
     zoom: int | None = None,
+    on_change: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Draw a map at full width; only the objects named in ``returned_objects`` trigger a rerun.
 
@@ -246,6 +247,9 @@ def show_map(
         Script of :func:`prepare_overlay` drawn on top (replaced, not rebuilt, when it changes).
     center_latlng, zoom
         Move the view (display coordinates, Leaflet's lat, lng order) without rebuilding the map.
+    on_change
+        Called with the map's new value (e.g. a tap's ``last_clicked``) when the user changes it,
+        before the script runs again, as a widget's callback is.
     """
     if isinstance(m, MapView):
         layers = layers or m.layers
@@ -258,8 +262,11 @@ def show_map(
     groups = layers if isinstance(layers, PreparedLayers) else prepare_layers(layers)
     feature_group = (groups.script + (overlay or "")) or None
 
-    def on_change() -> None:
-        st.session_state[key] = st.session_state.get(component_key, {})
+    def changed() -> None:
+        value = st.session_state.get(component_key, {})
+        st.session_state[key] = value
+        if on_change is not None:
+            on_change(value)
 
     result = sf._component_func(
         script=prepared.script,
@@ -279,7 +286,7 @@ def show_map(
         pixelated=False,
         css_links=list(dict.fromkeys([*prepared.css_links, *groups.css_links])),
         js_links=list(dict.fromkeys([*prepared.js_links, *groups.js_links])),
-        on_change=on_change,
+        on_change=changed,
         wrap_longitude=False,
     )
     return result or {}

@@ -26,6 +26,7 @@ FIND_NEED: Final = "find_need"
 FIND_MODE: Final = "find_mode"
 FIND_MAP: Final = "find_map"
 FIND_LAST_CLICK: Final = "find_last_click"
+FIND_TAP_OUTSIDE: Final = "find_tap_outside"
 FIND_URL_APPLIED: Final = "find_url_applied"  # the link's place, need and mode were read once
 HOME_KIND: Final = "home_kind"  # what kind of place the home point is (gazetteer kind, click …)
 
