@@ -10,7 +10,9 @@ Dijkstra per origin, compiled with numba, that
   per origin),
 * reads the targets attached to each settled node (a target on a segment is attached to the
   segment's two ends with the partial costs from each end) and keeps the best time per target,
-* resets only what it touched, so scratch arrays are allocated once per batch of origins.
+* resets only what it touched, so scratch arrays are allocated once per batch of origins,
+* on request (:func:`bounded_many_to_many_nearest`) also keeps, per target, the least minutes from
+  any origin and which origin, so the nearest facility comes from the same searches.
 
 Batches of origins run on a thread pool: the kernel releases the GIL (``nogil=True``), so the batches
 run in parallel on every core the process may use. Results are sparse ``(origin, target, minutes)``
@@ -113,11 +115,18 @@ def _many_to_many_batch(
     n_targets: int,
     budget: float,
     zero: float,
-) -> tuple[Int32Array, Int32Array, FloatArray, int]:
-    """Bounded Dijkstra from origins ``first..last-1``; (origin, target, minutes) triples within budget."""
+    nearest: bool,
+) -> tuple[Int32Array, Int32Array, FloatArray, int, FloatArray, Int32Array]:
+    """Bounded Dijkstra from origins ``first..last-1``; (origin, target, minutes) triples within budget.
+
+    With ``nearest``, also per target the least minutes from these origins (``inf`` when none) and the
+    first origin with them (-1); otherwise those two arrays are empty.
+    """
     n = len(indptr) - 1
     dist = np.full(n, np.inf)
     best = np.full(n_targets, np.inf)
+    near_min = np.full(n_targets if nearest else 0, np.inf)
+    near_org = np.full(n_targets if nearest else 0, -1, dtype=np.int32)
     # Bounds, so the loops need no growth checks: each node and target is touched once per search,
     # and the heap holds at most one entry per relaxed edge plus the starts.
     touched_nodes = np.empty(n, dtype=np.int32)
@@ -183,10 +192,13 @@ def _many_to_many_batch(
             cols[count] = j
             vals[count] = max(best[j], zero)
             count += 1
+            if nearest and best[j] < near_min[j]:
+                near_min[j] = best[j]
+                near_org[j] = k
             best[j] = np.inf
         for i in range(n_touched):
             dist[touched_nodes[i]] = np.inf
-    return rows, cols, vals, count
+    return rows, cols, vals, count, near_min, near_org
 
 
 def worker_count() -> int:
@@ -239,14 +251,65 @@ def bounded_many_to_many(
     minutes : numpy.ndarray of float64
         One entry per (origin, target) pair within the budget, the best time of the pair.
     """
+    rows, cols, vals, _, _ = _search(
+        indptr, indices, weights, starts, attachments, direct, n_targets, budget_min, zero_min, workers, False
+    )
+    return rows, cols, vals
+
+
+def bounded_many_to_many_nearest(
+    *,
+    indptr: IntArray,
+    indices: Int32Array,
+    weights: FloatArray,
+    starts: Links,
+    attachments: Links,
+    direct: Links,
+    n_targets: int,
+    budget_min: float,
+    zero_min: float,
+    workers: int | None = None,
+) -> tuple[Int32Array, Int32Array, FloatArray, FloatArray, IntArray]:
+    """:func:`bounded_many_to_many` and, from the same searches, the nearest origin of each target.
+
+    Parameters are those of :func:`bounded_many_to_many`.
+
+    Returns
+    -------
+    origin, target, minutes
+        As :func:`bounded_many_to_many`.
+    nearest_minutes : numpy.ndarray of float64
+        Per target, the least minutes from any origin (exact, zero not replaced), ``inf`` when no
+        origin is within the budget.
+    nearest_origin : numpy.ndarray of int64
+        Per target, the lowest-numbered origin with those minutes, -1 when none.
+    """
+    return _search(
+        indptr, indices, weights, starts, attachments, direct, n_targets, budget_min, zero_min, workers, True
+    )
+
+
+def _search(
+    indptr: IntArray,
+    indices: Int32Array,
+    weights: FloatArray,
+    starts: Links,
+    attachments: Links,
+    direct: Links,
+    n_targets: int,
+    budget_min: float,
+    zero_min: float,
+    workers: int | None,
+    nearest: bool,
+) -> tuple[Int32Array, Int32Array, FloatArray, FloatArray, IntArray]:
     n_origins = len(starts.ptr) - 1
     args = (indptr, indices, weights, *starts, *attachments, *direct)
 
-    def run(first: int, last: int) -> tuple[Int32Array, Int32Array, FloatArray]:
-        rows, cols, vals, count = _many_to_many_batch(
-            *args, first, last, n_targets, float(budget_min), float(zero_min)
+    def run(first: int, last: int) -> tuple[Int32Array, Int32Array, FloatArray, FloatArray, Int32Array]:
+        rows, cols, vals, count, near_min, near_org = _many_to_many_batch(
+            *args, first, last, n_targets, float(budget_min), float(zero_min), nearest
         )
-        return rows[:count], cols[:count], vals[:count]
+        return rows[:count], cols[:count], vals[:count], near_min, near_org
 
     threads = workers or worker_count()
     # Several batches per thread balance the load; batches of MIN_BATCH or more keep the per-batch
@@ -259,12 +322,22 @@ def bounded_many_to_many(
     else:
         with ThreadPoolExecutor(max_workers=threads) as pool:
             parts = list(pool.map(lambda ab: run(*ab), bounds))
+    near_min = np.full(n_targets if nearest else 0, np.inf)
+    near_org = np.full(n_targets if nearest else 0, -1, dtype=np.int64)
     if not parts:
-        return np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.float64)
+        return np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.float64), near_min, near_org
+    if nearest:
+        # Batches hold increasing origins: on equal minutes the earlier batch's origin stays.
+        for _, _, _, part_min, part_org in parts:
+            better = part_min < near_min
+            near_min[better] = part_min[better]
+            near_org[better] = part_org[better]
     return (
         np.concatenate([p[0] for p in parts]),
         np.concatenate([p[1] for p in parts]),
         np.concatenate([p[2] for p in parts]),
+        near_min,
+        near_org,
     )
 
 

@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from geo.crs import to_metric
 from geo.errors import DataError
 from geo.schema import FACILITY_TYPES, normalise_type
-from geo.travel import TravelModel, check_budget
+from geo.travel import NearestResult, TravelModel, check_budget
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -193,6 +193,20 @@ def cell_access(
     chosen = select_facilities(facilities, codes)
     horizon = max([budget, *tiers, check_budget(horizon_min) if horizon_min is not None else 0.0])
     result = model.nearest(_lonlat(chosen), _lonlat(cells), budget_min=horizon)
+    return _access_frame(cells, chosen, result, model, codes=codes, budget=budget, tiers=tiers)
+
+
+def _access_frame(
+    cells: pd.DataFrame,
+    chosen: pd.DataFrame,
+    result: NearestResult,
+    model: TravelModel,
+    *,
+    codes: list[str],
+    budget: float,
+    tiers: list[float],
+) -> pd.DataFrame:
+    """The :func:`cell_access` frame of a nearest-facility answer (``chosen`` as the origins)."""
     # ExtensionArray.take fills -1 with NA without a round trip through Python objects.
     ids = pd.array(chosen["facility_id"].astype(str).to_numpy(), dtype="str")
     nearest_id = ids.take(result.origin, allow_fill=True)
@@ -276,6 +290,7 @@ def _fca(
     decay: Decay,
     steps: Sequence[tuple[float, float]] | None,
     capacity_col: str,
+    od: sp.csr_matrix | None = None,
 ) -> tuple[pd.DataFrame, FloatArray, FloatArray, FloatArray, sp.csr_matrix]:
     _require(cells, ("cell_id", "lon", "lat", demand_col), "cells")
     budget = check_budget(budget_min)
@@ -288,7 +303,9 @@ def _fca(
     # A facility without a stated capacity offers nothing measurable: it counts as 0.
     supply = pd.to_numeric(chosen[capacity_col], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
     supply = np.clip(supply, 0.0, None)
-    od = model.od_matrix(_lonlat(chosen), _lonlat(cells), budget_min=budget).tocsr()
+    if od is None:
+        od = model.od_matrix(_lonlat(chosen), _lonlat(cells), budget_min=budget)
+    od = od.tocsr()
     weights = od.copy()
     weights.data = decay_weights(od.data, budget_min=budget, decay=decay, steps=steps)
     # Step 1: R_j = S_j / Σ_i W(t_ij) P_i over the cells within facility j's catchment.
@@ -341,6 +358,35 @@ def two_step_fca(
         ``facilities_in_reach`` (count within the budget), ``within_budget`` and ``oversubscribed``.
         ``attrs`` holds ``threshold_per_1000``, ``demand_col``, ``decay``, ``budget_min``, ``types``.
     """
+    return _two_step(
+        cells,
+        facilities,
+        model,
+        types=types,
+        budget_min=budget_min,
+        demand_col=demand_col,
+        decay=decay,
+        steps=steps,
+        capacity_col=capacity_col,
+        threshold_per_1000=threshold_per_1000,
+    )
+
+
+def _two_step(
+    cells: pd.DataFrame,
+    facilities: pd.DataFrame,
+    model: TravelModel,
+    *,
+    types: str | Iterable[str],
+    budget_min: float,
+    demand_col: str,
+    decay: Decay,
+    steps: Sequence[tuple[float, float]] | None,
+    capacity_col: str,
+    threshold_per_1000: float | None,
+    od: sp.csr_matrix | None = None,
+) -> pd.DataFrame:
+    """:func:`two_step_fca`; with ``od``, on that origin × cell matrix instead of asking the model."""
     codes = parse_types(types)
     chosen, supply, _, ratio, weights = _fca(
         cells,
@@ -352,6 +398,7 @@ def two_step_fca(
         decay=decay,
         steps=steps,
         capacity_col=capacity_col,
+        od=od,
     )
     # Step 2: A_i = Σ_j W(t_ij) R_j.
     access = np.asarray(weights.T @ ratio, dtype=np.float64).ravel()
@@ -380,6 +427,66 @@ def two_step_fca(
         "facilities": len(chosen),
     }
     return out
+
+
+def access_and_fca(
+    cells: pd.DataFrame,
+    facilities: pd.DataFrame,
+    model: TravelModel,
+    *,
+    types: str | Iterable[str],
+    budget_min: float,
+    demand_col: str,
+    decay: Decay = "gaussian",
+    tiers_min: Sequence[float] = (5, 10, 15),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`cell_access` and :func:`two_step_fca` of the same cells, facilities and budget.
+
+    The results are those of the two functions. When the model answers both from one set of
+    searches (``od_matrix_and_nearest``, the road-network model) and no tier reaches beyond the
+    budget, the nearest facility is read off the 2SFCA's origin × cell searches instead of a second
+    pass; among equally near facilities the first of the table is then named.
+
+    Parameters
+    ----------
+    cells, facilities, model, types, budget_min, tiers_min
+        As in :func:`cell_access`.
+    demand_col, decay
+        As in :func:`two_step_fca`.
+
+    Returns
+    -------
+    access, fca : pandas.DataFrame
+        The :func:`cell_access` and :func:`two_step_fca` frames.
+    """
+    budget = check_budget(budget_min)
+    tiers = sorted({check_budget(t) for t in tiers_min})
+    codes = parse_types(types)
+    both = getattr(model, "od_matrix_and_nearest", None)
+    if both is None or max([budget, *tiers]) > budget:
+        access = cell_access(cells, facilities, model, types=codes, budget_min=budget, tiers_min=tiers)
+        fca = two_step_fca(
+            cells, facilities, model, types=codes, budget_min=budget, demand_col=demand_col, decay=decay
+        )
+        return access, fca
+    _require(cells, ("cell_id", "lon", "lat", demand_col), "cells")
+    chosen = select_facilities(facilities, codes)
+    od, nearest = both(_lonlat(chosen), _lonlat(cells), budget_min=budget)
+    access = _access_frame(cells, chosen, nearest, model, codes=codes, budget=budget, tiers=tiers)
+    fca = _two_step(
+        cells,
+        facilities,
+        model,
+        types=codes,
+        budget_min=budget,
+        demand_col=demand_col,
+        decay=decay,
+        steps=None,
+        capacity_col="capacity",
+        threshold_per_1000=None,
+        od=od,
+    )
+    return access, fca
 
 
 def facility_supply_ratios(
@@ -887,9 +994,15 @@ def coverage_report(
     codes = parse_types(types)
     budget = check_budget(budget_min)
     demand_col = parse_target(target) if target is not None else default_target(codes)
-    access = cell_access(cells, facilities, model, types=codes, budget_min=budget, tiers_min=tiers_min)
-    fca = two_step_fca(
-        cells, facilities, model, types=codes, budget_min=budget, demand_col=demand_col, decay=decay
+    access, fca = access_and_fca(
+        cells,
+        facilities,
+        model,
+        types=codes,
+        budget_min=budget,
+        demand_col=demand_col,
+        decay=decay,
+        tiers_min=tiers_min,
     )
     table = area_table(cells, access, facilities, by=by, types=codes, names=names, fca=fca)
     return {
