@@ -235,8 +235,14 @@ class NetworkTravelModel:
 
     def _snap_reasons(self, dist: FloatArray, seg: IntArray) -> npt.NDArray[np.object_]:
         reason = np.full(len(seg), "", dtype=object)
-        for i in np.flatnonzero(seg < 0):
-            reason[i] = f"snap distance {dist[i]:.0f} m > {self.max_snap_m:g} m"
+        far = np.flatnonzero(seg < 0)
+        if len(far):
+            # One text per distinct whole number of metres (thousands of cells share a few hundred).
+            metres, which = np.unique(np.round(dist[far]), return_inverse=True)
+            texts = np.array(
+                [f"snap distance {m:.0f} m > {self.max_snap_m:g} m" for m in metres], dtype=object
+            )
+            reason[far] = texts[which]
         return reason
 
     def _snap_origins(self, origins_lonlat: np.ndarray) -> tuple[IntArray, FloatArray, IntArray]:
