@@ -5,7 +5,7 @@ a budget" at about the cost of one search over the part of the network each orig
 Dijkstra per origin, compiled with numba, that
 
 * starts from the origin's point on its street segment (partial edge costs to both ends),
-* settles only nodes within the budget (a binary heap with lazy deletion; nothing is done for the
+* settles only nodes within the budget (a 4-ary heap with lazy deletion; nothing is done for the
   rest of the network, unlike ``scipy.sparse.csgraph.dijkstra`` which initialises an ``n_nodes`` row
   per origin),
 * reads the targets attached to each settled node (a target on a segment is attached to the
@@ -44,11 +44,15 @@ MIN_BATCH: Final[int] = 256  # fewest origins per kernel call
 BATCHES_PER_THREAD: Final[int] = 8  # kernel calls per thread, so one slow batch does not hold the rest
 
 
-@numba.njit(cache=True, nogil=True)
+# A 4-ary min-heap of (minutes, node) in two arrays: half the levels of a binary heap, and the four
+# children of a node lie side by side in memory; about a quarter faster than a binary heap here.
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _heap_push(keys: FloatArray, items: Int32Array, size: int, key: float, item: int) -> int:
     i = size
     while i > 0:
-        parent = (i - 1) >> 1
+        parent = (i - 1) >> 2
         if keys[parent] <= key:
             break
         keys[i] = keys[parent]
@@ -59,7 +63,7 @@ def _heap_push(keys: FloatArray, items: Int32Array, size: int, key: float, item:
     return size + 1
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _heap_pop(keys: FloatArray, items: Int32Array, size: int) -> tuple[float, int, int]:
     top_key = keys[0]
     top_item = items[0]
@@ -69,14 +73,18 @@ def _heap_pop(keys: FloatArray, items: Int32Array, size: int) -> tuple[float, in
         item = items[size]
         i = 0
         while True:
-            child = 2 * i + 1
-            if child >= size:
+            first = 4 * i + 1
+            if first >= size:
                 break
-            if child + 1 < size and keys[child + 1] < keys[child]:
-                child += 1
-            if keys[child] >= key:
+            child = first
+            child_key = keys[first]
+            for c in range(first + 1, min(first + 4, size)):
+                if keys[c] < child_key:
+                    child = c
+                    child_key = keys[c]
+            if child_key >= key:
                 break
-            keys[i] = keys[child]
+            keys[i] = child_key
             items[i] = items[child]
             i = child
         keys[i] = key
