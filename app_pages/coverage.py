@@ -12,7 +12,7 @@ version, facilities = loaders.facilities()
 lang = current_lang()
 st.title(t("cov_title"))
 st.caption(t("cov_intro"))
-widgets.modelled_note(facilities, shown=widgets.ANALYSIS_LAYERS)
+widgets.modelled_note(shown=widgets.ANALYSIS_LAYERS)
 if loaders.cells() is None:
     st.error(t("no_cells"))
     st.stop()
@@ -26,7 +26,7 @@ if not ctl.types:
 
 bundle = loaders.coverage_bundle(version, ctl.types, ctl.mode, ctl.budget_min, ctl.target)
 st.info(widgets.model_note(bundle["model"]), icon=":material/route:")
-coverage_ui.explain_empty(facilities, ctl, names)
+coverage_ui.explain_empty(version, ctl, names)
 tables.metrics(bundle, ctl.district)
 
 # The base map is the same on every run and for every session; only its layer groups change, so zoom
@@ -43,7 +43,7 @@ shown = mapbuild.prepared_coverage_map(
     lang=lang,
 )
 show_map(shown, key="coverage_map", height=560)
-coverage_draw.caption(version, facilities, ctl)
+coverage_draw.caption(version, ctl)
 
 tables.coverage_tables(bundle, target=ctl.target, district=ctl.district, district_names=names)
 scope = names.get(ctl.district, t("all_districts")) if ctl.district else t("all_districts")

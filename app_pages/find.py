@@ -14,13 +14,13 @@ from ui import finder_ui, loaders, location, state, widgets
 from ui.i18n import current_lang, labels_for, t
 from ui.mapview import clicked_lonlat, show_map
 
-version, facilities = loaders.facilities()
+version = loaders.data_version()
 lang = current_lang()
 finder_ui.read_link(version)
 basemap = widgets.basemap_picker()
 st.title(t("find_title"))
 st.caption(t("find_intro"))
-widgets.modelled_note(facilities)
+widgets.modelled_note()
 
 left, right = st.columns(2)
 need = left.selectbox(
@@ -42,7 +42,13 @@ location.location_picker(version)
 place = location.home_place()
 found = (
     find_services(
-        facilities, place, loaders.travel_model(mode), need=need, mode=mode, now=ordos_now(), lang=lang
+        loaders.facilities_of_types(version, NEEDS[need]),  # the need's facilities, picked once per version
+        place,
+        loaders.travel_model(mode),
+        need=need,
+        mode=mode,
+        now=ordos_now(),
+        lang=lang,
     )
     if place is not None
     else None

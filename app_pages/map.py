@@ -15,7 +15,7 @@ lang = current_lang()
 
 st.title(t("map_title"))
 st.caption(t("map_intro"))
-widgets.modelled_note(facilities)
+widgets.modelled_note()
 
 st.sidebar.subheader(t("filter_title"))
 # Values from session state only (no default= as well): Streamlit warns when a widget has both.

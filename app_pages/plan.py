@@ -11,7 +11,7 @@ SECTIONS = ("suggest", "scenarios", "report")
 version, facilities = loaders.facilities()
 st.title(t("plan_title"))
 st.caption(t("plan_intro"))
-widgets.modelled_note(facilities, shown=widgets.ANALYSIS_LAYERS)
+widgets.modelled_note(shown=widgets.ANALYSIS_LAYERS)
 if loaders.cells() is None:
     st.error(t("no_cells"))
     st.stop()

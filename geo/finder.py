@@ -205,7 +205,8 @@ def find_services(
     Found
     """
     need = need if need in NEEDS else parse_need(need)
-    chosen = facilities[facilities["type"].isin(NEEDS[need])]
+    wanted = facilities["type"].isin(NEEDS[need]).to_numpy(dtype=bool)
+    chosen = facilities if wanted.all() else facilities.loc[wanted]
     ranked = nearby(chosen, (place.lon, place.lat), model, budget_min=budget_min, limit=limit)
     origin_name = place.name if place.kind not in ("coordinates", "click") else ""
     rows = []

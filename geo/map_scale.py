@@ -289,23 +289,4 @@ def add_isochrone_display(
     for rank, minutes, geometry in sorted(shapes, key=lambda s: -s[0]):
         colour = maps.BAND_COLOURS[min(rank, len(maps.BAND_COLOURS) - 1)]
         style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.35}
-        x0, y0, x1, y1 = shapely.geometry.shape(geometry).bounds
-        _BoundedGeoJson(
-            {"type": "Feature", "properties": {}, "geometry": geometry},
-            bounds=[[y0, x0], [y1, x1]],
-            style_function=lambda _f, s=style: s,
-            tooltip=folium.Tooltip(maps.esc(label(minutes))),
-            **({"pane": pane} if pane else {}),
-        ).add_to(m)
-
-
-class _BoundedGeoJson(folium.GeoJson):
-    """A GeoJSON layer with its bounds given (folium walks every coordinate in Python whenever the
-    map's bounds are asked for, as streamlit-folium does on every rerun)."""
-
-    def __init__(self, data: dict[str, Any], *, bounds: list[list[float | None]], **kwargs: Any) -> None:
-        super().__init__(data, **kwargs)
-        self._fixed_bounds = bounds
-
-    def _get_self_bounds(self) -> list[list[float | None]]:
-        return self._fixed_bounds
+        maps.add_geometry(m, geometry, style=style, tooltip=label(minutes), pane=pane)

@@ -479,15 +479,41 @@ class _GeoJsonLayer(_LightElement):
         tooltip: str = "",
         pane: str | None = None,
         feature_tips: bool = False,
+        bounds: list[list[float | None]] | None = None,
     ) -> None:
         super().__init__()
         self._name = "GeoJsonLayer"
+        self._bounds: list[list[float | None]] = (
+            bounds if bounds is not None else [[None, None], [None, None]]
+        )
         self.data = data_text
         self.options: dict[str, Any] = {"style": dict(style), **_pane(pane)}
         self.tooltip = tooltip
         # As compact UTF-8 JSON (not ``tojson``'s ASCII escapes): readable in an exported page, and smaller.
         self.tooltip_json = _compact_json(tooltip)
         self.feature_tips = feature_tips
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return self._bounds
+
+
+def add_geometry(
+    m: MacroElement,
+    geometry: Mapping[str, Any],
+    *,
+    style: Mapping[str, Any],
+    tooltip: str = "",
+    pane: str | None = None,
+) -> MacroElement:
+    """A GeoJSON geometry (display coordinates) drawn with one style and a tooltip (escaped here),
+    serialised once and its bounds known to the map (nothing walks its coordinates again)."""
+    x0, y0, x1, y1 = shapely.geometry.shape(geometry).bounds
+    feature = {"type": "Feature", "properties": {}, "geometry": geometry}
+    layer = _GeoJsonLayer(
+        _compact_json(feature), style=style, tooltip=esc(tooltip), pane=pane, bounds=[[y0, x0], [y1, x1]]
+    )
+    layer.add_to(m)
+    return layer
 
 
 def _pane(pane: str | None) -> dict[str, Any]:
@@ -810,27 +836,43 @@ def coarsen_cells(
         ``cell_id, value_col`` (and ``label_col``) with cells of one resolution, zero and NaN values
         dropped.
     """
-    cols = ["cell_id", value_col, *([label_col] if label_col else [])]
-    out = cells.loc[cells[value_col].fillna(0) > 0, cols].reset_index(drop=True)
+    kept = cells[value_col].fillna(0).to_numpy(float) > 0
+    ids = cells["cell_id"].to_numpy()[kept]
+    values = cells[value_col].to_numpy(float)[kept]
+    labels = cells[label_col].to_numpy()[kept] if label_col else None
+    ids, values, labels = _merge_cells(ids, values, labels)
 
-    def merge(frame: pd.DataFrame) -> pd.DataFrame:
-        summed = frame.groupby("cell_id", as_index=False, sort=True).agg({value_col: "sum"})
-        if label_col:
-            top = frame.sort_values(value_col, ascending=False, kind="mergesort").drop_duplicates("cell_id")
-            summed = summed.merge(top[["cell_id", label_col]], on="cell_id", how="left")
-        return summed
+    def frame(ids: np.ndarray, values: np.ndarray, labels: np.ndarray | None) -> pd.DataFrame:
+        data: dict[str, Any] = {"cell_id": ids, value_col: values}
+        if label_col and labels is not None:
+            data[label_col] = labels
+        return pd.DataFrame(data)
 
-    out = merge(out)
-    if len(out) <= max_cells:
-        return out.reset_index(drop=True)
-    res = h3.get_resolution(str(out["cell_id"].iloc[0]))
+    if len(ids) <= max_cells:
+        return frame(ids.astype(object), values, labels)
+    res = h3.get_resolution(str(ids[0]))
     # Parents by the index's bits: the coarsest level needed is found without an h3 call per cell and
-    # level, then the cells are merged level by level as before (the label of the top cell carries up).
-    final = coarse_resolution(_h3_ints(out["cell_id"]), res, max_cells=max_cells)
+    # level, then the cells are merged level by level (the label of the top cell carries up).
+    codes = _h3_ints(pd.Series(ids))
+    final = coarse_resolution(codes, res, max_cells=max_cells)
     for level in range(res - 1, final - 1, -1):
-        parents = h3_parents(_h3_ints(out["cell_id"]), level)
-        out = merge(out.assign(cell_id=[format(x, "x") for x in parents.tolist()]))
-    return out.reset_index(drop=True)
+        codes, values, labels = _merge_cells(h3_parents(codes, level), values, labels)
+    return frame(np.array([format(x, "x") for x in codes.tolist()], dtype=object), values, labels)
+
+
+def _merge_cells(
+    ids: np.ndarray, values: np.ndarray, labels: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Sum ``values`` per id (ids in ascending order); each id keeps the label of its row with the
+    largest value (the first such row on ties)."""
+    unique, inverse = np.unique(ids, return_inverse=True)
+    sums = np.bincount(inverse, weights=values, minlength=len(unique))
+    if labels is None:
+        return unique, sums, None
+    order = np.lexsort((np.arange(len(values)), -values, inverse))
+    grouped = inverse[order]
+    first = order[np.r_[True, grouped[1:] != grouped[:-1]]] if len(order) else order
+    return unique, sums, labels[first]
 
 
 def _h3_ints(cell_ids: pd.Series) -> np.ndarray:
@@ -933,16 +975,18 @@ def hexagon_classes(
         values = data[value_col].to_numpy(float)
         density = _density_per_km2(data["cell_id"], values)
         klass = classes.classify(indicator, density)
-        labels = data[label_col].astype(str).to_numpy() if label_col else np.full(len(data), "")
         drawn = np.flatnonzero(klass >= 0)
         rings = _display_rings(data["cell_id"].to_numpy()[drawn].tolist(), basemap=basemap)
-        for i, ring in zip(drawn.tolist(), rings, strict=True):
+        # Plain Python values: formatting thousands of numpy scalars one by one is slow.
+        places = data[label_col].astype(str).to_numpy()[drawn].tolist() if label_col else [""] * len(drawn)
+        people = np.rint(values[drawn]).astype(np.int64).tolist()
+        per_km2 = np.rint(density[drawn]).astype(np.int64).tolist()
+        kinds = klass[drawn].tolist()
+        for ring, place, n, d, k in zip(rings, places, people, per_km2, kinds, strict=True):
             tip = tooltip.format(
-                place=labels[i],
-                people=f"{round(values[i]):,}",
-                density=f"{round(density[i]):,} {density_unit}".strip(),
+                place=place, people=f"{n:,}", density=f"{d:,} {density_unit}".strip()
             ).lstrip(": ")
-            collections[int(klass[i])].append(
+            collections[k].append(
                 {
                     "type": "Feature",
                     "properties": {"tip": esc(tip)},

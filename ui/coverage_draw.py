@@ -17,7 +17,6 @@ import streamlit as st
 
 from geo import map_scale as ms
 from geo import maps
-from geo.coverage import select_facilities
 from geo.isochrones import isochrones
 from geo.schema import FACILITY_TYPES
 from geo.travel import StraightLineModel
@@ -31,9 +30,9 @@ LIMITS = ms.DrawLimits()
 """What the coverage map draws in full detail (see :class:`geo.map_scale.DrawLimits`)."""
 
 
-def chosen_facilities(facilities: pd.DataFrame, types: tuple[str, ...]) -> pd.DataFrame:
-    """The facilities the coverage map shows (:func:`geo.coverage.select_facilities`)."""
-    return select_facilities(facilities, list(types))
+def chosen_facilities(version: str, types: tuple[str, ...]) -> pd.DataFrame:
+    """The facilities the coverage map shows (:func:`geo.coverage.select_facilities`, shared)."""
+    return loaders.open_facilities(version, types)
 
 
 def band_minutes(budget_min: float) -> tuple[float, ...]:
@@ -141,7 +140,6 @@ def add_facilities(
 
 def drawn_layers(
     version: str,
-    facilities: pd.DataFrame,
     *,
     types: tuple[str, ...],
     mode: str,
@@ -152,7 +150,7 @@ def drawn_layers(
     basemap: str,
 ) -> list[ms.Drawn]:
     """What each shown layer of the coverage map draws (from the same cached results the map uses)."""
-    chosen = chosen_facilities(facilities, types)
+    chosen = chosen_facilities(version, types)
     out = []
     if "facilities" in layers:
         out.append(_facility_groups(version, types, chosen)[1])
@@ -189,12 +187,12 @@ def legend_note(drawn: list[ms.Drawn]) -> str | None:
     return f'<div style="max-width:230px"><b>{maps.esc(t("map_agg_title"))}</b>{rows}</div>'
 
 
-def caption(version: str, facilities: pd.DataFrame, ctl: CoverageControls) -> None:
+def caption(version: str, ctl: CoverageControls) -> None:
     """Say under the map what it shows as aggregates (nothing when it draws everything)."""
     args = {
         k: getattr(ctl, k) for k in ("types", "mode", "budget_min", "target", "district", "layers", "basemap")
     }
-    lines = aggregate_lines(drawn_layers(version, facilities, **args))
+    lines = aggregate_lines(drawn_layers(version, **args))
     if lines:
         st.caption(" ".join([t("map_agg_title") + t("map_agg_colon"), *lines, t("map_agg_counted")]))
 

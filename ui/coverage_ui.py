@@ -12,9 +12,9 @@ from typing import Any, Final
 import pandas as pd
 import streamlit as st
 
-from geo.coverage import GROUPS, default_target, select_facilities
+from geo.coverage import GROUPS, default_target
 from geo.schema import FACILITY_TYPES
-from ui import controls, downloads, mapbuild, state, widgets
+from ui import controls, downloads, loaders, mapbuild, state, widgets
 from ui.i18n import current_lang, labels_for, t, type_name
 from ui.tables import gap_table, scoped
 
@@ -86,9 +86,10 @@ def sidebar(district_names: dict[int, str]) -> CoverageControls:
     return CoverageControls(tuple(types), str(target), mode, budget, int(district), tuple(layers), basemap)
 
 
-def explain_empty(facilities: pd.DataFrame, ctl: CoverageControls, district_names: dict[int, str]) -> None:
-    """Say why the figures are zero when no open facility of the types is in the chosen area."""
-    chosen = select_facilities(facilities, list(ctl.types))
+def explain_empty(version: str, ctl: CoverageControls, district_names: dict[int, str]) -> None:
+    """Say why the figures are zero when no open facility of the types is in the data ``version``'s
+    chosen area."""
+    chosen = loaders.open_facilities(version, ctl.types)
     if chosen.empty:
         st.warning(t("cov_no_facilities", types="、".join(type_name(c) for c in ctl.types)))
     elif (
@@ -115,7 +116,7 @@ def download_section(
         return {
             "districts": scoped(bundle["districts"], ctl.district),
             "townships": scoped(bundle["townships"], ctl.district),
-            "gaps": gap_table(scoped(bundle["gaps"], ctl.district), ctl.target, lang),
+            "gaps": gap_table(scoped(bundle["gaps"], ctl.district), ctl.target, lang, version=version),
         }
 
     downloads.tables(st, ctx, frames, stem="carecircle_coverage", key="cov")
@@ -131,9 +132,7 @@ def download_section(
     }
     st.download_button(
         t("download_map_html"),
-        data=mapbuild.html_export(
-            lambda: mapbuild.coverage_map(version, facilities, **draw), downloads.note(ctx)
-        ),
+        data=mapbuild.html_export(lambda: mapbuild.coverage_map(version, **draw), downloads.note(ctx)),
         file_name="carecircle_coverage_map.html",
         mime="text/html",
         key="cov_map_html",

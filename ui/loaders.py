@@ -350,6 +350,17 @@ def facilities_of_types(version: str, types: tuple[str, ...]) -> pd.DataFrame:
     return _view(snapshot.memo.get("facilities_of_types", tuple(types), build, max_entries=64))
 
 
+def open_facilities(version: str, types: tuple[str, ...]) -> pd.DataFrame:
+    """The open facilities of ``types`` in ``version`` (:func:`geo.coverage.select_facilities`), picked
+    once per version and types and shared."""
+    snapshot = published_at(version)
+
+    def build() -> pd.DataFrame:
+        return cov.select_facilities(snapshot.facilities, list(types))
+
+    return _view(snapshot.memo.get("open_facilities", tuple(types), build, max_entries=64))
+
+
 def districts() -> gpd.GeoDataFrame:
     """District outlines simplified for drawing (adcode, name, name_en, geometry)."""
     return _view(published().static.districts)
@@ -489,7 +500,12 @@ def _bundle(
             raise FileNotFoundError(msg)
         kinds = list(types)
         # The open facilities of the types, once (each step below would select them again from all).
-        fac = cov.select_facilities(snapshot.facilities, kinds)
+        fac = snapshot.memo.get(
+            "open_facilities",
+            tuple(types),
+            lambda: cov.select_facilities(snapshot.facilities, kinds),
+            max_entries=64,
+        )
         model = _model_of(snapshot, mode)
         tiers = tuple(sorted({round(budget_min / 3, 6), round(2 * budget_min / 3, 6), budget_min}))
         access = cov.cell_access(demand, fac, model, types=kinds, budget_min=budget_min, tiers_min=tiers)
@@ -567,17 +583,13 @@ def uncovered_hexagons(
         if district:
             uncovered = uncovered.loc[uncovered["adcode"] == district]
         uncovered = uncovered.loc[uncovered["uncovered"] > 0]
-        demand = snapshot.cells
-        if demand is not None and not uncovered.empty:
-            chosen = demand.set_index("cell_id").loc[uncovered["cell_id"]].reset_index()
-            names = cell_places(
-                chosen,
-                lang=lang,
-                townships=snapshot.townships,
-                centres=_township_centres(snapshot),
-                districts=snapshot.static.districts,
+        if snapshot.cells is not None and not uncovered.empty:
+            # Coarsen first (a drawn hexagon is named after its cell with the most people), then name
+            # only the hexagons drawn, from the names kept for this version.
+            uncovered = maps.coarsen_cells(
+                uncovered.assign(place=uncovered["cell_id"]), value_col="uncovered", label_col="place"
             )
-            uncovered = uncovered.assign(place=names.to_numpy())
+            uncovered["place"] = cell_names(snapshot, uncovered["place"].tolist(), lang)
         return tuple(
             maps.hexagon_classes(
                 uncovered,
@@ -592,6 +604,44 @@ def uncovered_hexagons(
 
     key = (tuple(types), mode, float(budget_min), target, district, basemap, lang)
     return list(snapshot.memo.get("hexagons", key, build, max_entries=32))
+
+
+def cell_names(snapshot: Published, cell_ids: Sequence[str], lang: str) -> list[str]:
+    """Place names (:func:`geo.places.cell_places`) of demand cells of ``snapshot`` in ``lang``.
+
+    A cell's name does not depend on the controls, so each is made once per version and language and
+    kept for every session and combination; only cells not named before are named here.
+    """
+    known: dict[str, str] = snapshot.memo.get("cell_names", lang, dict, max_entries=2)
+    missing = [c for c in dict.fromkeys(cell_ids) if c not in known]
+    if missing:
+        chosen = _cells_by_id(snapshot).loc[missing].reset_index()
+        names = cell_places(
+            chosen,
+            lang=lang,
+            townships=snapshot.townships,
+            centres=_township_centres(snapshot),
+            districts=snapshot.static.districts,
+        )
+        # Sessions naming the same cells at once write the same names: no lock needed.
+        known.update(zip(missing, names.tolist(), strict=True))
+    return [known[c] for c in cell_ids]
+
+
+def place_names(version: str, cell_ids: Sequence[str], lang: str) -> list[str]:
+    """Place names of demand cells of data ``version`` in ``lang`` (:func:`cell_names`, shared)."""
+    return cell_names(published_at(version), cell_ids, lang)
+
+
+def _cells_by_id(snapshot: Published) -> pd.DataFrame:
+    """The demand cells indexed by ``cell_id`` (one row per cell), once per version."""
+
+    def build() -> pd.DataFrame:
+        cells = snapshot.cells if snapshot.cells is not None else pd.DataFrame({"cell_id": []})
+        indexed = cells.set_index("cell_id")
+        return indexed.loc[~indexed.index.duplicated()]
+
+    return snapshot.memo.get("cells_by_id", None, build, max_entries=1)
 
 
 def _township_centres(snapshot: Published) -> pd.DataFrame:

@@ -156,7 +156,6 @@ def prepared_facility_map(
 
 def coverage_map(
     version: str,
-    facilities: pd.DataFrame,
     *,
     types: tuple[str, ...],
     mode: str,
@@ -177,7 +176,7 @@ def coverage_map(
     bundle = loaders.coverage_bundle(version, types, mode, budget_min, target)
     districts = loaders.districts()
     shown = districts if not district else districts[districts["adcode"] == district]
-    chosen = select_facilities(facilities, list(types))
+    chosen = loaders.open_facilities(version, types)
     out = LayeredMap(basemap, lang)
     legend: list[str] = []
     shares = bundle["districts"].set_index("adcode")[f"{target}_covered_share"]
@@ -220,7 +219,7 @@ def coverage_map(
         out.groups.append(fg)
     # At city scale some layers are drawn as aggregates; the legend says which (the figures are exact).
     drawn = coverage_draw.drawn_layers(
-        version, facilities, types=types, mode=mode, budget_min=budget_min, target=target,
+        version, types=types, mode=mode, budget_min=budget_min, target=target,
         district=district, layers=layers, basemap=basemap,
     )  # fmt: skip
     note = coverage_draw.legend_note(drawn)
@@ -262,7 +261,7 @@ def prepared_coverage_map(
     def build() -> mapview.PreparedLayers:
         rows = facility_rows(version, args["types"], open_only=True, basemap=basemap, lang=lang)
         with fixed_lang(lang):
-            built = coverage_map(version, loaders.facilities_at(version), **args, rows=rows)  # type: ignore[arg-type]
+            built = coverage_map(version, **args, rows=rows)  # type: ignore[arg-type]
             return mapview.prepare_layers(built.groups)
 
     prepared = loaders.shared("coverage_layers", version, tuple(args.values()), build, max_entries=32)

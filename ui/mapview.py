@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from textwrap import dedent
 from typing import Any, Final
 
 import folium
@@ -158,9 +157,8 @@ def _group_script(group: MacroElement, *, group_id: str, to_back: Sequence[Eleme
     group._id = group_id
     group.add_to(holder)
     group.render()
-    text = dedent(sf.generate_leaflet_string(group, base_id=group_id)).replace(
-        sf.get_full_id(holder), "map_div"
-    )
+    # Not dedented: Leaflet does not mind the indentation, and the text holds the layers' data.
+    text = sf.generate_leaflet_string(group, base_id=group_id).replace(sf.get_full_id(holder), "map_div")
     name = group.get_name()
     back = "".join(f"{layer.get_name()}.bringToBack();\n" for layer in to_back)
     return (

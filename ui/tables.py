@@ -17,7 +17,6 @@ import streamlit as st
 
 from geo import fmt
 from geo.coverage import GROUPS
-from geo.places import cell_places
 from geo.texts import column_label as geo_column_label
 from ui import loaders
 from ui.i18n import current_lang, t
@@ -72,16 +71,14 @@ def named_districts(frame: pd.DataFrame, column: str, district_names: dict[int, 
     return frame.assign(**{column: names})
 
 
-def gap_table(gaps: pd.DataFrame, target: str, lang: str) -> pd.DataFrame:
-    """The gap list with each cell named by district, township and settlement (H3 id kept last)."""
-    centres = loaders.township_centres_now() if loaders.cells() is not None else None
-    places = cell_places(
-        gaps, lang=lang, townships=loaders.townships(), centres=centres, districts=loaders.districts()
-    )
+def gap_table(gaps: pd.DataFrame, target: str, lang: str, *, version: str) -> pd.DataFrame:
+    """The gap list of data ``version`` with each cell named by district, township and settlement
+    (H3 id kept last)."""
+    places = loaders.place_names(version, gaps["cell_id"].tolist(), lang)
     return pd.DataFrame(
         {
             "rank": gaps["rank"].to_numpy(),
-            "place": places.to_numpy(),
+            "place": np.asarray(places, dtype=object),
             target: gaps[target].to_numpy(),
             **({"pop_total": gaps["pop_total"].to_numpy()} if target != "pop_total" else {}),
             # no facility within the search horizon: an empty cell, not "inf"
@@ -138,7 +135,8 @@ def _coverage_display(
     cols = ["adcode", "name", target, f"{target}_covered", "facilities", "capacity"]
     cols += [c for c in by_district.columns if c.startswith("beds_per") or c.startswith("places_per")]
     cols += [c for c in (f"{target}_oversubscribed", f"{target}_access_per_1000") if c in by_district.columns]
-    gaps = gap_table(scoped(bundle["gaps"], district).head(20), target, lang).drop(columns="cell_id")
+    gaps = gap_table(scoped(bundle["gaps"], district).head(20), target, lang, version=bundle["key"][0])
+    gaps = gaps.drop(columns="cell_id")
     return {
         "districts": shown(scoped(by_district, district)),
         "chart": share_chart(by_district, district_names),

@@ -12,7 +12,6 @@ import streamlit as st
 
 from geo.maps import BASEMAPS
 from geo.provenance import modelled_layers
-from geo.schema import MODELLED_SOURCE_PREFIX
 from ui import loaders, state
 from ui.i18n import LANGUAGES, current_lang, labels_for, t
 
@@ -69,13 +68,10 @@ ANALYSIS_LAYERS: tuple[str, ...] = ("facilities", "demand", "boundaries", "netwo
 """The layers a coverage or planning page shows."""
 
 
-def modelled_note(facilities: pd.DataFrame, *, shown: tuple[str, ...] = ("facilities",)) -> None:
-    """The note naming exactly the modelled layers among those the page ``shown``s (none: no note),
-    and the 数据来源 / Data sources panel of those layers."""
-    block = {k: dict(v) for k, v in loaders.data_block().items()}
-    block["facilities"]["modelled"] = bool(
-        facilities.empty or facilities["source"].astype(str).str.startswith(MODELLED_SOURCE_PREFIX).any()
-    )
+def modelled_note(*, shown: tuple[str, ...] = ("facilities",)) -> None:
+    """The note naming exactly the modelled layers of the published data among those the page
+    ``shown``s (none: no note), and the 数据来源 / Data sources panel of those layers."""
+    block = loaders.data_block()
     names = modelled_layers(block, shown=shown)
     if names:
         st.warning(t("modelled_note", layers=_layer_names(names, block)), icon=":material/warning:")

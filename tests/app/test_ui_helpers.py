@@ -110,7 +110,6 @@ def _provenance_script() -> None:
 
     built = mapbuild.coverage_map(
         loaders.data_version(),
-        facilities,
         types=("community_station",),
         mode="walk",
         budget_min=15.0,

@@ -154,6 +154,38 @@ def test_coarsen_cells_keeps_the_total_and_the_limit() -> None:
     assert (out["v"] > 0).all()
 
 
+def _coarsen_by_groupby(cells: pd.DataFrame, max_cells: int) -> pd.DataFrame:
+    """The plain pandas way: sum per parent level by level, a parent named after its largest child."""
+
+    def merge(frame: pd.DataFrame) -> pd.DataFrame:
+        summed = frame.groupby("cell_id", as_index=False, sort=True).agg({"v": "sum"})
+        top = frame.sort_values("v", ascending=False, kind="mergesort").drop_duplicates("cell_id")
+        return summed.merge(top[["cell_id", "name"]], on="cell_id", how="left")
+
+    out = merge(cells.loc[cells["v"] > 0])
+    res = h3.get_resolution(out["cell_id"].iloc[0])
+    while len(out) > max_cells:
+        res -= 1
+        out = merge(out.assign(cell_id=[h3.cell_to_parent(c, res) for c in out["cell_id"]]))
+    return out
+
+
+@pytest.mark.parametrize("max_cells", [5000, 120, 10])
+def test_coarsen_cells_names_each_hexagon_after_its_largest_cell(max_cells: int) -> None:
+    rng = np.random.default_rng(7)
+    cells = [h3.latlng_to_cell(39.6 + i * 0.003, 109.7 + j * 0.003, 9) for i in range(40) for j in range(40)]
+    cells += cells[:300]  # the same cell twice: summed
+    values = rng.integers(0, 50, len(cells)).astype(float)
+    values[::13] = 7.0  # ties: the first row's name wins
+    frame = pd.DataFrame({"cell_id": cells, "v": values, "name": [f"n{i}" for i in range(len(cells))]})
+    got = maps.coarsen_cells(frame, value_col="v", max_cells=max_cells, label_col="name")
+    want = _coarsen_by_groupby(frame, max_cells)
+    assert got["cell_id"].tolist() == want["cell_id"].tolist()
+    assert got["name"].tolist() == want["name"].tolist()
+    np.testing.assert_allclose(got["v"].to_numpy(), want["v"].to_numpy(), rtol=1e-12)
+    assert got["v"].sum() == pytest.approx(values.sum())
+
+
 def test_hexagon_classes_cover_every_value_once() -> None:
     cells = [h3.latlng_to_cell(39.6 + i * 0.003, 109.7, 9) for i in range(40)]
     frame = pd.DataFrame({"cell_id": cells, "v": np.arange(1, 41)})
