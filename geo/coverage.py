@@ -7,7 +7,8 @@ straight-line and the road-network model.
 * :func:`cell_access` — per demand cell, minutes to the nearest open facility of the chosen types and
   whether the cell is covered at the budget and at each tier (5 / 10 / 15 minutes).
 * :func:`two_step_fca` and :func:`facility_supply_ratios` — capacity-aware access with distance decay
-  (two-step floating catchment), so "within 15 minutes but oversubscribed" shows.
+  (two-step floating catchment), so "within 15 minutes but oversubscribed" shows;
+  :func:`access_and_fca` gives both it and :func:`cell_access`, from one set of searches on a network.
 * :func:`area_table` and :func:`area_totals` — per district or township: people, people aged 60+ and
   children 0–3 covered, facility counts, capacity per 1,000; the city total is the sum of the rows.
 * :func:`gap_list` — uncovered cells ranked by the target population.
