@@ -980,7 +980,6 @@ def coverage_report(
     names: pd.DataFrame | None = None,
     target: str | None = None,
     decay: Decay = "gaussian",
-    tiers_min: Sequence[float] = (5, 10, 15),
 ) -> dict[str, Any]:
     """The output of ``python -m geo coverage --format json`` (DESIGN.md, "Output shapes").
 
@@ -995,6 +994,9 @@ def coverage_report(
     codes = parse_types(types)
     budget = check_budget(budget_min)
     demand_col = parse_target(target) if target is not None else default_target(codes)
+    # The report counts the people covered at the budget, nothing at other tiers: the nearest
+    # facility is searched only as far as the budget, so on a network one set of searches answers
+    # both the coverage and the 2SFCA.
     access, fca = access_and_fca(
         cells,
         facilities,
@@ -1003,7 +1005,7 @@ def coverage_report(
         budget_min=budget,
         demand_col=demand_col,
         decay=decay,
-        tiers_min=tiers_min,
+        tiers_min=(),
     )
     table = area_table(cells, access, facilities, by=by, types=codes, names=names, fca=fca)
     return {
