@@ -372,6 +372,16 @@ def test_coverage_with_2sfca_from_one_search_equals_the_two_passes(city: gn.Road
     # A tier beyond the budget needs the longer nearest-facility search: the two passes run.
     wide, _ = cov.access_and_fca(cells, facilities, model, demand_col="pop_60plus", tiers_min=(15,), **kw)
     pd.testing.assert_frame_equal(wide, cov.cell_access(cells, facilities, model, tiers_min=(15,), **kw))
+    # The command's report (10-minute budget, one set of searches) equals the one built from the two
+    # passes with the default tiers (which searched 15 minutes for the nearest facility).
+    full = cells.assign(adcode=150602, pop_total=cells["pop_60plus"] * 5, pop_0_3=1)
+    facilities = facilities.assign(district_adcode=150602, capacity_unit="beds")
+    report = cov.coverage_report(full, facilities, model, target="60plus", **kw)
+    slow_access = cov.cell_access(full, facilities, model, **kw)
+    slow_fca = cov.two_step_fca(full, facilities, model, demand_col="pop_60plus", **kw)
+    table = cov.area_table(full, slow_access, facilities, types=kw["types"], fca=slow_fca)
+    assert report["rows"] == cov.table_records(table) and report["totals"] == cov.area_totals(table)
+    assert report["totals"]["pop_60plus_covered"] > 0
 
 
 def test_search_order_does_not_change_the_results(city: gn.RoadNetwork) -> None:
