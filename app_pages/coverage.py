@@ -24,6 +24,7 @@ if not ctl.types:
     st.info(t("no_types"))
     st.stop()
 
+coverage_draw.prefetch_bands(version, ctl)  # city scale: the map's reach bands start in the background
 bundle = loaders.coverage_bundle(version, ctl.types, ctl.mode, ctl.budget_min, ctl.target)
 st.info(widgets.model_note(bundle["model"]), icon=":material/route:")
 coverage_ui.explain_empty(version, ctl, names)

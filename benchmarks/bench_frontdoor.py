@@ -48,21 +48,17 @@ PAGE = r"""
 import json, os, sys, time
 sys.path.insert(0, {repo!r})
 from streamlit.testing.v1 import AppTest
-import ui.mapview as mapview
-from geo.maps import map_size_bytes
 import streamlit_folium
 maps = []
-_st_folium = mapview.st_folium
-def recording(m, **kw):
-    maps.append((m, kw.get("feature_group_to_add") or []))
-    return _st_folium(m, **kw)
-mapview.st_folium = recording
-def html_bytes(m, groups):
-    # The base map as rendered, and each layer group as streamlit-folium sends it.
-    size = map_size_bytes(m)
-    for i, fg in enumerate(groups if isinstance(groups, list) else [groups]):
-        size += len(streamlit_folium._get_feature_group_string(fg, m, i).encode("utf-8"))
-    return size
+_component = streamlit_folium._component_func
+def recording(**kw):
+    maps.append(kw)
+    return _component(**kw)
+# ui.mapview.show_map hands every map to this component function (looked up at each call).
+streamlit_folium._component_func = recording
+def html_bytes(kw):
+    # What the page sends for its map: the base map's script, header and HTML, and the layer groups.
+    return sum(len((kw.get(k) or "").encode("utf-8")) for k in ("script", "header", "html", "feature_group"))
 at = AppTest.from_file(os.path.join({repo!r}, "streamlit_app.py"), default_timeout=900)
 rows = []
 def timed(label, change=None):
@@ -73,7 +69,7 @@ def timed(label, change=None):
     at.run()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     errors = [e.message for e in at.exception]
-    size = html_bytes(*maps[-1]) if maps else 0
+    size = html_bytes(maps[-1]) if maps else 0
     captions = [c.value for c in at.caption if "H3" in c.value]
     rows.append({{"what": label, "wall_s": wall, "cpu_s": cpu, "map_bytes": size, "errors": errors,
                  "note": captions[0] if captions else ""}})
@@ -187,6 +183,8 @@ def measure(repo: Path, folder: Path, files: dict[str, Path], *, page: bool) -> 
         out["page_child"] = child
         if not lines:
             print(child["stderr"][-3000:])
+            msg = "覆盖分析页面未能运行 / the coverage page did not run (see above)"
+            raise SystemExit(msg)
     return out
 
 

@@ -36,6 +36,27 @@ COMMAND_MODULES = (
     "geo.cli_analyses",
 )
 
+# The module of each command, so that a run of one command imports and builds only its group
+# (``tests/unit/test_cli_startup.py`` checks this against what the modules register). A command
+# missing here still works: the whole parser is built for it.
+COMMANDS: dict[str, str] = {
+    "network": "geo.cli_network",
+    "coverage": "geo.cli_coverage",
+    "isochrones": "geo.cli_coverage",
+    "import": "geo.cli_data",
+    "quality": "geo.cli_data",
+    "history": "geo.cli_data",
+    "restore": "geo.cli_data",
+    "users": "geo.cli_users",
+    "suggest": "geo.cli_siting",
+    "db": "geo.cli_db",
+    "nearby": "geo.cli_finder",
+    "report": "geo.cli_report",
+    "demand": "geo.cli_demand",
+    "boundaries": "geo.cli_demand",
+    "analyses": "geo.cli_analyses",
+}
+
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -85,8 +106,10 @@ def _cmd_facilities(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every command group registered."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every command group registered, or only the group of ``command``
+    (see :data:`COMMANDS`; the parser then parses and explains that command as the whole one does).
+    """
     parser = CommandParser(
         prog="python -m geo",
         description="CareCircle Ordos 暖城一刻钟服务圈 — facilities, travel times and coverage.",
@@ -105,14 +128,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", type=int, default=None, help="a published version (default: newest)")
     p.set_defaults(handler=_cmd_facilities)
 
-    for name in COMMAND_MODULES:
+    if command in COMMANDS:
+        groups: Sequence[str] = (COMMANDS[command],)
+    elif command in sub.choices:
+        groups = ()  # init and facilities, registered above
+    else:
+        groups = COMMAND_MODULES
+    for name in groups:
         importlib.import_module(name).register(sub)
     return parser
 
 
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command a command line names, when nothing but ``--database URL`` comes before it."""
+    k = 0
+    while k < len(argv):
+        word = argv[k]
+        if word == "--database":
+            k += 2
+        elif word.startswith("--database="):
+            k += 1
+        elif word.startswith("-"):
+            return None  # --help, or a slip the whole parser explains
+        else:
+            return word
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(_command_in(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from geo.demand_store import DemandLayers
+    from geo.published import Published, VersionInfo
     from geo.store import FacilityStore
     from geo.travel import TravelModel
 
@@ -141,7 +142,26 @@ def _store(args: argparse.Namespace | None) -> FacilityStore:
     return store
 
 
+def _published(args: argparse.Namespace | None) -> Published | None:
+    """The newest published version as ``geo.published`` reads it, without SQLAlchemy, once per
+    command run; None where that path does not apply (then the store is opened as usual)."""
+    if args is None:
+        return None
+    if not hasattr(args, "_published"):
+        from geo.paths import database_url
+        from geo.published import read_published
+
+        args._published = read_published(database_url(getattr(args, "database", None)))
+    quick: Published | None = args._published
+    return quick
+
+
 def _facilities(args: argparse.Namespace) -> pd.DataFrame:
+    quick = _published(args)
+    if quick is not None:
+        facilities = quick.facilities.copy()
+        facilities.attrs["version"] = quick.info.version
+        return facilities
     store = _store(args)
     version = store.current_version()
     facilities = store.facilities(version)
@@ -149,11 +169,24 @@ def _facilities(args: argparse.Namespace) -> pd.DataFrame:
     return facilities
 
 
+def _version_info(args: argparse.Namespace, version: int) -> VersionInfo:
+    quick = _published(args)
+    if quick is not None and quick.info.version == version:
+        return quick.info
+    return _store(args).version_info(version)
+
+
 def _layers(args: argparse.Namespace | None = None) -> DemandLayers:
     """The published demand and boundary layers (the modelled sample and seats while none)."""
-    from geo.demand_store import load_layers
+    quick = _published(args)
+    if quick is not None and quick.demand_version is None and quick.boundary_version is None:
+        from geo.demand_layers import sample_layers
 
-    layers = load_layers(_store(args).engine)
+        layers = sample_layers()
+    else:
+        from geo.demand_store import load_layers
+
+        layers = load_layers(_store(args).engine)
     info = layers.demand
     if info.kind == "sample":
         print(
@@ -196,12 +229,11 @@ def data_block(
     from geo import io as gio
     from geo.provenance import data_block as block
 
-    store = _store(args)
     if facilities is None or "version" not in facilities.attrs:
         facilities = _facilities(args)
     version = facilities.attrs["version"]
     return block(
-        facilities_info=store.version_info(version) if version is not None else None,
+        facilities_info=_version_info(args, version) if version is not None else None,
         facilities=facilities,
         demand_info=layers.demand,
         boundary_info=layers.boundary,

@@ -27,12 +27,11 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.sparse as sp
 
 from geo.crs import to_metric
 from geo.errors import DataError
 from geo.schema import FACILITY_TYPES, normalise_type
-from geo.travel import NearestResult, TravelModel, check_budget
+from geo.travel import NearestResult, OdPairs, TravelModel, check_budget, od_pairs, pairs_of_matrix
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -291,8 +290,8 @@ def _fca(
     decay: Decay,
     steps: Sequence[tuple[float, float]] | None,
     capacity_col: str,
-    od: sp.csr_matrix | None = None,
-) -> tuple[pd.DataFrame, FloatArray, FloatArray, FloatArray, sp.csr_matrix]:
+    od: OdPairs | None = None,
+) -> tuple[pd.DataFrame, FloatArray, FloatArray, FloatArray, OdPairs, FloatArray]:
     _require(cells, ("cell_id", "lon", "lat", demand_col), "cells")
     budget = check_budget(budget_min)
     chosen = select_facilities(facilities, types)
@@ -304,16 +303,18 @@ def _fca(
     # A facility without a stated capacity offers nothing measurable: it counts as 0.
     supply = pd.to_numeric(chosen[capacity_col], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
     supply = np.clip(supply, 0.0, None)
+    # The reachable pairs in the OD matrix's order; the sums below add what the sparse products
+    # ``W @ P`` and ``Wᵀ @ R`` add, in the same order (straight lines need no SciPy this way).
     if od is None:
-        od = model.od_matrix(_lonlat(chosen), _lonlat(cells), budget_min=budget)
-    od = od.tocsr()
-    weights = od.copy()
-    weights.data = decay_weights(od.data, budget_min=budget, decay=decay, steps=steps)
+        od = od_pairs(model, _lonlat(chosen), _lonlat(cells), budget_min=budget)
+    weights = decay_weights(od.minutes, budget_min=budget, decay=decay, steps=steps)
     # Step 1: R_j = S_j / Σ_i W(t_ij) P_i over the cells within facility j's catchment.
-    weighted_demand = np.asarray(weights @ demand, dtype=np.float64).ravel()
+    weighted_demand: FloatArray = np.bincount(
+        od.origin, weights=weights * demand[od.target], minlength=len(chosen)
+    ).astype(np.float64, copy=False)
     ratio = np.zeros(len(chosen))
     np.divide(supply, weighted_demand, out=ratio, where=weighted_demand > 0)
-    return chosen, supply, weighted_demand, ratio, weights
+    return chosen, supply, weighted_demand, ratio, od, weights
 
 
 def two_step_fca(
@@ -336,7 +337,8 @@ def two_step_fca(
     Step 2, per cell: ``A_i = Σ_j W(t_ij) R_j`` over the facilities within ``budget_min``, reported as
     capacity per 1,000 target people. Since ``Σ_i A_i P_i = Σ_j S_j`` over the facilities that reach any
     demand, the method shares out exactly the capacity there is (Luo & Wang 2003; Luo & Qi 2009;
-    Dai 2010). Travel times come from ``model.od_matrix`` and both steps are sparse matrix products.
+    Dai 2010). Travel times come from ``model.od_matrix`` (its pairs, :func:`geo.travel.od_pairs`) and both steps
+    are sums over the reachable pairs.
 
     Parameters
     ----------
@@ -385,11 +387,11 @@ def _two_step(
     steps: Sequence[tuple[float, float]] | None,
     capacity_col: str,
     threshold_per_1000: float | None,
-    od: sp.csr_matrix | None = None,
+    od: OdPairs | None = None,
 ) -> pd.DataFrame:
-    """:func:`two_step_fca`; with ``od``, on that origin × cell matrix instead of asking the model."""
+    """:func:`two_step_fca`; with ``od``, on those origin × cell pairs instead of asking the model."""
     codes = parse_types(types)
-    chosen, supply, _, ratio, weights = _fca(
+    chosen, supply, _, ratio, od, weights = _fca(
         cells,
         facilities,
         model,
@@ -402,8 +404,8 @@ def _two_step(
         od=od,
     )
     # Step 2: A_i = Σ_j W(t_ij) R_j.
-    access = np.asarray(weights.T @ ratio, dtype=np.float64).ravel()
-    in_reach = np.diff(weights.tocsc().indptr)
+    access = np.bincount(od.target, weights=weights * ratio[od.origin], minlength=len(cells))
+    in_reach = np.bincount(od.target, minlength=len(cells))
     demand_total = float(pd.to_numeric(cells[demand_col], errors="coerce").fillna(0.0).sum())
     if threshold_per_1000 is None:
         threshold_per_1000 = 1000.0 * supply.sum() / demand_total if demand_total > 0 else 0.0
@@ -472,7 +474,7 @@ def access_and_fca(
         return access, fca
     _require(cells, ("cell_id", "lon", "lat", demand_col), "cells")
     chosen = select_facilities(facilities, codes)
-    od, nearest = both(_lonlat(chosen), _lonlat(cells), budget_min=budget)
+    matrix, nearest = both(_lonlat(chosen), _lonlat(cells), budget_min=budget)
     access = _access_frame(cells, chosen, nearest, model, codes=codes, budget=budget, tiers=tiers)
     fca = _two_step(
         cells,
@@ -485,7 +487,7 @@ def access_and_fca(
         steps=None,
         capacity_col="capacity",
         threshold_per_1000=None,
-        od=od,
+        od=pairs_of_matrix(matrix),
     )
     return access, fca
 
@@ -511,7 +513,7 @@ def facility_supply_ratios(
         ``weighted_demand`` (Σ_i W(t_ij) P_i, people), ``ratio_per_1000`` (R_j × 1000, capacity per 1,000
         people in its catchment; 0 when it reaches nobody) and ``reaches_demand``.
     """
-    chosen, supply, weighted_demand, ratio, _ = _fca(
+    chosen, supply, weighted_demand, ratio, _, _ = _fca(
         cells,
         facilities,
         model,
@@ -909,23 +911,38 @@ def gap_list(
     col = parse_target(target)
     _require(cells, ("cell_id", "lon", "lat", "adcode", col, "pop_total"), "cells")
     acc = _aligned(cells, access, "access")
-    frame = pd.DataFrame(
+    wanted = cells[col].to_numpy(dtype=np.float64)
+    minutes = acc["minutes"].to_numpy(dtype=np.float64)
+    rows = np.flatnonzero(~acc["covered"].to_numpy(dtype=bool) & (wanted > 0))
+    if top is not None and len(rows) > top:
+        # Only the rows that can make the top (ties at the cut included) are tabled and sorted below.
+        by_key = rows[np.lexsort((-minutes[rows], -wanted[rows]))]
+        cut = by_key[int(top) - 1] if top > 0 else by_key[0]
+        rows = rows[
+            (wanted[rows] > wanted[cut]) | ((wanted[rows] == wanted[cut]) & (minutes[rows] >= minutes[cut]))
+        ]
+    part = cells.iloc[rows]
+
+    def taken(values: Any) -> Any:
+        # The rows of a whole column, typed as the whole column is (not as the few rows taken are).
+        return pd.Series(values).array[rows]
+
+    gaps = pd.DataFrame(
         {
-            "cell_id": cells["cell_id"].to_numpy(),
-            "lon": cells["lon"].to_numpy(dtype=np.float64),
-            "lat": cells["lat"].to_numpy(dtype=np.float64),
-            "adcode": cells["adcode"].to_numpy(),
-            "township_code": _code_text(cells["township_code"]).to_numpy()
-            if "township_code" in cells.columns
+            "cell_id": taken(cells["cell_id"].to_numpy()),
+            "lon": part["lon"].to_numpy(dtype=np.float64),
+            "lat": part["lat"].to_numpy(dtype=np.float64),
+            "adcode": part["adcode"].to_numpy(),
+            "township_code": _code_text(part["township_code"]).to_numpy()
+            if "township_code" in part.columns
             else UNKNOWN_TOWNSHIP,
-            "settlement": cells["settlement"].to_numpy() if "settlement" in cells.columns else "",
-            col: cells[col].to_numpy(),
-            "pop_total": cells["pop_total"].to_numpy(),
-            "minutes": acc["minutes"].to_numpy(dtype=np.float64),
-            "facility_id": acc["facility_id"].to_numpy(),
+            "settlement": taken(cells["settlement"].to_numpy()) if "settlement" in cells.columns else "",
+            col: part[col].to_numpy(),
+            "pop_total": part["pop_total"].to_numpy(),
+            "minutes": minutes[rows],
+            "facility_id": taken(acc["facility_id"].to_numpy()),
         }
     )
-    gaps = frame.loc[~acc["covered"].to_numpy(dtype=bool) & (frame[col].to_numpy() > 0)]
     gaps = gaps.sort_values([col, "minutes", "cell_id"], ascending=[False, False, True], kind="mergesort")
     if top is not None:
         gaps = gaps.head(int(top))
@@ -941,8 +958,8 @@ def gap_list(
     )
     gaps = gaps.reset_index(drop=True)
     gaps.insert(0, "rank", np.arange(1, len(gaps) + 1))
-    gaps.insert(5, "district", gaps["adcode"].map(lambda a: district_names.get(int(a), "")))
-    gaps.insert(7, "township", gaps["township_code"].map(lambda c: township_names.get(c, "")))
+    gaps.insert(5, "district", gaps["adcode"].map(lambda a: district_names.get(int(a), "")).astype(str))
+    gaps.insert(7, "township", gaps["township_code"].map(lambda c: township_names.get(c, "")).astype(str))
     return gaps
 
 

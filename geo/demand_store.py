@@ -14,7 +14,6 @@ theirs is written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -24,12 +23,17 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from geo import io as gio
+from geo.demand_layers import SAMPLE_NOTE as SAMPLE_NOTE
+from geo.demand_layers import BoundaryVersion as BoundaryVersion
+from geo.demand_layers import DemandLayers as DemandLayers
+from geo.demand_layers import DemandVersion as DemandVersion
+from geo.demand_layers import _sample_cells, sample_layers
+from geo.demand_layers import sample_version as sample_version
 from geo.demand_tables import boundary_polygons, boundary_versions, demand_cells, demand_versions
 from geo.errors import DataError, NotFoundError
-from geo.options import DEFAULT_RESOLUTION
 from geo.options import DEMAND_MODES as DEMAND_MODES
 from geo.schema import BOUNDARY_COLUMNS, DEMAND_COLUMNS
-from geo.store import _now, conflict_error, sha256_bytes
+from geo.store import _now, conflict_error
 
 # The geometry stack (geopandas, shapely) and the importers' modules load only when boundaries are
 # read or written, not for the demand cells every coverage run reads.
@@ -45,96 +49,6 @@ __all__ = [
     "DemandVersion",
     "LayerStore",
 ]
-
-
-SAMPLE_NOTE: Final[str] = "modelled sample shipped in datasets/ (not real records)"
-
-
-@dataclass(frozen=True)
-class DemandVersion:
-    """The audit line of one demand version (version 0 stands for the shipped sample, never stored)."""
-
-    version: int
-    created_at: str
-    user_name: str
-    action: str
-    file_name: str
-    sha256: str
-    mode: str
-    kind: str
-    crs: str
-    resolution: int
-    restored_from: int | None
-    cells: int
-    pop_total: int
-    pop_60plus: int
-    pop_0_3: int
-    modelled_people: int
-    people_outside: float
-    note: str
-
-    @property
-    def modelled(self) -> bool:
-        """Whether any of the layer's people come from the modelled sample."""
-        return self.modelled_people > 0
-
-    @property
-    def modelled_share(self) -> float:
-        """The share (0–1) of the layer's people from the modelled sample."""
-        return self.modelled_people / self.pop_total if self.pop_total else 0.0
-
-
-@dataclass(frozen=True)
-class BoundaryVersion:
-    """The audit line of one boundary version."""
-
-    version: int
-    created_at: str
-    user_name: str
-    action: str
-    level: str
-    file_name: str
-    sha256: str
-    crs: str
-    name_column: str
-    code_column: str
-    restored_from: int | None
-    features: int
-    note: str
-
-
-def _sample_cells() -> pd.DataFrame:
-    cells = gio.read_population_cells()
-    cells["township_code"] = cells["township_code"].fillna("").astype(str)
-    cells["settlement"] = cells["settlement"].fillna("").astype(str)
-    cells["modelled_people"] = cells["pop_total"].astype(np.int64)
-    return cells[[*DEMAND_COLUMNS, "modelled_people"]]
-
-
-def sample_version(cells: pd.DataFrame | None = None) -> DemandVersion:
-    """The audit line that describes the shipped modelled sample (as version 0, or 1 once recorded)."""
-    c = cells if cells is not None else _sample_cells()
-    path = gio.DATASETS_DIR / gio.CELLS_FILE
-    return DemandVersion(
-        version=0,
-        created_at="",
-        user_name="system",
-        action="init",
-        file_name=path.name,
-        sha256=sha256_bytes(path.read_bytes()) if path.is_file() else "",
-        mode="",
-        kind="sample",
-        crs="EPSG:4326",
-        resolution=DEFAULT_RESOLUTION,
-        restored_from=None,
-        cells=len(c),
-        pop_total=int(c["pop_total"].sum()),
-        pop_60plus=int(c["pop_60plus"].sum()),
-        pop_0_3=int(c["pop_0_3"].sum()),
-        modelled_people=int(c["pop_total"].sum()),
-        people_outside=0.0,
-        note=SAMPLE_NOTE,
-    )
 
 
 class LayerStore:
@@ -550,41 +464,16 @@ def layers_key(engine: Engine) -> str:
     return layer_store(engine).layers_key()
 
 
-@dataclass(frozen=True)
-class DemandLayers:
-    """What coverage runs on: the demand cells with their townships, and where each layer comes from.
-
-    Attributes
-    ----------
-    cells
-        Demand cells (:data:`geo.demand.DEMAND_COLUMNS` plus ``modelled_people``), ``township_code``
-        from the imported boundaries where there are any, else the modelled assignment.
-    demand
-        The demand version's audit line (version 0: the shipped sample).
-    boundaries
-        Imported township polygons, or None.
-    boundary
-        Their audit line, or None.
-    townships
-        ``code, name, adcode`` of every township a table by township lists: the imported ones, and the
-        statistics list's others (where modelled seats stand in).
-    """
-
-    cells: pd.DataFrame
-    demand: DemandVersion
-    boundaries: gpd.GeoDataFrame | None
-    boundary: BoundaryVersion | None
-    townships: pd.DataFrame
-
-
 def load_layers(engine: Engine) -> DemandLayers:
     """The newest demand and boundary layers of a database, ready for ``geo.coverage``."""
     store = layer_store(engine)
     version = store.demand_version()
+    boundaries = store.boundaries()
+    if version is None and boundaries is None:
+        return sample_layers()
     cells = store.demand(version)
     # The sample's audit line is counted from the cells just read, not from a second read of the file.
     info = sample_version(cells) if version is None else store.demand_info(version)
-    boundaries = store.boundaries()
     boundary = store.boundary_info() if boundaries is not None else None
     names = gio.read_townships()
     if boundaries is not None:

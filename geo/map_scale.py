@@ -75,6 +75,10 @@ class DrawLimits:
     isochrone_tolerance_deg: float = 0.0003
 
 
+BandShape = tuple[int, float, str, tuple[float, float, float, float]]
+"""One drawn reach band: (rank from the smallest budget, minutes, GeoJSON geometry text, bounds)."""
+
+
 @dataclass(frozen=True)
 class Drawn:
     """What one layer of a map shows.
@@ -242,7 +246,7 @@ def _vertices(geoms: Sequence[Any]) -> int:
 
 def isochrone_display(
     bands: gpd.GeoDataFrame, *, basemap: str, limits: DrawLimits
-) -> tuple[list[tuple[int, float, dict[str, Any]]], Drawn]:
+) -> tuple[list[BandShape], Drawn]:
     """Isochrone bands simplified for drawing, in display coordinates, smallest budget first.
 
     The tolerance starts at ``limits.isochrone_tolerance_deg`` and doubles (up to about 2 km)
@@ -251,8 +255,9 @@ def isochrone_display(
 
     Returns
     -------
-    (list of (rank, minutes, GeoJSON geometry), Drawn)
-        ``rank`` is the band's place from the smallest budget (its colour); empty bands are left out.
+    (list of (rank, minutes, GeoJSON geometry text, bounds), Drawn)
+        ``rank`` is the band's place from the smallest budget (its colour); ``bounds`` are
+        ``(west, south, east, north)``; empty bands are left out.
     """
     ordered = bands.sort_values("minutes").reset_index(drop=True)
     geoms = list(ordered.geometry)
@@ -266,7 +271,9 @@ def isochrone_display(
         if geom is None or geom.is_empty:
             continue
         shown = shapely.set_precision(maps.shift_geometry(geom, basemap), 1e-5)
-        out.append((rank, float(minutes), shapely.geometry.mapping(shown)))
+        # GeoJSON text written by GEOS (compact, shortest digits): no Python walk over the vertices.
+        west, south, east, north = (float(b) for b in shown.bounds)
+        out.append((rank, float(minutes), str(shapely.to_geojson(shown)), (west, south, east, north)))
     drawn = Drawn(
         "isochrones",
         len(geoms),
@@ -279,14 +286,14 @@ def isochrone_display(
 
 def add_isochrone_display(
     m: folium.Map | folium.FeatureGroup,
-    shapes: Sequence[tuple[int, float, dict[str, Any]]],
+    shapes: Sequence[BandShape],
     *,
     label: Callable[[float], str],
     pane: str | None = None,
 ) -> None:
     """Draw :func:`isochrone_display` bands, largest first so smaller ones sit on top (as
     :func:`geo.maps.add_isochrones` does, with the same colours)."""
-    for rank, minutes, geometry in sorted(shapes, key=lambda s: -s[0]):
+    for rank, minutes, geometry, bounds in sorted(shapes, key=lambda s: -s[0]):
         colour = maps.BAND_COLOURS[min(rank, len(maps.BAND_COLOURS) - 1)]
         style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.35}
-        maps.add_geometry(m, geometry, style=style, tooltip=label(minutes), pane=pane)
+        maps.add_geometry(m, geometry, bounds=bounds, style=style, tooltip=label(minutes), pane=pane)

@@ -499,19 +499,22 @@ class _GeoJsonLayer(_LightElement):
 
 def add_geometry(
     m: MacroElement,
-    geometry: Mapping[str, Any],
+    geometry: str,
     *,
+    bounds: tuple[float, float, float, float],
     style: Mapping[str, Any],
     tooltip: str = "",
     pane: str | None = None,
 ) -> MacroElement:
-    """A GeoJSON geometry (display coordinates) drawn with one style and a tooltip (escaped here),
-    serialised once and its bounds known to the map (nothing walks its coordinates again)."""
-    x0, y0, x1, y1 = shapely.geometry.shape(geometry).bounds
-    feature = {"type": "Feature", "properties": {}, "geometry": geometry}
-    layer = _GeoJsonLayer(
-        _compact_json(feature), style=style, tooltip=esc(tooltip), pane=pane, bounds=[[y0, x0], [y1, x1]]
-    )
+    """A geometry given as GeoJSON text (display coordinates, e.g. ``shapely.to_geojson``) drawn with
+    one style and a tooltip (escaped here); ``bounds`` ``(west, south, east, north)`` tell the map its
+    extent, so nothing parses or walks the coordinates again."""
+    if not geometry.lstrip().startswith("{") or any(c in geometry for c in "<>&"):
+        msg = "geometry must be GeoJSON text without HTML-special characters"
+        raise ValueError(msg)
+    x0, y0, x1, y1 = bounds
+    feature = '{"type":"Feature","properties":{},"geometry":' + geometry + "}"
+    layer = _GeoJsonLayer(feature, style=style, tooltip=esc(tooltip), pane=pane, bounds=[[y0, x0], [y1, x1]])
     layer.add_to(m)
     return layer
 

@@ -20,15 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
-
-from geo import db
 from geo.errors import DatabaseError
 
+# SQLAlchemy loads with the functions that use it: ``head_revision`` (read by the quick path of
+# ``geo.published``) needs only the revision files.
 if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
+    from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSIONS_DIR = MIGRATIONS_DIR / "versions"
@@ -121,6 +120,8 @@ def current_revision(conn: Connection) -> str | None:
 def _recorded_revision(conn: Connection) -> str | None:
     """``current_revision`` read with one query, without loading Alembic; None when the database
     records no single revision (then the full check runs)."""
+    import sqlalchemy as sa
+
     if not sa.inspect(conn).has_table(VERSION_TABLE):
         return None
     rows = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
@@ -179,7 +180,9 @@ def upgrade(engine: Engine, *, enable_postgis: bool = False) -> UpgradeResult:
         some but not all of version 1's tables, or ``enable_postgis`` cannot be done. Nothing is
         changed then: the upgrade is one transaction.
     """
-    from geo import gis
+    import sqlalchemy as sa
+
+    from geo import db, gis
 
     head = head_revision()
     try:
@@ -208,6 +211,8 @@ def upgrade(engine: Engine, *, enable_postgis: bool = False) -> UpgradeResult:
 
 def _is_v1(conn: Connection) -> bool:
     """Whether the database holds version 1's tables (made before migrations existed)."""
+    import sqlalchemy as sa
+
     present = set(sa.inspect(conn).get_table_names()) & set(V1_TABLES)
     if not present:
         return False
@@ -243,6 +248,7 @@ def upgrade_from_alembic_command(config: Config, run: Any) -> None:
 
     ``run(connection)`` configures the context and runs the migrations (see ``env.py``).
     """
+    from geo import db
     from geo.store import database_url
 
     engine = db.create_engine(database_url(config.get_main_option("sqlalchemy.url") or None))
@@ -255,6 +261,7 @@ def upgrade_from_alembic_command(config: Config, run: Any) -> None:
 
 def offline_url() -> str:
     """The URL the ``alembic … --sql`` command renders SQL for (``$DATABASE_URL``, else SQLite)."""
+    from geo import db
     from geo.store import database_url
 
     return db.normalise_url(database_url()).render_as_string(hide_password=False)

@@ -7,6 +7,7 @@ Nothing is fetched: the links are followed only when a person taps them.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 from urllib.parse import quote, urlencode
 
@@ -26,6 +27,13 @@ _BAIDU_MODE: Final[dict[str, str]] = {
 _APPLE_MODE: Final[dict[str, str]] = {"walk": "w", "elderly_walk": "w", "bike": "w", "drive": "d"}
 SOURCE: Final[str] = "carecircle-ordos"
 """Who is asking, as the URI APIs of AutoNavi and Baidu request (``src``)."""
+
+
+@lru_cache(maxsize=8192)
+def _shifted(lon: float, lat: float, crs: str) -> tuple[float, float]:
+    """``from_wgs84`` of one point, kept: the same facilities are linked in search after search."""
+    x, y = from_wgs84(lon, lat, crs=crs)
+    return float(x), float(y)
 
 
 def _clean(name: str) -> str:
@@ -64,8 +72,8 @@ def navigation_links(
     """
     lon, lat = float(dest_lonlat[0]), float(dest_lonlat[1])
     name = _clean(dest_name)
-    g_lon, g_lat = from_wgs84(lon, lat, crs="gcj02")
-    b_lon, b_lat = from_wgs84(lon, lat, crs="bd09")
+    g_lon, g_lat = _shifted(lon, lat, "gcj02")
+    b_lon, b_lat = _shifted(lon, lat, "bd09")
     amap = {
         "to": f"{g_lon:.6f},{g_lat:.6f},{name}",
         "mode": _AMAP_MODE.get(mode, "walk"),
@@ -85,8 +93,8 @@ def navigation_links(
     apple = {"daddr": f"{lat:.6f},{lon:.6f}", "dirflg": _APPLE_MODE.get(mode, "w")}
     if origin_lonlat is not None:
         o_lon, o_lat = float(origin_lonlat[0]), float(origin_lonlat[1])
-        og_lon, og_lat = from_wgs84(o_lon, o_lat, crs="gcj02")
-        ob_lon, ob_lat = from_wgs84(o_lon, o_lat, crs="bd09")
+        og_lon, og_lat = _shifted(o_lon, o_lat, "gcj02")
+        ob_lon, ob_lat = _shifted(o_lon, o_lat, "bd09")
         start = _clean(origin_name)
         amap = {"from": f"{og_lon:.6f},{og_lat:.6f},{start}", **amap}
         baidu = {"origin": f"latlng:{ob_lat:.6f},{ob_lon:.6f}|name:{start}", **baidu}

@@ -14,10 +14,8 @@ migrations in ``geo/migrations`` (``geo.migrate``). A change here needs a new re
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,9 @@ from geo.facilities import FacilityDiff, diff_facilities
 from geo.paths import DEFAULT_DB_PATH as DEFAULT_DB_PATH
 from geo.paths import database_url as database_url
 from geo.paths import network_dir as network_dir
+from geo.published import VersionInfo as VersionInfo
+from geo.published import facility_frame
+from geo.published import sha256_bytes as sha256_bytes
 from geo.schema import COLUMNS
 
 _SA_TYPES: dict[str, Any] = {"int": sa.BigInteger, "float": sa.Float, "text": sa.Text, "code": sa.Text}
@@ -178,33 +179,8 @@ analysis_cells = sa.Table(
 )
 
 
-@dataclass(frozen=True)
-class VersionInfo:
-    """The audit line of one published version."""
-
-    version: int
-    created_at: str
-    user_name: str
-    action: str
-    file_name: str
-    sha256: str
-    mode: str
-    restored_from: int | None
-    added: int
-    changed: int
-    removed: int
-    unchanged: int
-    total: int
-    note: str
-
-
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Hex SHA-256 of file content, as recorded in the audit line."""
-    return hashlib.sha256(data).hexdigest()
 
 
 class FacilityStore:
@@ -446,11 +422,7 @@ class FacilityStore:
     def _rows(self, conn: Connection, version: int) -> pd.DataFrame:
         columns = [facility_rows.c[c.name] for c in COLUMNS]
         result = conn.execute(sa.select(*columns).where(facility_rows.c.version == version))
-        df = pd.DataFrame(result.fetchall(), columns=[c.name for c in COLUMNS])
-        # Sorted here, by code point, not by the database: a PostgreSQL collation (en_US, zh_CN)
-        # orders ids differently from SQLite, and exports must be the same bytes on both stores.
-        df = df.sort_values("facility_id", kind="stable", key=lambda s: s.astype(str)).reset_index(drop=True)
-        return _typed(df)
+        return facility_frame(result.fetchall())
 
 
 def conflict_error(
@@ -464,17 +436,6 @@ def conflict_error(
         "preview again before publishing. Nothing from your file was written."
     )
     return ConflictError(msg)
-
-
-def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    for c in COLUMNS:
-        if c.kind == "int":
-            df[c.name] = pd.to_numeric(df[c.name]).astype("Int64")
-        elif c.kind == "float":
-            df[c.name] = pd.to_numeric(df[c.name]).astype(float)
-        else:
-            df[c.name] = df[c.name].fillna("").astype(str)
-    return df
 
 
 def _records(df: pd.DataFrame, version: int) -> list[dict[str, Any]]:

@@ -24,14 +24,16 @@ stored minutes are exact for every pair except the coincident ones (off by at mo
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from geo.crs import from_metric, to_metric
 from geo.errors import DataError
@@ -44,6 +46,7 @@ from geo.modes import Mode as Mode
 from geo.modes import get_mode as get_mode
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
     from shapely.geometry.base import BaseGeometry
 
 FloatArray = npt.NDArray[np.float64]
@@ -78,6 +81,39 @@ class NearestResult:
         return self.origin >= 0
 
 
+@dataclass(frozen=True)
+class OdPairs:
+    """The reachable pairs of an OD matrix as three parallel arrays, in row-major order.
+
+    The same entries, in the same order, as the CSR matrix of :meth:`TravelModel.od_matrix`: by
+    origin, and within an origin in the matrix's stored order (by target for the straight-line
+    model). Sums over them with :func:`numpy.bincount` therefore add the same numbers in the same
+    order as SciPy's sparse products, to the last bit.
+
+    Attributes
+    ----------
+    origin, target
+        Row (origin) and column (target) index of each pair.
+    minutes
+        Travel minutes of each pair (zeros stored as :data:`OD_ZERO_MIN`).
+    shape
+        ``(n_origins, n_targets)``.
+    """
+
+    origin: IntArray
+    target: IntArray
+    minutes: FloatArray
+    shape: tuple[int, int]
+
+    def to_csr(self) -> sp.csr_matrix:
+        """The pairs as a SciPy CSR matrix (indices sorted within each row when the pairs are)."""
+        import scipy.sparse as sp
+
+        indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.origin, minlength=self.shape[0]), out=indptr[1:])
+        return sp.csr_matrix((self.minutes, self.target, indptr), shape=self.shape)
+
+
 @runtime_checkable
 class TravelModel(Protocol):
     """What every travel-time model answers; coverage and siting depend only on this."""
@@ -104,6 +140,30 @@ class TravelModel(Protocol):
     def isochrones(self, origins_lonlat: np.ndarray, *, budgets_min: Sequence[float]) -> list[BaseGeometry]:
         """One valid (Multi)Polygon in WGS84 per budget, in the given order, nested."""
         ...
+
+
+def od_pairs(
+    model: TravelModel, origins_lonlat: np.ndarray, targets_lonlat: np.ndarray, *, budget_min: float
+) -> OdPairs:
+    """The entries of ``model.od_matrix`` as :class:`OdPairs`, in the matrix's row-major order.
+
+    A model that lists the pairs itself (``od_pairs``, as :class:`StraightLineModel` does) is asked
+    directly, so a straight-line run needs no SciPy; any other model's matrix is read out.
+    """
+    direct = getattr(model, "od_pairs", None)
+    if callable(direct):
+        pairs: OdPairs = direct(origins_lonlat, targets_lonlat, budget_min=budget_min)
+        return pairs
+    return pairs_of_matrix(model.od_matrix(origins_lonlat, targets_lonlat, budget_min=budget_min))
+
+
+def pairs_of_matrix(matrix: sp.spmatrix) -> OdPairs:
+    """The stored entries of an OD matrix as :class:`OdPairs`, in its CSR row-major order."""
+    od = matrix.tocsr()
+    rows = np.repeat(np.arange(od.shape[0], dtype=np.int64), np.diff(od.indptr))
+    return OdPairs(
+        rows, od.indices.astype(np.int64), np.asarray(od.data, dtype=np.float64), (od.shape[0], od.shape[1])
+    )
 
 
 def as_lonlat(points: npt.ArrayLike, *, what: str = "points") -> FloatArray:
@@ -141,11 +201,33 @@ def check_budget(budget_min: float) -> float:
     return value
 
 
+# The metric coordinates of the last few large point sets (e.g. 200,000 demand cells, asked for by
+# the nearest-facility pass and the 2SFCA of every coverage run), keyed by their content.
+_METRIC_MEMO: OrderedDict[bytes, FloatArray] = OrderedDict()
+_METRIC_MEMO_LOCK = threading.Lock()
+_METRIC_MEMO_MIN_POINTS: Final[int] = 20_000
+
+
 def _metric_xy(lonlat: FloatArray) -> FloatArray:
     if len(lonlat) == 0:
         return np.empty((0, 2), dtype=np.float64)
+    key = b""
+    if len(lonlat) >= _METRIC_MEMO_MIN_POINTS:
+        data = np.ascontiguousarray(lonlat, dtype=np.float64)
+        key = hashlib.blake2b(data.tobytes(), digest_size=20).digest() + str(data.shape).encode()
+        with _METRIC_MEMO_LOCK:
+            if key in _METRIC_MEMO:
+                _METRIC_MEMO.move_to_end(key)
+                return _METRIC_MEMO[key]
     x_m, y_m = to_metric(lonlat[:, 0], lonlat[:, 1])
-    return np.column_stack([np.atleast_1d(x_m), np.atleast_1d(y_m)])
+    xy = np.column_stack([np.atleast_1d(x_m), np.atleast_1d(y_m)])
+    if key:
+        xy.flags.writeable = False  # shared between callers
+        with _METRIC_MEMO_LOCK:
+            _METRIC_MEMO[key] = xy
+            while len(_METRIC_MEMO) > 4:
+                _METRIC_MEMO.popitem(last=False)
+    return xy
 
 
 # Pairs of points within a radius by a grid of radius-sized squares (numpy only): every pair within
@@ -331,12 +413,19 @@ class StraightLineModel:
 
         Zero minutes are stored as :data:`OD_ZERO_MIN`, so every stored entry is a reachable pair.
         """
+        return self.od_pairs(origins_lonlat, targets_lonlat, budget_min=budget_min).to_csr()
+
+    def od_pairs(
+        self, origins_lonlat: np.ndarray, targets_lonlat: np.ndarray, *, budget_min: float
+    ) -> OdPairs:
+        """The entries of :meth:`od_matrix` as arrays, by origin then target, without SciPy (while
+        the grid search applies; see :func:`_pairs_within`)."""
         budget = check_budget(budget_min)
         origins = _metric_xy(as_lonlat(origins_lonlat, what="origins"))
         targets = _metric_xy(as_lonlat(targets_lonlat, what="targets"))
         shape = (len(origins), len(targets))
         if len(origins) == 0 or len(targets) == 0:
-            return sp.csr_matrix(shape, dtype=np.float64)
+            return OdPairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64), shape)
         radius_m = self.mode.reach_m(budget) * (1 + 1e-9) + 1e-9
         found = _pairs_within(origins, targets, radius_m)
         if found is None:
@@ -349,10 +438,9 @@ class StraightLineModel:
         i, j, dist_m = found
         mins = self.minutes_for_m(dist_m)
         keep = mins <= budget
-        data = np.maximum(mins[keep], OD_ZERO_MIN)
-        matrix = sp.csr_matrix((data, (i[keep], j[keep])), shape=shape)
-        matrix.sort_indices()
-        return matrix
+        i, j = i[keep], j[keep]
+        order = np.lexsort((j, i))
+        return OdPairs(i[order], j[order], np.maximum(mins[keep], OD_ZERO_MIN)[order], shape)
 
     def isochrones(
         self, origins_lonlat: np.ndarray, *, budgets_min: Sequence[float], quad_segs: int = 32

@@ -8,18 +8,20 @@ legend and under the map, in the page language.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
 import pandas as pd
+import shapely
 import streamlit as st
 
 from geo import map_scale as ms
 from geo import maps
 from geo.isochrones import isochrones
 from geo.schema import FACILITY_TYPES
-from geo.travel import StraightLineModel
+from geo.travel import StraightLineModel, TravelModel
 from ui import loaders
 from ui.i18n import CATALOG, current_lang, t, type_name
 
@@ -40,18 +42,83 @@ def band_minutes(budget_min: float) -> tuple[float, ...]:
     return tuple(sorted({budget_min / 3, 2 * budget_min / 3, float(budget_min)}))
 
 
+def _bands_getter(
+    version: str, code: str, model: StraightLineModel, budgets_min: tuple[float, ...]
+) -> Callable[[], list[Any]]:
+    """What gets the straight-line reach bands (WGS84, one per budget) of the open facilities of one
+    type, made once per data version and shared; it may be called from any thread (it holds the
+    version's memo and the points, and asks nothing of Streamlit)."""
+    memo = loaders.memo_of(version)
+    points = loaders.open_facilities(version, (code,))[["lon", "lat"]].to_numpy(float)
+    key = (code, model.mode.name, budgets_min)
+
+    def build() -> list[Any]:
+        return model.isochrones(points, budgets_min=budgets_min, quad_segs=4)
+
+    return lambda: memo.get("type_bands", key, build, max_entries=48)
+
+
+# One background job at a time per server process: the bands of a new combination of controls are made
+# while the script computes the figures (GEOS works without holding the interpreter lock).
+_BANDS_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="carecircle-bands")
+
+
+def _drawn_as_type_bands(version: str, types: tuple[str, ...], model: TravelModel) -> bool:
+    """Whether the coverage map draws its reach bands from per-type straight-line bands."""
+    return (
+        isinstance(model, StraightLineModel)
+        and sum(len(loaders.open_facilities(version, (code,))) for code in types)
+        > LIMITS.max_facility_markers
+    )
+
+
+def prefetch_bands(version: str, ctl: CoverageControls) -> None:
+    """Start making the reach bands the map will draw, in the background (city scale only).
+
+    The map waits for them where it needs them (the shared memo hands a value being built to whoever
+    asks for it next); a failure here only means the map makes them itself.
+    """
+    if "isochrones" not in ctl.layers:
+        return
+    model = loaders.travel_model(ctl.mode)
+    if not _drawn_as_type_bands(version, ctl.types, model):
+        return
+    assert isinstance(model, StraightLineModel)
+    budgets = band_minutes(ctl.budget_min)
+
+    getters = [_bands_getter(version, code, model, budgets) for code in ctl.types]
+
+    def job() -> None:
+        for get in getters:
+            get()
+
+    future = _BANDS_AHEAD.submit(job)
+    future.add_done_callback(lambda f: f.exception())  # retrieved, so never logged as unhandled
+
+
+def _union(parts: list[Any]) -> Any:
+    """The union of the types' bands of one budget (one type's band as it is)."""
+    shown = [g for g in parts if not g.is_empty]
+    if len(shown) == 1:
+        return shown[0]
+    return shapely.make_valid(shapely.union_all(shown)) if shown else shapely.Polygon()
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _isochrones(
     version: str, types: tuple[str, ...], mode: str, budget_min: float, basemap: str, _chosen: pd.DataFrame
-) -> tuple[list[tuple[int, float, dict[str, Any]]], ms.Drawn]:
+) -> tuple[list[ms.BandShape], ms.Drawn]:
     # ``_chosen`` is not hashed: it follows from the version and the types.
     points = _chosen[["lon", "lat"]].to_numpy(float)
     model = loaders.travel_model(mode)
-    if isinstance(model, StraightLineModel) and len(points) > LIMITS.max_facility_markers:
-        # Thousands of circles: 4 segments a quarter (within 2 % of the radius, under the drawing's
-        # simplification) instead of 32 make their union several times cheaper.
-        geoms = model.isochrones(points, budgets_min=band_minutes(budget_min), quad_segs=4)
-        bands = gpd.GeoDataFrame({"minutes": band_minutes(budget_min)}, geometry=geoms, crs="EPSG:4326")
+    if isinstance(model, StraightLineModel) and _drawn_as_type_bands(version, types, model):
+        # Thousands of circles: made per facility type and kept (adding a type to the map unions its
+        # bands with those already made) and with 4 segments a quarter (within 2 % of the radius, under
+        # the drawing's simplification) instead of 32, which makes each union several times cheaper.
+        budgets = band_minutes(budget_min)
+        per_type = [_bands_getter(version, code, model, budgets)() for code in types]
+        geoms = [_union([bands[i] for bands in per_type]) for i in range(len(budgets))]
+        bands = gpd.GeoDataFrame({"minutes": budgets}, geometry=geoms, crs="EPSG:4326")
     else:
         bands = isochrones(model, points, budgets_min=band_minutes(budget_min))
     return ms.isochrone_display(bands, basemap=basemap, limits=LIMITS)
@@ -106,6 +173,12 @@ def _group_labeller() -> Callable[[int, Mapping[str, int]], str]:
         return tip.format(n=count, types=parts)
 
     return label
+
+
+def facilities_aggregated(version: str, types: tuple[str, ...]) -> bool:
+    """Whether the coverage map draws the open facilities of ``types`` counted per H3 cell (too many
+    for markers)."""
+    return _facility_groups(version, types, chosen_facilities(version, types))[0] is not None
 
 
 def add_facilities(

@@ -668,6 +668,11 @@ def township_seats() -> pd.DataFrame | None:
     return None if seats is None else _view(seats)
 
 
+def memo_of(version: str) -> Memo:
+    """The shared memo of data ``version`` (thread-safe: a job in another thread may fill it)."""
+    return published_at(version).memo
+
+
 def shared(kind: str, version: str, key: Hashable, build: Callable[[], T], *, max_entries: int) -> T:
     """A value made from the data of ``version`` by ``build()``, kept and shared by all sessions
     (e.g. the prepared maps of ``ui.mapbuild``). Treat it as read-only."""

@@ -259,7 +259,15 @@ def prepared_coverage_map(
     }
 
     def build() -> mapview.PreparedLayers:
-        rows = facility_rows(version, args["types"], open_only=True, basemap=basemap, lang=lang)
+        # Popups are made only for a facility layer drawn as markers (not when it is aggregated).
+        markers = "facilities" in args["layers"] and not coverage_draw.facilities_aggregated(
+            version, args["types"]
+        )
+        rows = (
+            facility_rows(version, args["types"], open_only=True, basemap=basemap, lang=lang)
+            if markers
+            else None
+        )
         with fixed_lang(lang):
             built = coverage_map(version, **args, rows=rows)  # type: ignore[arg-type]
             return mapview.prepare_layers(built.groups)

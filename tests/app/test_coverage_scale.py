@@ -69,3 +69,39 @@ def test_map_says_what_it_aggregates_in_both_languages_and_counts_stay_exact(
     assert en.startswith("The map shows aggregates")
     assert "Facilities:" in en and "by H3 resolution" in en and "every person kept" in en
     assert "count every facility and cell" in en
+
+
+def _bands_script() -> None:
+    import shapely
+    import streamlit as st
+
+    from geo.map_scale import DrawLimits
+    from ui import coverage_draw, coverage_ui, loaders
+
+    coverage_draw.LIMITS = DrawLimits(max_facility_markers=20)
+    version, types = loaders.data_version(), ("community_station", "day_care")
+    ctl = coverage_ui.CoverageControls(types, "pop_total", "walk", 15.0, 0, ("isochrones",), "none")
+    coverage_draw.prefetch_bands(version, ctl)  # made in the background, then waited for
+    model, budgets = loaders.travel_model("walk"), coverage_draw.band_minutes(15.0)
+    per_type = [coverage_draw._bands_getter(version, code, model, budgets)() for code in types]
+    # The usual way: one union of all the open facilities' circles.
+    points = loaders.open_facilities(version, types)[["lon", "lat"]].to_numpy(float)
+    whole = model.isochrones(points, budgets_min=budgets, quad_segs=4)
+    for i, usual in enumerate(whole):
+        drawn = coverage_draw._union([bands[i] for bands in per_type])
+        st.text(f"{usual.area:.12f} {shapely.symmetric_difference(drawn, usual).area:.12f}")
+    chosen = loaders.open_facilities(version, types)
+    shapes, drawn_info = coverage_draw._isochrones(version, types, "walk", 15.0, "none", chosen)
+    st.text(f"{len(shapes)} {drawn_info.n_items}")
+
+
+def test_reach_bands_made_per_type_in_the_background_are_those_of_all_facilities(db_url: str) -> None:
+    from geo.cli import main
+
+    assert main(["init"]) == 0
+    at = AppTest.from_function(_bands_script, default_timeout=120).run()
+    assert not at.exception, [e.message for e in at.exception]
+    *rows, drawn = (t.value for t in at.text)
+    assert len(rows) == 3 and drawn == "3 3"
+    for area, difference in (map(float, row.split()) for row in rows):
+        assert area > 0 and difference < 1e-6 * area  # the same shape, up to rounding

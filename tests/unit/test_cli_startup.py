@@ -7,6 +7,7 @@ whatever the machine's load.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -77,6 +78,32 @@ def test_auth_does_not_hash_or_load_argon2_on_import() -> None:
     assert "sqlalchemy" not in loaded
 
 
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in parser._actions if a.dest == "command")
+    return dict(action.choices)  # type: ignore[arg-type]
+
+
+def test_one_command_builds_only_its_own_group() -> None:
+    # COMMANDS names the module of every command the whole parser has, and the parser of one
+    # command's group parses and explains that command exactly as the whole parser does.
+    from geo import cli
+
+    whole = _subcommands(cli.build_parser())
+    assert set(whole) == set(cli.COMMANDS) | {"init", "facilities"}
+    for command, module in cli.COMMANDS.items():
+        lean = _subcommands(cli.build_parser(command))
+        assert command in lean and len(lean) < len(whole), command
+        assert lean[command].format_help() == whole[command].format_help(), command
+        assert lean[command].format_usage() == whole[command].format_usage(), command
+        assert module in cli.COMMAND_MODULES
+    assert set(_subcommands(cli.build_parser("init"))) == {"init", "facilities"}
+    assert cli._command_in(["--database", "sqlite:///x.db", "coverage", "--type", "x"]) == "coverage"
+    assert cli._command_in(["--database=sqlite:///x.db", "users", "list"]) == "users"
+    assert cli._command_in(["--help"]) is None and cli._command_in([]) is None
+    loaded = _loaded_after("from geo import cli\ncli.build_parser('coverage')")
+    assert "geo.cli_coverage" in loaded and not loaded & {"geo.cli_users", "geo.auth", "geo.cli_data"}
+
+
 def test_import_help_still_states_the_file_limits() -> None:
     from geo.cli import build_parser
     from geo.validate import MAX_BYTES, MAX_ROWS
@@ -87,24 +114,35 @@ def test_import_help_still_states_the_file_limits() -> None:
 
 
 def test_straight_line_coverage_reads_only_what_it_needs(tmp_path: Path) -> None:
-    # The straight-line count needs the store, the cells and the districts' names: not the geometry
-    # stack, the road-network kernels, the migration tool or the importers' libraries.
-    code = (
-        "import contextlib, io\n"
-        "from geo.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
-        "    main(['init'])\n"
-        "    code = main(['coverage', '--type', 'community_station', '--minutes', '15', '--straight-line', '--format', 'json'])\n"
-        "assert code == 0, code\n"
-    )
+    # The straight-line count needs the published facilities, the cells and the districts' names:
+    # not the geometry stack, SciPy (2SFCA sums over the pairs the straight-line model lists), the
+    # road-network kernels, SQLAlchemy or the migration tool (an up-to-date SQLite store is read
+    # with sqlite3, geo.published), or the importers' libraries.
+    def run(*argv: str) -> str:
+        return (
+            "import contextlib, io\n"
+            "from geo.cli import main\n"
+            "out = io.TextIOWrapper(io.BytesIO())  # the CSV is written to its bytes buffer\n"
+            "with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):\n"
+            f"    code = main({list(argv)!r})\n"
+            "assert code == 0, code\n"
+        )
+
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}
-    _loaded_after(code, env=env)  # a new database is migrated (Alembic) once; every later run is measured
-    loaded = _loaded_after(code, env=env)
+    _loaded_after(run("init"), env=env)  # a new database is migrated (Alembic) once
+    # Opening an up-to-date store checks its schema without Alembic.
+    assert "alembic" not in _loaded_after(run("init"), env=env)
+    coverage = ("coverage", "--type", "community_station", "--minutes", "15", "--straight-line")
+    loaded = _loaded_after(run(*coverage, "--format", "json"), env=env) | _loaded_after(
+        run(*coverage), env=env
+    )
     unwanted = {
         "geopandas",
         "shapely",
         "pyogrio",
+        "scipy",
         "numba",
+        "sqlalchemy",
         "alembic",
         "argon2",
         "folium",
@@ -112,6 +150,7 @@ def test_straight_line_coverage_reads_only_what_it_needs(tmp_path: Path) -> None
         "pulp",
     }
     assert not loaded & unwanted, f"straight-line coverage imported {sorted(loaded & unwanted)}"
+    assert "geo.published" in loaded and "geo.store" not in loaded
 
 
 def test_the_quick_schema_check_agrees_with_alembic(tmp_path: Path) -> None:

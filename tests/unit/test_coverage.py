@@ -365,6 +365,43 @@ def test_two_step_fca_conserves_supply(seed: int, n: int, m: int, budget: float,
     assert not (fca["oversubscribed"] & ~fca["within_budget"]).any()
 
 
+class MatrixOnly:
+    """A travel model that answers ``od_matrix`` only, as the road-network model does."""
+
+    def __init__(self, model: StraightLineModel) -> None:
+        self.model, self.name, self.mode = model, model.name, model.mode
+
+    def od_matrix(self, origins: np.ndarray, targets: np.ndarray, *, budget_min: float) -> object:
+        return self.model.od_matrix(origins, targets, budget_min=budget_min)
+
+
+@pytest.mark.parametrize("decay", ["gaussian", "step"])
+def test_two_step_fca_adds_as_the_sparse_products_do(decay: str) -> None:
+    # Both steps sum over the reachable pairs (no SciPy for straight lines); the answer is the
+    # sparse matrix products' W @ P and Wᵀ @ R to the last bit, for a model that lists its pairs
+    # and for one that only has a matrix.
+    rng = np.random.default_rng(8)
+    cells, facilities = make_cells(rng, 3000, span_deg=0.08), make_facilities(rng, 60, span_deg=0.08)
+    kwargs = {"types": "community_station", "budget_min": 12.0, "demand_col": "pop_60plus", "decay": decay}
+    chosen = cov.select_facilities(facilities, "community_station")
+    od = WALK.od_matrix(cov._lonlat(chosen), cov._lonlat(cells), budget_min=12.0).tocsr()
+    weights = od.copy()
+    weights.data = cov.decay_weights(od.data, budget_min=12.0, decay=decay)  # type: ignore[arg-type]
+    demand = cells["pop_60plus"].to_numpy(dtype=np.float64)
+    supply = chosen["capacity"].to_numpy(dtype=np.float64)
+    weighted = weights @ demand
+    ratio = np.divide(supply, weighted, out=np.zeros(len(chosen)), where=weighted > 0)
+    expected_access = 1000.0 * (weights.T @ ratio)
+    expected_in_reach = np.diff(weights.tocsc().indptr)
+    for model in (WALK, MatrixOnly(WALK)):
+        fca = cov.two_step_fca(cells, facilities, model, **kwargs)  # type: ignore[arg-type]
+        ratios = cov.facility_supply_ratios(cells, facilities, model, **kwargs)  # type: ignore[arg-type]
+        np.testing.assert_array_equal(fca["access_per_1000"].to_numpy(), expected_access)
+        np.testing.assert_array_equal(fca["facilities_in_reach"].to_numpy(), expected_in_reach)
+        np.testing.assert_array_equal(ratios["weighted_demand"].to_numpy(), weighted)
+    assert expected_in_reach.max() > 1 and (expected_in_reach == 0).any()
+
+
 @settings(max_examples=20, deadline=None)
 @given(seed=seeds, n=cell_counts, m=facility_counts)
 def test_zero_capacity_facility_adds_nothing(seed: int, n: int, m: int) -> None:
@@ -396,6 +433,19 @@ def test_gap_list_ranks_uncovered_cells() -> None:
     assert "pop_60plus" in elderly.columns
     with pytest.raises(DataError):
         cov.gap_list(cells, access, target="adults")
+
+
+@pytest.mark.parametrize("top", [0, 1, 7, 40, 10_000])
+def test_gap_list_top_is_the_head_of_the_whole_list(top: int) -> None:
+    rng = np.random.default_rng(4)
+    cells, facilities = make_cells(rng, 600), make_facilities(rng, 6)
+    cells["pop_total"] = rng.integers(0, 4, len(cells)) * 10  # many ties in people
+    access = cov.cell_access(cells, facilities, WALK, types="community_station", budget_min=5)
+    access["minutes"] = access["minutes"].round(0)  # and in minutes: the cell id decides
+    whole = cov.gap_list(cells, access, target="pop_total")
+    assert len(whole) > 40
+    head = cov.gap_list(cells, access, target="pop_total", top=top)
+    pd.testing.assert_frame_equal(head, whole.head(top).reset_index(drop=True))
 
 
 # --------------------------------------------------------------------------------------------- report

@@ -207,10 +207,12 @@ def test_isochrones_are_simplified_to_the_vertex_budget(facilities_csv: bytes) -
         frame, basemap="osm", limits=ms.DrawLimits(max_isochrone_vertices=10**7)
     )
     assert not drawn.aggregated and [r[0] for r in roomy] == [0, 1, 2]
+    for _, _, text, bounds in roomy:  # the bounds given are the shape's own
+        assert shapely.from_geojson(text).bounds == pytest.approx(bounds)
     tight_limits = ms.DrawLimits(max_isochrone_vertices=full // 10)
     tight, drawn = ms.isochrone_display(frame, basemap="osm", limits=tight_limits)
     assert drawn.aggregated and drawn.tolerance_m > 0.0003 * 111_195
-    shapes = [shapely.geometry.shape(g) for _, _, g in tight]
+    shapes = [shapely.from_geojson(g) for _, _, g, _ in tight]
     assert sum(shapely.get_num_coordinates(s) for s in shapes) <= full // 10
     assert all(s.is_valid and not s.is_empty for s in shapes)
 

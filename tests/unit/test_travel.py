@@ -22,9 +22,11 @@ from geo.travel import (
     TYPE_DEFAULTS,
     Mode,
     NearestResult,
+    OdPairs,
     StraightLineModel,
     TravelModel,
     get_mode,
+    od_pairs,
 )
 
 # Dongsheng, the city's main urban district: a small box so walking budgets reach something.
@@ -177,6 +179,41 @@ def test_grid_search_and_kd_tree_give_the_same_answers(mode: str, monkeypatch: p
     assert (grid_od != tree_od).nnz == 0 and grid_od.nnz == tree_od.nnz > 0
 
 
+class MatrixOnly:
+    """A model that answers ``od_matrix`` only (as the road-network model does)."""
+
+    def __init__(self, model: StraightLineModel) -> None:
+        self.model = model
+
+    def od_matrix(self, origins: np.ndarray, targets: np.ndarray, *, budget_min: float) -> object:
+        return self.model.od_matrix(origins, targets, budget_min=budget_min)
+
+
+def test_od_pairs_are_the_od_matrix_entries_in_row_major_order() -> None:
+    # The straight-line model lists its pairs without SciPy; od_pairs of a model that only has a
+    # matrix reads the matrix out. Both give the CSR entries, by origin, then by target.
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(5)
+    model = StraightLineModel(MODES["walk"])
+    origins, targets = random_lonlat(rng, 40), random_lonlat(rng, 500)
+    origins = np.vstack([origins, origins[:2]])
+    od = model.od_matrix(origins, targets, budget_min=15.0)
+    assert od.has_sorted_indices and od.nnz > 0
+    direct = model.od_pairs(origins, targets, budget_min=15.0)
+    read_out = od_pairs(MatrixOnly(model), origins, targets, budget_min=15.0)  # type: ignore[arg-type]
+    expected = od.tocoo()
+    for pairs in (direct, read_out):
+        assert isinstance(pairs, OdPairs) and pairs.shape == od.shape
+        np.testing.assert_array_equal(pairs.origin, expected.row)
+        np.testing.assert_array_equal(pairs.target, expected.col)
+        np.testing.assert_array_equal(pairs.minutes, expected.data)
+    rebuilt = sp.coo_matrix((direct.minutes, (direct.origin, direct.target)), shape=direct.shape).tocsr()
+    assert (direct.to_csr() != rebuilt).nnz == 0
+    empty = model.od_pairs(np.empty((0, 2)), targets, budget_min=15.0)
+    assert empty.shape == (0, 500) and len(empty.origin) == 0 and empty.to_csr().shape == (0, 500)
+
+
 def test_od_matrix_keeps_coincident_pairs() -> None:
     model = StraightLineModel(MODES["walk"])
     point = np.array([[LON0, LAT0]])
@@ -287,3 +324,19 @@ def test_default_model_only_takes_a_network_that_covers_the_area(tmp_path: Path)
     finland = (26.0, 60.0, 28.0, 61.0)
     assert default_model(MODES["walk"], network_dir=tmp_path, bounds=finland).name == "network"
     assert default_model(MODES["walk"], network_dir=tmp_path, bounds=None).name == "network"
+
+
+def test_metric_coordinates_of_large_point_sets_are_kept_by_content() -> None:
+    from geo import travel
+
+    rng = np.random.default_rng(3)
+    cells = np.column_stack([rng.uniform(109.5, 110.5, 30_000), rng.uniform(39.3, 40.2, 30_000)])
+    first = travel._metric_xy(cells)
+    again = travel._metric_xy(cells.copy())  # the same points in another array: kept
+    moved = cells.copy()
+    moved[17, 0] += 1e-9  # one point moved by a hair: computed anew
+    other = travel._metric_xy(moved)
+    assert again is first and other is not first
+    x, y = to_metric(cells[:, 0], cells[:, 1])
+    np.testing.assert_array_equal(first, np.column_stack([x, y]))
+    assert not first.flags.writeable
