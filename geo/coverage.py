@@ -7,7 +7,8 @@ straight-line and the road-network model.
 * :func:`cell_access` — per demand cell, minutes to the nearest open facility of the chosen types and
   whether the cell is covered at the budget and at each tier (5 / 10 / 15 minutes).
 * :func:`two_step_fca` and :func:`facility_supply_ratios` — capacity-aware access with distance decay
-  (two-step floating catchment), so "within 15 minutes but oversubscribed" shows.
+  (two-step floating catchment), so "within 15 minutes but oversubscribed" shows;
+  :func:`access_and_fca` gives both it and :func:`cell_access`, from one set of searches on a network.
 * :func:`area_table` and :func:`area_totals` — per district or township: people, people aged 60+ and
   children 0–3 covered, facility counts, capacity per 1,000; the city total is the sum of the rows.
 * :func:`gap_list` — uncovered cells ranked by the target population.
@@ -30,7 +31,7 @@ import pandas as pd
 from geo.crs import to_metric
 from geo.errors import DataError
 from geo.schema import FACILITY_TYPES, normalise_type
-from geo.travel import OdPairs, TravelModel, check_budget, od_pairs
+from geo.travel import NearestResult, OdPairs, TravelModel, check_budget, od_pairs, pairs_of_matrix
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -192,6 +193,20 @@ def cell_access(
     chosen = select_facilities(facilities, codes)
     horizon = max([budget, *tiers, check_budget(horizon_min) if horizon_min is not None else 0.0])
     result = model.nearest(_lonlat(chosen), _lonlat(cells), budget_min=horizon)
+    return _access_frame(cells, chosen, result, model, codes=codes, budget=budget, tiers=tiers)
+
+
+def _access_frame(
+    cells: pd.DataFrame,
+    chosen: pd.DataFrame,
+    result: NearestResult,
+    model: TravelModel,
+    *,
+    codes: list[str],
+    budget: float,
+    tiers: list[float],
+) -> pd.DataFrame:
+    """The :func:`cell_access` frame of a nearest-facility answer (``chosen`` as the origins)."""
     # ExtensionArray.take fills -1 with NA without a round trip through Python objects.
     ids = pd.array(chosen["facility_id"].astype(str).to_numpy(), dtype="str")
     nearest_id = ids.take(result.origin, allow_fill=True)
@@ -275,6 +290,7 @@ def _fca(
     decay: Decay,
     steps: Sequence[tuple[float, float]] | None,
     capacity_col: str,
+    od: OdPairs | None = None,
 ) -> tuple[pd.DataFrame, FloatArray, FloatArray, FloatArray, OdPairs, FloatArray]:
     _require(cells, ("cell_id", "lon", "lat", demand_col), "cells")
     budget = check_budget(budget_min)
@@ -289,7 +305,8 @@ def _fca(
     supply = np.clip(supply, 0.0, None)
     # The reachable pairs in the OD matrix's order; the sums below add what the sparse products
     # ``W @ P`` and ``Wᵀ @ R`` add, in the same order (straight lines need no SciPy this way).
-    od = od_pairs(model, _lonlat(chosen), _lonlat(cells), budget_min=budget)
+    if od is None:
+        od = od_pairs(model, _lonlat(chosen), _lonlat(cells), budget_min=budget)
     weights = decay_weights(od.minutes, budget_min=budget, decay=decay, steps=steps)
     # Step 1: R_j = S_j / Σ_i W(t_ij) P_i over the cells within facility j's catchment.
     weighted_demand: FloatArray = np.bincount(
@@ -344,6 +361,35 @@ def two_step_fca(
         ``facilities_in_reach`` (count within the budget), ``within_budget`` and ``oversubscribed``.
         ``attrs`` holds ``threshold_per_1000``, ``demand_col``, ``decay``, ``budget_min``, ``types``.
     """
+    return _two_step(
+        cells,
+        facilities,
+        model,
+        types=types,
+        budget_min=budget_min,
+        demand_col=demand_col,
+        decay=decay,
+        steps=steps,
+        capacity_col=capacity_col,
+        threshold_per_1000=threshold_per_1000,
+    )
+
+
+def _two_step(
+    cells: pd.DataFrame,
+    facilities: pd.DataFrame,
+    model: TravelModel,
+    *,
+    types: str | Iterable[str],
+    budget_min: float,
+    demand_col: str,
+    decay: Decay,
+    steps: Sequence[tuple[float, float]] | None,
+    capacity_col: str,
+    threshold_per_1000: float | None,
+    od: OdPairs | None = None,
+) -> pd.DataFrame:
+    """:func:`two_step_fca`; with ``od``, on those origin × cell pairs instead of asking the model."""
     codes = parse_types(types)
     chosen, supply, _, ratio, od, weights = _fca(
         cells,
@@ -355,6 +401,7 @@ def two_step_fca(
         decay=decay,
         steps=steps,
         capacity_col=capacity_col,
+        od=od,
     )
     # Step 2: A_i = Σ_j W(t_ij) R_j.
     access = np.bincount(od.target, weights=weights * ratio[od.origin], minlength=len(cells))
@@ -383,6 +430,66 @@ def two_step_fca(
         "facilities": len(chosen),
     }
     return out
+
+
+def access_and_fca(
+    cells: pd.DataFrame,
+    facilities: pd.DataFrame,
+    model: TravelModel,
+    *,
+    types: str | Iterable[str],
+    budget_min: float,
+    demand_col: str,
+    decay: Decay = "gaussian",
+    tiers_min: Sequence[float] = (5, 10, 15),
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`cell_access` and :func:`two_step_fca` of the same cells, facilities and budget.
+
+    The results are those of the two functions. When the model answers both from one set of
+    searches (``od_matrix_and_nearest``, the road-network model) and no tier reaches beyond the
+    budget, the nearest facility is read off the 2SFCA's origin × cell searches instead of a second
+    pass; among equally near facilities the first of the table is then named.
+
+    Parameters
+    ----------
+    cells, facilities, model, types, budget_min, tiers_min
+        As in :func:`cell_access`.
+    demand_col, decay
+        As in :func:`two_step_fca`.
+
+    Returns
+    -------
+    access, fca : pandas.DataFrame
+        The :func:`cell_access` and :func:`two_step_fca` frames.
+    """
+    budget = check_budget(budget_min)
+    tiers = sorted({check_budget(t) for t in tiers_min})
+    codes = parse_types(types)
+    both = getattr(model, "od_matrix_and_nearest", None)
+    if both is None or max([budget, *tiers]) > budget:
+        access = cell_access(cells, facilities, model, types=codes, budget_min=budget, tiers_min=tiers)
+        fca = two_step_fca(
+            cells, facilities, model, types=codes, budget_min=budget, demand_col=demand_col, decay=decay
+        )
+        return access, fca
+    _require(cells, ("cell_id", "lon", "lat", demand_col), "cells")
+    chosen = select_facilities(facilities, codes)
+    matrix, nearest = both(_lonlat(chosen), _lonlat(cells), budget_min=budget)
+    access = _access_frame(cells, chosen, nearest, model, codes=codes, budget=budget, tiers=tiers)
+    fca = _two_step(
+        cells,
+        facilities,
+        model,
+        types=codes,
+        budget_min=budget,
+        demand_col=demand_col,
+        decay=decay,
+        steps=None,
+        capacity_col="capacity",
+        threshold_per_1000=None,
+        od=pairs_of_matrix(matrix),
+    )
+    return access, fca
 
 
 def facility_supply_ratios(
@@ -890,7 +997,6 @@ def coverage_report(
     names: pd.DataFrame | None = None,
     target: str | None = None,
     decay: Decay = "gaussian",
-    tiers_min: Sequence[float] = (5, 10, 15),
 ) -> dict[str, Any]:
     """The output of ``python -m geo coverage --format json`` (DESIGN.md, "Output shapes").
 
@@ -905,9 +1011,18 @@ def coverage_report(
     codes = parse_types(types)
     budget = check_budget(budget_min)
     demand_col = parse_target(target) if target is not None else default_target(codes)
-    access = cell_access(cells, facilities, model, types=codes, budget_min=budget, tiers_min=tiers_min)
-    fca = two_step_fca(
-        cells, facilities, model, types=codes, budget_min=budget, demand_col=demand_col, decay=decay
+    # The report counts the people covered at the budget, nothing at other tiers: the nearest
+    # facility is searched only as far as the budget, so on a network one set of searches answers
+    # both the coverage and the 2SFCA.
+    access, fca = access_and_fca(
+        cells,
+        facilities,
+        model,
+        types=codes,
+        budget_min=budget,
+        demand_col=demand_col,
+        decay=decay,
+        tiers_min=(),
     )
     table = area_table(cells, access, facilities, by=by, types=codes, names=names, fca=fca)
     return {

@@ -6,6 +6,8 @@
   (min_only=True, limit=budget)`` over the profile's graph plus one virtual node per origin;
 * ``od_matrix`` — one bounded search per origin in the compiled kernel of :mod:`geo._kernel`
   (sparse results, parallel over batches of origins);
+* ``od_matrix_and_nearest`` — both answers at one budget from the kernel's searches alone (what
+  coverage with 2SFCA asks for);
 * ``isochrones`` — the reached streets buffered and unioned, nested across budgets.
 
 Points are snapped by :class:`geo.snapping.SegmentIndex`.
@@ -19,7 +21,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -233,8 +235,14 @@ class NetworkTravelModel:
 
     def _snap_reasons(self, dist: FloatArray, seg: IntArray) -> npt.NDArray[np.object_]:
         reason = np.full(len(seg), "", dtype=object)
-        for i in np.flatnonzero(seg < 0):
-            reason[i] = f"snap distance {dist[i]:.0f} m > {self.max_snap_m:g} m"
+        far = np.flatnonzero(seg < 0)
+        if len(far):
+            # One text per distinct whole number of metres (thousands of cells share a few hundred).
+            metres, which = np.unique(np.round(dist[far]), return_inverse=True)
+            texts = np.array(
+                [f"snap distance {m:.0f} m > {self.max_snap_m:g} m" for m in metres], dtype=object
+            )
+            reason[far] = texts[which]
         return reason
 
     def _snap_origins(self, origins_lonlat: np.ndarray) -> tuple[IntArray, FloatArray, IntArray]:
@@ -387,15 +395,59 @@ class NetworkTravelModel:
         origins or targets beyond ``max_snap_m`` get no entries (origins with a
         :class:`~geo.errors.CareCircleWarning`).
         """
+        matrix, _ = self._many_to_many(origins_lonlat, targets_lonlat, budget_min=budget_min, nearest=False)
+        return matrix
+
+    def od_matrix_and_nearest(
+        self, origins_lonlat: np.ndarray, targets_lonlat: np.ndarray, *, budget_min: float
+    ) -> tuple[sp.csr_matrix, NearestResult]:
+        """:meth:`od_matrix` and :meth:`nearest` at the same budget, from one set of searches.
+
+        The nearest origin of each target is read off the same bounded searches that fill the
+        matrix, instead of a second (multi-source) pass. The minutes are those :meth:`nearest`
+        gives (the least over the matrix's pairs, zero kept as zero); among equally near origins
+        the lowest-numbered one is named. The reasons are :meth:`nearest`'s.
+
+        Parameters
+        ----------
+        origins_lonlat, targets_lonlat : numpy.ndarray
+            ``(n, 2)`` and ``(m, 2)`` WGS84 lon, lat in degrees.
+        budget_min : float
+            Largest travel time in minutes (inclusive), of both answers.
+
+        Returns
+        -------
+        matrix : scipy.sparse.csr_matrix
+            As :meth:`od_matrix`.
+        nearest : geo.travel.NearestResult
+            As :meth:`nearest`.
+        """
+        matrix, near = self._many_to_many(origins_lonlat, targets_lonlat, budget_min=budget_min, nearest=True)
+        assert near is not None
+        return matrix, near
+
+    def _many_to_many(
+        self, origins_lonlat: np.ndarray, targets_lonlat: np.ndarray, *, budget_min: float, nearest: bool
+    ) -> tuple[sp.csr_matrix, NearestResult | None]:
         budget = check_budget(budget_min)
         origins = as_lonlat(origins_lonlat, what="origins")
-        t_seg, t_frac, _ = self.snap(as_lonlat(targets_lonlat, what="targets"))
+        t_seg, t_frac, t_dist = self.snap(as_lonlat(targets_lonlat, what="targets"))
         shape = (len(origins), len(t_seg))
+        minutes = np.full(shape[1], np.inf)
+        origin = np.full(shape[1], -1, dtype=np.int64)
+
+        def answer(matrix: sp.csr_matrix) -> tuple[sp.csr_matrix, NearestResult | None]:
+            if not nearest:
+                return matrix, None
+            reason = self._snap_reasons(t_dist, t_seg)
+            reason[(origin < 0) & (t_seg >= 0)] = f"no origin within {budget:g} min"
+            return matrix, NearestResult(minutes, origin, reason.astype(str))
+
         if shape[0] == 0 or shape[1] == 0:
-            return sp.csr_matrix(shape, dtype=np.float64)
+            return answer(sp.csr_matrix(shape, dtype=np.float64))
         o_seg, o_frac, o_index = self._snap_origins(origins)
         if len(o_seg) == 0:
-            return sp.csr_matrix(shape, dtype=np.float64)
+            return answer(sp.csr_matrix(shape, dtype=np.float64))
         from geo import _kernel  # numba: loaded only when a network search runs
 
         attachments = self._target_attachments(t_seg, t_frac)
@@ -404,20 +456,28 @@ class NetworkTravelModel:
             # one reverse pass from the targets finds the origins that reach any, and only they search.
             keep = np.flatnonzero(self._reach_any(o_seg, o_frac, t_seg, t_frac, attachments, budget))
             o_seg, o_frac, o_index = o_seg[keep], o_frac[keep], o_index[keep]
-        rows, cols, vals = _kernel.bounded_many_to_many(
-            indptr=self._indptr,
-            indices=self._indices,
-            weights=self._weights,
-            starts=self._origin_starts(o_seg, o_frac),
-            attachments=attachments,
-            direct=self._direct_pairs(o_seg, o_frac, t_seg, t_frac),
-            n_targets=len(t_seg),
-            budget_min=budget,
-            zero_min=OD_ZERO_MIN,
-        )
+        search: dict[str, Any] = {
+            "indptr": self._indptr,
+            "indices": self._indices,
+            "weights": self._weights,
+            "starts": self._origin_starts(o_seg, o_frac),
+            "attachments": attachments,
+            "direct": self._direct_pairs(o_seg, o_frac, t_seg, t_frac),
+            "n_targets": len(t_seg),
+            "budget_min": budget,
+            "zero_min": OD_ZERO_MIN,
+            "order": _kernel.spatial_order(self._xy[self._seg_a[o_seg]]),
+        }
+        if nearest:
+            rows, cols, vals, near_min, near_org = _kernel.bounded_many_to_many_nearest(**search)
+            reached = near_org >= 0
+            minutes[reached] = near_min[reached]
+            origin[reached] = o_index[near_org[reached]]
+        else:
+            rows, cols, vals = _kernel.bounded_many_to_many(**search)
         matrix = sp.csr_matrix((vals, (o_index[rows], cols)), shape=shape)
         matrix.sort_indices()
-        return matrix
+        return answer(matrix)
 
     def _reach_any(
         self,

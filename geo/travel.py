@@ -154,7 +154,12 @@ def od_pairs(
     if callable(direct):
         pairs: OdPairs = direct(origins_lonlat, targets_lonlat, budget_min=budget_min)
         return pairs
-    od = model.od_matrix(origins_lonlat, targets_lonlat, budget_min=budget_min).tocsr()
+    return pairs_of_matrix(model.od_matrix(origins_lonlat, targets_lonlat, budget_min=budget_min))
+
+
+def pairs_of_matrix(matrix: sp.spmatrix) -> OdPairs:
+    """The stored entries of an OD matrix as :class:`OdPairs`, in its CSR row-major order."""
+    od = matrix.tocsr()
     rows = np.repeat(np.arange(od.shape[0], dtype=np.int64), np.diff(od.indptr))
     return OdPairs(
         rows, od.indices.astype(np.int64), np.asarray(od.data, dtype=np.float64), (od.shape[0], od.shape[1])

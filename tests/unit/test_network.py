@@ -196,6 +196,34 @@ def test_od_matrix_by_hand(line_net: gn.RoadNetwork) -> None:
     assert od.nnz == 4
 
 
+def test_nearest_from_the_matrix_by_hand(line_net: gn.RoadNetwork, square_osm: Path) -> None:
+    model = gn.NetworkTravelModel(line_net, WALK)
+    origins = np.array([pt(0, 120), pt(0, 300), pt(0, 120)])  # the third on top of the first
+    targets = np.array([pt(0, 180), pt(0, 0), pt(0, 260), pt(0, 120), pt(600, 150), pt(0, 100)])
+    od, near = model.od_matrix_and_nearest(origins, targets, budget_min=3)
+    want = model.nearest(origins, targets, budget_min=3)
+    assert (od != model.od_matrix(origins, targets, budget_min=3)).nnz == 0
+    assert near.minutes[:4] == pytest.approx([60 / 60, 120 / 60, 40 / 60, 0.0], rel=1e-3, abs=1e-12)
+    np.testing.assert_array_equal(near.minutes, want.minutes)
+    assert near.minutes[3] == 0.0  # on top of an origin: zero, not the matrix's stored OD_ZERO_MIN
+    # Equally near (origins 0 and 2 at one spot): the first; a target beyond the snap distance: none.
+    assert near.origin.tolist() == [0, 0, 1, 0, -1, 0]
+    assert near.reason is not None and want.reason is not None
+    assert near.reason.tolist() == want.reason.tolist() and near.reason[4].startswith("snap distance")
+    # One way: driving from P1 to a point 70 m along P0→P1 goes round the square.
+    net = build(square_osm)
+    drive = gn.NetworkTravelModel(net, DRIVE)
+    pts = np.array([pt(70, 0), pt(0, 0), pt(100, 50)])
+    _, by_drive = drive.od_matrix_and_nearest(np.array([pt(100, 0)]), pts, budget_min=10)
+    np.testing.assert_array_equal(
+        by_drive.minutes, drive.nearest(np.array([pt(100, 0)]), pts, budget_min=10).minutes
+    )
+    assert by_drive.minutes[0] == pytest.approx(370 / (20_000 / 60), rel=1e-3)
+    _, short = drive.od_matrix_and_nearest(np.array([pt(100, 0)]), pts, budget_min=0.5)
+    assert short.origin.tolist() == [-1, -1, 0] and short.reason is not None
+    assert short.reason.tolist() == ["no origin within 0.5 min", "no origin within 0.5 min", ""]
+
+
 def test_square_one_way_drive_not_walk(square_osm: Path) -> None:
     net = build(square_osm)
     p0, p1 = np.array([pt(0, 0)]), np.array([pt(100, 0)])
@@ -443,6 +471,14 @@ def test_helsinki_matches_networkx(
     )
     got = model.nearest(lonlat[sources], lonlat, budget_min=budget_min)
     expected = np.array([want.get(n, np.inf) for n in nodes])
+    # The nearest origin read off the many-to-many searches is the multi-source pass's, exactly.
+    _, from_matrix = model.od_matrix_and_nearest(lonlat[sources], lonlat, budget_min=budget_min)
+    np.testing.assert_array_equal(from_matrix.minutes, got.minutes)
+    assert from_matrix.reason is not None and got.reason is not None
+    np.testing.assert_array_equal(from_matrix.reason, got.reason)
+    alone = np.isfinite(got.minutes) & (from_matrix.origin != got.origin)
+    for j in np.flatnonzero(alone):  # equally near origins: the lowest-numbered one is named
+        assert from_matrix.origin[j] < got.origin[j]
     # Two OSM nodes at the same spot are one point to a coordinate-based query: leave them out.
     _, first, counts = np.unique(lonlat, axis=0, return_index=True, return_counts=True)
     unique_spot = np.isin(np.arange(len(nodes)), first[counts == 1])

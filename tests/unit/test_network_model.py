@@ -22,7 +22,7 @@ from geo import _kernel
 from geo import network as gn
 from geo._osm import raw_from_lists
 from geo.cli import main as cli_main
-from geo.errors import DataError
+from geo.errors import CareCircleWarning, DataError
 from geo.models import default_model
 from geo.network_files import load_profile_index, profile_index_path, save_profile_index
 from geo.travel import MODES, OD_ZERO_MIN
@@ -275,3 +275,159 @@ def test_network_files_are_mapped_read_only(city: gn.RoadNetwork, tmp_path: Path
     cut.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
     with pytest.raises(DataError, match="not a readable road network file"):
         gn.load_network(cut)
+
+
+def assert_same_nearest(
+    model: gn.NetworkTravelModel, origins: np.ndarray, targets: np.ndarray, budget_min: float
+) -> None:
+    """``od_matrix_and_nearest`` gives ``od_matrix`` and the scipy pass's ``nearest``, exactly.
+
+    Minutes and reasons are identical; the origin is the scipy pass's wherever one origin alone is
+    the nearest, and the lowest-numbered of the equally near ones otherwise.
+    """
+    od, near = model.od_matrix_and_nearest(origins, targets, budget_min=budget_min)
+    want_od = model.od_matrix(origins, targets, budget_min=budget_min)
+    want = model.nearest(origins, targets, budget_min=budget_min)
+    assert (od != want_od).nnz == 0 and np.array_equal(od.indices, want_od.indices)
+    np.testing.assert_array_equal(near.minutes, want.minutes)
+    assert near.reason is not None and want.reason is not None
+    np.testing.assert_array_equal(near.reason, want.reason)
+    reached = np.isfinite(want.minutes)
+    np.testing.assert_array_equal(near.origin >= 0, reached)
+    dense = want_od.toarray()
+    for j in np.flatnonzero(reached):
+        column = dense[:, j]
+        at_min = np.flatnonzero((column > 0) & (column == max(want.minutes[j], OD_ZERO_MIN)))
+        assert near.origin[j] == at_min[0]
+        if len(at_min) == 1:
+            assert want.origin[j] == near.origin[j]
+
+
+@pytest.mark.parametrize(("mode", "budget_min"), [("walk", 12.0), ("drive", 3.0)])
+def test_nearest_from_the_matrix_equals_the_scipy_pass(
+    city: gn.RoadNetwork, mode: str, budget_min: float
+) -> None:
+    model = gn.NetworkTravelModel(city, MODES[mode])
+    rng = np.random.default_rng(23)
+    origins = points_in(city, 120, rng)
+    # Two origins at one spot (a tie), one far off the streets (left out with a warning).
+    origins = np.vstack([origins, origins[:3], [[LON0 - 0.05, LAT0 - 0.05]]])
+    targets = np.vstack(
+        [points_in(city, 1500, rng, margin_deg=0.004), origins[:40], origins[40:60] + 2e-5, origins[:0]]
+    )
+    with pytest.warns(CareCircleWarning, match="left out"):
+        assert_same_nearest(model, origins, targets, budget_min)
+    # Few targets for many origins (the reverse-pass pruning) and an empty budget.
+    with pytest.warns(CareCircleWarning):
+        assert_same_nearest(model, origins, targets[::100], budget_min)
+    with pytest.warns(CareCircleWarning):
+        assert_same_nearest(model, origins, targets, 0.0)
+    empty, none = model.od_matrix_and_nearest(origins[:0], targets[:5], budget_min=budget_min)
+    assert empty.shape == (0, 5) and (none.origin == -1).all() and np.isinf(none.minutes).all()
+    assert (
+        none.reason is not None
+        and none.reason.tolist()
+        == model.nearest(origins[:0], targets[:5], budget_min=budget_min).reason.tolist()
+    )
+
+
+def test_coverage_with_2sfca_from_one_search_equals_the_two_passes(city: gn.RoadNetwork) -> None:
+    import pandas as pd
+
+    from geo import coverage as cov
+
+    model = gn.NetworkTravelModel(city, MODES["walk"])
+    rng = np.random.default_rng(5)
+    fac_xy = points_in(city, 60, rng)
+    facilities = pd.DataFrame(
+        {
+            "facility_id": [f"F{i}" for i in range(62)],
+            "type": "community_station",
+            "lon": np.r_[fac_xy[:, 0], fac_xy[:2, 0]],  # two at the same spot as others
+            "lat": np.r_[fac_xy[:, 1], fac_xy[:2, 1]],
+            "capacity": rng.integers(5, 50, 62),
+            "status": "open",
+        }
+    )
+    xy = np.vstack([points_in(city, 3000, rng, margin_deg=0.006), fac_xy[:10]])
+    cells = pd.DataFrame(
+        {"cell_id": [f"c{i}" for i in range(len(xy))], "lon": xy[:, 0], "lat": xy[:, 1]}
+    ).assign(pop_60plus=rng.integers(0, 80, len(xy)))
+    kw = {"types": ["community_station"], "budget_min": 10.0}
+    access, fca = cov.access_and_fca(
+        cells, facilities, model, demand_col="pop_60plus", tiers_min=(5, 10), **kw
+    )
+    want_access = cov.cell_access(cells, facilities, model, tiers_min=(5, 10), **kw)
+    want_fca = cov.two_step_fca(cells, facilities, model, demand_col="pop_60plus", **kw)
+    assert access["covered"].sum() > 100 and (~access["covered"]).sum() > 100
+    pd.testing.assert_frame_equal(fca, want_fca)
+    assert fca.attrs == want_fca.attrs and access.attrs == want_access.attrs
+    # The same frame; the named facility may differ only where two are equally near (here: the pairs
+    # at one spot, F0/F60 and F1/F61, of which the first is named).
+    differs = access["facility_id"].fillna("") != want_access["facility_id"].fillna("")
+    assert set(access.loc[differs, "facility_id"]) <= {"F0", "F1"}
+    assert set(want_access.loc[differs, "facility_id"]) <= {"F60", "F61"}
+    cols = [c for c in access.columns if c != "facility_id"]
+    pd.testing.assert_frame_equal(access[cols], want_access[cols])
+    # A tier beyond the budget needs the longer nearest-facility search: the two passes run.
+    wide, _ = cov.access_and_fca(cells, facilities, model, demand_col="pop_60plus", tiers_min=(15,), **kw)
+    pd.testing.assert_frame_equal(wide, cov.cell_access(cells, facilities, model, tiers_min=(15,), **kw))
+    # The command's report (10-minute budget, one set of searches) equals the one built from the two
+    # passes with the default tiers (which searched 15 minutes for the nearest facility).
+    full = cells.assign(adcode=150602, pop_total=cells["pop_60plus"] * 5, pop_0_3=1)
+    facilities = facilities.assign(district_adcode=150602, capacity_unit="beds")
+    report = cov.coverage_report(full, facilities, model, target="60plus", **kw)
+    slow_access = cov.cell_access(full, facilities, model, **kw)
+    slow_fca = cov.two_step_fca(full, facilities, model, demand_col="pop_60plus", **kw)
+    table = cov.area_table(full, slow_access, facilities, types=kw["types"], fca=slow_fca)
+    assert report["rows"] == cov.table_records(table) and report["totals"] == cov.area_totals(table)
+    assert report["totals"]["pop_60plus_covered"] > 0
+
+
+def test_search_order_does_not_change_the_results(city: gn.RoadNetwork) -> None:
+    model = gn.NetworkTravelModel(city, MODES["walk"])
+    rng = np.random.default_rng(17)
+    origins = points_in(city, 300, rng)
+    origins = np.vstack([origins, origins[::-1][:50]])  # 50 ties: the same spots, higher numbers
+    targets = points_in(city, 2000, rng, margin_deg=0.003)
+    t_seg, t_frac, _ = model.snap(targets)
+    o_seg, o_frac, _ = model._snap_origins(origins)
+    search = {
+        "indptr": model._indptr,
+        "indices": model._indices,
+        "weights": model._weights,
+        "starts": model._origin_starts(o_seg, o_frac),
+        "attachments": model._target_attachments(t_seg, t_frac),
+        "direct": model._direct_pairs(o_seg, o_frac, t_seg, t_frac),
+        "n_targets": len(targets),
+        "budget_min": 10.0,
+        "zero_min": OD_ZERO_MIN,
+    }
+    spatial = _kernel.spatial_order(model._xy[model._seg_a[o_seg]])
+    assert sorted(spatial.tolist()) == list(range(len(o_seg))) and not np.array_equal(
+        spatial, np.arange(len(o_seg))
+    )
+    results = [
+        _kernel.bounded_many_to_many_nearest(**search, order=order, workers=workers)
+        for order, workers in [
+            (None, 1),
+            (spatial, 2),
+            (np.arange(len(o_seg))[::-1].copy(), 2),
+            (rng.permutation(len(o_seg)), 1),
+        ]
+    ]
+    shape = (len(o_seg), len(targets))
+    first = sp.csr_matrix((results[0][2], (results[0][0], results[0][1])), shape=shape)
+    for rows, cols, vals, near_min, near_org in results[1:]:
+        assert (sp.csr_matrix((vals, (rows, cols)), shape=shape) != first).nnz == 0
+        np.testing.assert_array_equal(near_min, results[0][3])
+        np.testing.assert_array_equal(near_org, results[0][4])
+    # The nearest is the lowest-numbered origin among the equally near ones.
+    dense = first.toarray()
+    reached = np.flatnonzero(results[0][4] >= 0)
+    assert len(reached) > 500
+    for j in reached:
+        column = dense[:, j]
+        assert results[0][4][j] == np.flatnonzero(column == column[column > 0].min())[0]
+    with pytest.raises(ValueError, match="order"):
+        _kernel.bounded_many_to_many(**search, order=spatial[:-1])
