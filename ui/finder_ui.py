@@ -86,14 +86,13 @@ def distance_text(distance_m: float) -> str:
     return t("distance_m", m=f"{distance_m:.0f}")
 
 
-def _nav_links(links: Mapping[str, str]) -> None:
+def _nav_links(links: Mapping[str, str], *, system: str) -> str:
     # Plain links (nothing is loaded until tapped), styled as 44 px buttons by the page style sheet.
-    system = "apple" if _is_apple() else "geo"
     parts = [
         f"[{md_escape(t(label))}]({links[app]})"
         for label, app in (("nav_amap", "amap"), ("nav_baidu", "baidu"), ("nav_system", system))
     ]
-    st.markdown(f"{md_escape(t('nav_title'))}: " + " ".join(parts))
+    return f"{md_escape(t('nav_title'))}: " + " ".join(parts)
 
 
 def _is_apple() -> bool:
@@ -101,35 +100,35 @@ def _is_apple() -> bool:
     return bool(re.search(r"iPhone|iPad|iPod|Macintosh", agent))
 
 
-def result_card(rec: Mapping[str, Any]) -> None:
-    """One result as a bordered card; every data value is escaped for Markdown."""
-    with st.container(border=True):
-        st.markdown(
-            f"**{rec['rank']}. {md_escape(rec['name'])}**  \n{md_escape(type_name(str(rec['type'])))}"
-        )
-        line = t(
-            "result_line", minutes=tn("minutes_n", rec["minutes"]), distance=distance_text(rec["distance_m"])
-        )
-        st.markdown(md_escape(line))
-        if rec["address"]:
-            st.markdown(f":material/location_on: {md_escape(rec['address'])}")
-        if rec["open_now"] is None:
-            status = f":gray[{md_escape(t('hours_unknown'))}]"
-        elif rec["open_now"]:
-            status = f":green[:material/check_circle: {md_escape(t('open_now'))}]"
-        else:
-            status = f":red[:material/cancel: {md_escape(t('closed_now'))}]"
-        hours = md_escape(rec["hours_text"])
-        st.markdown(f":material/schedule: {hours} · {status}" if hours else status)
-        extras = []
-        if rec["available_places"] is not None:
-            extras.append(md_escape(tn("places_available", rec["available_places"])))
-        if rec["phone"]:
-            tel = re.sub(r"[^0-9+]", "", str(rec["phone"]))
-            extras.append(f":material/call: [{md_escape(rec['phone'])}](tel:{tel})")
-        if extras:
-            st.markdown(" · ".join(extras))
-        _nav_links(rec["navigation"])
+def result_card(rec: Mapping[str, Any], *, system: str = "geo") -> None:
+    """One result as a bordered card of paragraphs (one Markdown element: a page of results is sent
+    and laid out as a few dozen elements, not a hundred); every data value is escaped for Markdown.
+    ``system``: the phone's own map app for the third navigation link (``apple`` or ``geo``)."""
+    paragraphs = [f"**{rec['rank']}. {md_escape(rec['name'])}**  \n{md_escape(type_name(str(rec['type'])))}"]
+    line = t(
+        "result_line", minutes=tn("minutes_n", rec["minutes"]), distance=distance_text(rec["distance_m"])
+    )
+    paragraphs.append(md_escape(line))
+    if rec["address"]:
+        paragraphs.append(f":material/location_on: {md_escape(rec['address'])}")
+    if rec["open_now"] is None:
+        status = f":gray[{md_escape(t('hours_unknown'))}]"
+    elif rec["open_now"]:
+        status = f":green[:material/check_circle: {md_escape(t('open_now'))}]"
+    else:
+        status = f":red[:material/cancel: {md_escape(t('closed_now'))}]"
+    hours = md_escape(rec["hours_text"])
+    paragraphs.append(f":material/schedule: {hours} · {status}" if hours else status)
+    extras = []
+    if rec["available_places"] is not None:
+        extras.append(md_escape(tn("places_available", rec["available_places"])))
+    if rec["phone"]:
+        tel = re.sub(r"[^0-9+]", "", str(rec["phone"]))
+        extras.append(f":material/call: [{md_escape(rec['phone'])}](tel:{tel})")
+    if extras:
+        paragraphs.append(" · ".join(extras))
+    paragraphs.append(_nav_links(rec["navigation"], system=system))
+    st.container(border=True).markdown("\n\n".join(paragraphs))
 
 
 def results(found: Found | None) -> None:
@@ -146,8 +145,9 @@ def results(found: Found | None) -> None:
         if not found.rows:
             st.info(t("results_none", minutes=int(SEARCH_MIN)))
             return
+        system = "apple" if _is_apple() else "geo"
         for rec in found.rows:
-            result_card(rec)
+            result_card(rec, system=system)
         st.caption(t("lines_note"))
 
 
