@@ -133,7 +133,16 @@ def select_facilities(facilities: pd.DataFrame, types: str | Iterable[str]) -> p
     if "status" in facilities.columns:
         status = facilities["status"].fillna("").astype(str).str.strip().str.lower()
         keep &= status.isin(("open", "", "运营"))
+    if bool(keep.all()) and _is_positional(facilities.index):
+        # Already the open facilities of the types (as each step of a report passes them on): a
+        # shallow copy, not a take of every column.
+        return facilities.copy(deep=False)
     return facilities.loc[keep].reset_index(drop=True)
+
+
+def _is_positional(index: pd.Index) -> bool:
+    """Whether ``index`` is 0, 1, …, n − 1 as a range (what ``reset_index(drop=True)`` gives)."""
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
 def _lonlat(df: pd.DataFrame) -> FloatArray:
@@ -1013,7 +1022,8 @@ def coverage_report(
     demand_col = parse_target(target) if target is not None else default_target(codes)
     # The report counts the people covered at the budget, nothing at other tiers: the nearest
     # facility is searched only as far as the budget, so on a network one set of searches answers
-    # both the coverage and the 2SFCA.
+    # both the coverage and the 2SFCA. The open facilities of the types are picked once for all steps.
+    facilities = select_facilities(facilities, codes)
     access, fca = access_and_fca(
         cells,
         facilities,

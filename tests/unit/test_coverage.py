@@ -626,3 +626,17 @@ def test_capacity_per_1000_counts_like_with_like() -> None:
     assert row["beds_per_1000_60plus"] == pytest.approx(200.0)
     assert "child_places" not in table.columns
     assert cov.area_totals(table)["beds_per_1000_60plus"] == pytest.approx(200.0)
+
+
+def test_selecting_the_selected_facilities_again_gives_the_same_table_not_the_same_object() -> None:
+    rng = np.random.default_rng(5)
+    facilities = make_facilities(rng, 30, types=("nursery", "children_home"))
+    facilities.loc[3, "status"] = "closed"
+    once = cov.select_facilities(facilities, ["nursery"])
+    twice = cov.select_facilities(once, ["nursery"])
+    pd.testing.assert_frame_equal(twice, once)
+    assert twice is not once
+    twice.loc[0, "name"] = "changed"  # a change to the result stays in the result
+    assert once.loc[0, "name"] != "changed"
+    shifted = once.set_axis(range(5, 5 + len(once)))  # not positional: picked and renumbered
+    assert cov.select_facilities(shifted, ["nursery"]).index.tolist() == list(range(len(once)))
