@@ -41,46 +41,39 @@ def set_home(lon: float, lat: float, label: str, *, kind: str = "click") -> None
     st.session_state[state.HOME_KIND] = kind
 
 
-def use_click(lon: float, lat: float) -> bool:
-    """Take a map click (or the ◎ button's position) as the home point; outside Ordos is refused.
-
-    Returns whether the home point changed. Pasted coordinates are held to the same extent.
-    """
-    if not in_ordos_bounds(lon, lat):
-        st.warning(t("click_outside"))
-        return False
-    set_home(lon, lat, t("home_label"), kind="click")
-    return True
-
-
 def tap_handler(basemap: str) -> Callable[[dict[str, Any]], None]:
     """What the finder map calls when it is tapped, before the page runs: the tap becomes the home
     point at once, so the run that follows lists the results (no second run). A tap outside Ordos is
     remembered and said by :func:`after_tap`."""
 
     def on_tap(value: dict[str, Any]) -> None:
-        clicked = clicked_lonlat(value, basemap=basemap)
-        if not clicked or clicked == st.session_state.get(state.FIND_LAST_CLICK):
-            return
-        st.session_state[state.FIND_LAST_CLICK] = clicked
-        if in_ordos_bounds(*clicked):
-            set_home(*clicked, t("home_label"), kind="click")
-        else:
-            st.session_state[state.FIND_TAP_OUTSIDE] = True
+        _take_tap(value, basemap)
 
     return on_tap
 
 
+def _take_tap(value: dict[str, Any], basemap: str) -> bool:
+    """A tap not taken before becomes the home point (inside Ordos) or is remembered as refused;
+    returns whether the home point changed."""
+    clicked = clicked_lonlat(value, basemap=basemap)
+    if not clicked or clicked == st.session_state.get(state.FIND_LAST_CLICK):
+        return False
+    st.session_state[state.FIND_LAST_CLICK] = clicked
+    if not in_ordos_bounds(*clicked):
+        st.session_state[state.FIND_TAP_OUTSIDE] = True
+        return False
+    set_home(*clicked, t("home_label"), kind="click")
+    return True
+
+
 def after_tap(value: dict[str, Any], basemap: str) -> None:
-    """Under the map: say that a tap outside Ordos was refused; take a tap the map did not hand over
-    before the run (then run again)."""
+    """Under the map: take a tap the map did not hand over before the run (then run again), and say
+    that a tap outside Ordos was refused."""
+    changed = _take_tap(value, basemap)
     if st.session_state.pop(state.FIND_TAP_OUTSIDE, False):
         st.warning(t("click_outside"))
-    clicked = clicked_lonlat(value, basemap=basemap)
-    if clicked and clicked != st.session_state.get(state.FIND_LAST_CLICK):
-        st.session_state[state.FIND_LAST_CLICK] = clicked
-        if use_click(*clicked):
-            st.rerun()
+    if changed:
+        st.rerun()
 
 
 def home() -> tuple[float, float] | None:
