@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import folium
 import geopandas as gpd
@@ -63,13 +63,10 @@ def _bands_getter(
 _BANDS_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="carecircle-bands")
 
 
-def _drawn_as_type_bands(version: str, types: tuple[str, ...], model: TravelModel) -> bool:
-    """Whether the coverage map draws its reach bands from per-type straight-line bands."""
-    return (
-        isinstance(model, StraightLineModel)
-        and sum(len(loaders.open_facilities(version, (code,))) for code in types)
-        > LIMITS.max_facility_markers
-    )
+def _drawn_as_type_bands(model: TravelModel, n_facilities: int) -> TypeGuard[StraightLineModel]:
+    """Whether the coverage map draws the reach bands of ``n_facilities`` from per-type straight-line
+    bands (thousands of circles)."""
+    return isinstance(model, StraightLineModel) and n_facilities > LIMITS.max_facility_markers
 
 
 def prefetch_bands(version: str, ctl: CoverageControls) -> None:
@@ -81,9 +78,8 @@ def prefetch_bands(version: str, ctl: CoverageControls) -> None:
     if "isochrones" not in ctl.layers:
         return
     model = loaders.travel_model(ctl.mode)
-    if not _drawn_as_type_bands(version, ctl.types, model):
+    if not _drawn_as_type_bands(model, len(loaders.open_facilities(version, ctl.types))):
         return
-    assert isinstance(model, StraightLineModel)
     budgets = band_minutes(ctl.budget_min)
 
     getters = [_bands_getter(version, code, model, budgets) for code in ctl.types]
@@ -111,7 +107,7 @@ def _isochrones(
     # ``_chosen`` is not hashed: it follows from the version and the types.
     points = _chosen[["lon", "lat"]].to_numpy(float)
     model = loaders.travel_model(mode)
-    if isinstance(model, StraightLineModel) and _drawn_as_type_bands(version, types, model):
+    if _drawn_as_type_bands(model, len(points)):
         # Thousands of circles: made per facility type and kept (adding a type to the map unions its
         # bands with those already made) and with 4 segments a quarter (within 2 % of the radius, under
         # the drawing's simplification) instead of 32, which makes each union several times cheaper.

@@ -353,12 +353,14 @@ def facilities_of_types(version: str, types: tuple[str, ...]) -> pd.DataFrame:
 def open_facilities(version: str, types: tuple[str, ...]) -> pd.DataFrame:
     """The open facilities of ``types`` in ``version`` (:func:`geo.coverage.select_facilities`), picked
     once per version and types and shared."""
-    snapshot = published_at(version)
+    return _view(_open_facilities(published_at(version), types))
 
+
+def _open_facilities(snapshot: Published, types: tuple[str, ...]) -> pd.DataFrame:
     def build() -> pd.DataFrame:
         return cov.select_facilities(snapshot.facilities, list(types))
 
-    return _view(snapshot.memo.get("open_facilities", tuple(types), build, max_entries=64))
+    return snapshot.memo.get("open_facilities", tuple(types), build, max_entries=64)
 
 
 def districts() -> gpd.GeoDataFrame:
@@ -500,12 +502,7 @@ def _bundle(
             raise FileNotFoundError(msg)
         kinds = list(types)
         # The open facilities of the types, once (each step below would select them again from all).
-        fac = snapshot.memo.get(
-            "open_facilities",
-            tuple(types),
-            lambda: cov.select_facilities(snapshot.facilities, kinds),
-            max_entries=64,
-        )
+        fac = _open_facilities(snapshot, types)
         model = _model_of(snapshot, mode)
         tiers = tuple(sorted({round(budget_min / 3, 6), round(2 * budget_min / 3, 6), budget_min}))
         access = cov.cell_access(demand, fac, model, types=kinds, budget_min=budget_min, tiers_min=tiers)
@@ -676,7 +673,7 @@ def memo_of(version: str) -> Memo:
 def shared(kind: str, version: str, key: Hashable, build: Callable[[], T], *, max_entries: int) -> T:
     """A value made from the data of ``version`` by ``build()``, kept and shared by all sessions
     (e.g. the prepared maps of ``ui.mapbuild``). Treat it as read-only."""
-    return published_at(version).memo.get(kind, key, build, max_entries=max_entries)
+    return memo_of(version).get(kind, key, build, max_entries=max_entries)
 
 
 def data_published() -> None:
