@@ -74,6 +74,23 @@ def _fx(x_in: float) -> float:
     return x_in / PAGE_W_IN
 
 
+def _fill(
+    fig: Figure, *, left_in: float, bottom_in: float, width_in: float, height_in: float, colour: str
+) -> None:
+    """A filled rectangle without an outline; ``left_in`` from the page's left edge, ``bottom_in``
+    (its lower side) from the page's top edge, in inches."""
+    fig.add_artist(
+        Rectangle(
+            (_fx(left_in), _fy(bottom_in)),
+            width_in / PAGE_W_IN,
+            height_in / PAGE_H_IN,
+            transform=fig.transFigure,
+            facecolor=colour,
+            edgecolor="none",
+        )
+    )
+
+
 def _text_item(
     line: str,
     *,
@@ -128,16 +145,14 @@ def _heading(text: str, level: int) -> list[_Item]:
     def draw(fig: Figure, top: float) -> None:
         inner(fig, top)
         if level == 1:
-            y = _fy(top + size * LINE * PT - 0.03)
-            fig.add_artist(
-                Rectangle(
-                    (_fx(LEFT_IN), y),
-                    BODY_W_IN / PAGE_W_IN,
-                    0.6 * PT / PAGE_H_IN,
-                    transform=fig.transFigure,
-                    color="#bbbbbb",
-                    linewidth=0,
-                )
+            bottom = top + size * LINE * PT - 0.03
+            _fill(
+                fig,
+                left_in=LEFT_IN,
+                bottom_in=bottom,
+                width_in=BODY_W_IN,
+                height_in=0.6 * PT,
+                colour="#bbbbbb",
             )
 
     item.draw = draw
@@ -155,26 +170,10 @@ def _note(note: Note) -> list[_Item]:
     edge = "#e0a800" if note.kind == "warning" else "#999999"
 
     def draw(fig: Figure, top: float) -> None:
-        fig.add_artist(
-            Rectangle(
-                (_fx(LEFT_IN), _fy(top + height)),
-                BODY_W_IN / PAGE_W_IN,
-                height / PAGE_H_IN,
-                transform=fig.transFigure,
-                facecolor=colour,
-                edgecolor="none",
-            )
+        _fill(
+            fig, left_in=LEFT_IN, bottom_in=top + height, width_in=BODY_W_IN, height_in=height, colour=colour
         )
-        fig.add_artist(
-            Rectangle(
-                (_fx(LEFT_IN), _fy(top + height)),
-                0.05 / PAGE_W_IN,
-                height / PAGE_H_IN,
-                transform=fig.transFigure,
-                facecolor=edge,
-                edgecolor="none",
-            )
-        )
+        _fill(fig, left_in=LEFT_IN, bottom_in=top + height, width_in=0.05, height_in=height, colour=edge)
         for k, line in enumerate(lines):
             fig.text(_fx(LEFT_IN + 0.18), _fy(top + 0.07 + k * line_h), line, fontsize=size, va="top")
 
@@ -195,25 +194,21 @@ def _table(table: Table) -> list[_Item]:
 
         def draw(fig: Figure, top: float) -> None:
             if shade:
-                fig.add_artist(
-                    Rectangle(
-                        (_fx(LEFT_IN), _fy(top + height)),
-                        BODY_W_IN / PAGE_W_IN,
-                        height / PAGE_H_IN,
-                        transform=fig.transFigure,
-                        facecolor=shade,
-                        edgecolor="none",
-                    )
+                _fill(
+                    fig,
+                    left_in=LEFT_IN,
+                    bottom_in=top + height,
+                    width_in=BODY_W_IN,
+                    height_in=height,
+                    colour=shade,
                 )
-            fig.add_artist(
-                Rectangle(
-                    (_fx(LEFT_IN), _fy(top + height)),
-                    BODY_W_IN / PAGE_W_IN,
-                    0.4 * PT / PAGE_H_IN,
-                    transform=fig.transFigure,
-                    facecolor="#999999",
-                    edgecolor="none",
-                )
+            _fill(
+                fig,
+                left_in=LEFT_IN,
+                bottom_in=top + height,
+                width_in=BODY_W_IN,
+                height_in=0.4 * PT,
+                colour="#999999",
             )
             for k, (lines, x, w) in enumerate(zip(wrapped, xs, widths, strict=True)):
                 side = (
@@ -268,15 +263,13 @@ def _with_groups(
     inner = head.draw
 
     def draw(fig: Figure, top: float) -> None:
-        fig.add_artist(
-            Rectangle(
-                (_fx(LEFT_IN), _fy(top + group_h)),
-                BODY_W_IN / PAGE_W_IN,
-                group_h / PAGE_H_IN,
-                transform=fig.transFigure,
-                facecolor="#eeeeee",
-                edgecolor="none",
-            )
+        _fill(
+            fig,
+            left_in=LEFT_IN,
+            bottom_in=top + group_h,
+            width_in=BODY_W_IN,
+            height_in=group_h,
+            colour="#eeeeee",
         )
         k = 0
         for label, span in groups:
@@ -291,15 +284,13 @@ def _with_groups(
                     ha="center",
                     weight="bold",
                 )
-                fig.add_artist(
-                    Rectangle(
-                        (_fx(x0 + 0.04), _fy(top + group_h - 0.01)),
-                        (x1 - x0 - 0.08) / PAGE_W_IN,
-                        0.5 * PT / PAGE_H_IN,
-                        transform=fig.transFigure,
-                        facecolor="#999999",
-                        edgecolor="none",
-                    )
+                _fill(
+                    fig,
+                    left_in=x0 + 0.04,
+                    bottom_in=top + group_h - 0.01,
+                    width_in=x1 - x0 - 0.08,
+                    height_in=0.5 * PT,
+                    colour="#999999",
                 )
             k += span
         inner(fig, top + group_h)
@@ -410,15 +401,13 @@ def _furniture(fig: Figure, content: ReportContent, page: int, pages: int) -> No
         if text_width_in(header, 7.5) > BODY_W_IN:
             header = wrap(header, BODY_W_IN - 0.2, 7.5)[0] + "…"
         fig.text(_fx(LEFT_IN), _fy(TOP_IN - 0.38), header, fontsize=7.5, va="top", color=grey)
-        fig.add_artist(
-            Rectangle(
-                (_fx(LEFT_IN), _fy(TOP_IN - 0.2)),
-                BODY_W_IN / PAGE_W_IN,
-                0.5 * PT / PAGE_H_IN,
-                transform=fig.transFigure,
-                color="#cccccc",
-                linewidth=0,
-            )
+        _fill(
+            fig,
+            left_in=LEFT_IN,
+            bottom_in=TOP_IN - 0.2,
+            width_in=BODY_W_IN,
+            height_in=0.5 * PT,
+            colour="#cccccc",
         )
         fig.text(_fx(LEFT_IN), _fy(y), content.footer, fontsize=7.5, va="top", color=grey)
     label = content.page_label.format(page=page, pages=pages)
