@@ -7,6 +7,7 @@ legend and under the map, in the page language.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeGuard
@@ -59,8 +60,11 @@ def _bands_getter(
 
 
 # One background job at a time per server process: the bands of a new combination of controls are made
-# while the script computes the figures (GEOS works without holding the interpreter lock).
+# while the script computes the figures (GEOS works without holding the interpreter lock). At most one
+# more waits its turn; beyond that nothing is queued (controls changed faster than the bands are made
+# must not pile up work): the map then makes its bands itself, as it would without this.
 _BANDS_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="carecircle-bands")
+_BANDS_SLOTS = threading.BoundedSemaphore(2)
 
 
 def _drawn_as_type_bands(model: TravelModel, n_facilities: int) -> TypeGuard[StraightLineModel]:
@@ -85,9 +89,14 @@ def prefetch_bands(version: str, ctl: CoverageControls) -> None:
     getters = [_bands_getter(version, code, model, budgets) for code in ctl.types]
 
     def job() -> None:
-        for get in getters:
-            get()
+        try:
+            for get in getters:
+                get()
+        finally:
+            _BANDS_SLOTS.release()
 
+    if not _BANDS_SLOTS.acquire(blocking=False):
+        return
     future = _BANDS_AHEAD.submit(job)
     future.add_done_callback(lambda f: f.exception())  # retrieved, so never logged as unhandled
 

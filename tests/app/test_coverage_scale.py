@@ -105,3 +105,46 @@ def test_reach_bands_made_per_type_in_the_background_are_those_of_all_facilities
     assert len(rows) == 3 and drawn == "3 3"
     for area, difference in (map(float, row.split()) for row in rows):
         assert area > 0 and difference < 1e-6 * area  # the same shape, up to rounding
+
+
+def _pile_up_script() -> None:
+    import streamlit as st
+
+    from geo.map_scale import DrawLimits
+    from ui import coverage_draw, coverage_ui, loaders
+
+    coverage_draw.LIMITS = DrawLimits(max_facility_markers=20)
+    version, types = loaders.data_version(), ("community_station", "day_care")
+    for budget in (5.0, 10.0, 15.0, 20.0, 30.0):  # a planner changing the budget faster than bands are made
+        ctl = coverage_ui.CoverageControls(types, "pop_total", "walk", budget, 0, ("isochrones",), "none")
+        coverage_draw.prefetch_bands(version, ctl)
+    st.text("submitted")
+
+
+def test_background_bands_do_not_pile_up(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from geo.cli import main
+
+    assert main(["init"]) == 0
+    release, started = threading.Event(), []
+
+    def getter(version: str, code: str, model: object, budgets: tuple[float, ...]) -> Callable[[], None]:
+        def get() -> None:
+            started.append(budgets)
+            release.wait(30)
+
+        return get
+
+    monkeypatch.setattr(coverage_draw, "_bands_getter", getter)
+    at = AppTest.from_function(_pile_up_script, default_timeout=120).run()
+    assert not at.exception, [e.message for e in at.exception]
+    release.set()
+    coverage_draw._BANDS_AHEAD.submit(lambda: None).result(timeout=30)  # the queue has drained
+    # One job ran, one waited its turn; the three changes after them queued nothing.
+    assert len({b for b in started}) == 2
+    assert coverage_draw._BANDS_SLOTS.acquire(blocking=False) and coverage_draw._BANDS_SLOTS.acquire(
+        blocking=False
+    )
+    coverage_draw._BANDS_SLOTS.release()
+    coverage_draw._BANDS_SLOTS.release()
