@@ -29,10 +29,10 @@ import base64
 import html
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import folium
 import geopandas as gpd
@@ -442,8 +442,11 @@ def geojson_text(geom: Any, *, decimals: int = DISPLAY_DECIMALS) -> str:
 
 
 def _compact_json(value: Any) -> str:
-    # No HTML-special characters from data can close a <script> element.
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _script_safe(json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+
+
+def _script_safe(text: str) -> str:
+    """JSON text that no HTML-special character from data can close a <script> element in."""
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -920,13 +923,53 @@ def _display_rings(cell_ids: Sequence[str], *, basemap: str) -> list[list[list[f
     return [ring for ring in out if ring is not None]
 
 
-HexClass = tuple[str, str, dict[str, Any]]
-"""One class of hexagons: (colour, legend text, GeoJSON FeatureCollection in display coordinates)."""
+class HexClass(NamedTuple):
+    """One class of hexagons, ready to draw (:func:`hexagon_classes`)."""
+
+    colour: str
+    text: str
+    """Legend text."""
+    geojson: str
+    """The hexagons as a compact GeoJSON FeatureCollection in display coordinates, safe in a script."""
+    n_hexagons: int
+    """Number of hexagons."""
 
 
-def _density_per_km2(cell_ids: pd.Series, values: np.ndarray) -> np.ndarray:
-    areas = np.array([h3.cell_area(str(c), unit="km^2") for c in cell_ids], dtype=float)
-    return values / np.where(areas > 0, areas, np.nan)
+HexShapes = MutableMapping[str, tuple[str, float]]
+"""Hexagons already drawn on one basemap: H3 id -> (GeoJSON Polygon text, area in km²)."""
+
+MAX_KEPT_HEXAGONS: Final[int] = 100_000
+"""A :data:`HexShapes` store is emptied before it would hold more hexagons than this."""
+
+
+def _hexagon_shapes(
+    cell_ids: list[str], *, basemap: str, kept: HexShapes | None
+) -> tuple[list[str], np.ndarray]:
+    """The GeoJSON Polygon text (display coordinates) and area (km²) of each H3 cell.
+
+    Hexagons in ``kept`` are taken from it; the others are made and added to it (it may be shared
+    between threads: it is read once and only written with whole entries).
+    """
+    found: dict[str, tuple[str, float] | None] = (
+        {c: kept.get(c) for c in cell_ids} if kept is not None else dict.fromkeys(cell_ids)
+    )
+    missing = [c for c, shape in found.items() if shape is None]
+    if missing:
+        rings = _display_rings(missing, basemap=basemap)
+        fresh = {
+            c: (
+                '{"type":"Polygon","coordinates":[' + json.dumps(ring, separators=(",", ":")) + "]}",
+                float(h3.cell_area(c, unit="km^2")),
+            )
+            for c, ring in zip(missing, rings, strict=True)
+        }
+        found.update(fresh)
+        if kept is not None:
+            if len(kept) + len(fresh) > MAX_KEPT_HEXAGONS:
+                kept.clear()
+            kept.update(fresh)
+    made = {c: shape for c, shape in found.items() if shape is not None}
+    return [made[c][0] for c in cell_ids], np.array([made[c][1] for c in cell_ids], dtype=np.float64)
 
 
 def hexagon_classes(
@@ -939,12 +982,13 @@ def hexagon_classes(
     density_unit: str = "",
     label_col: str | None = None,
     tooltip: str = "{place}: {people} ({density})",
+    kept: HexShapes | None = None,
 ) -> list[HexClass]:
     """H3 hexagons of ``value_col`` people in the fixed classes of ``indicator``, ready to draw.
 
     The hexagons are coloured by people per km² (:mod:`geo.classes`), so a colour means the same
-    density at any H3 resolution and in any view. Pure and picklable, so the app caches it;
-    :func:`add_hexagon_classes` draws the result.
+    density at any H3 resolution and in any view. Pure and picklable (GeoJSON text, no objects to
+    walk), so the app caches it; :func:`add_hexagon_classes` draws the result.
 
     Parameters
     ----------
@@ -964,40 +1008,49 @@ def hexagon_classes(
         Place names; a coarser hexagon takes the name of its cell with the most people.
     tooltip
         Tooltip template with ``{place}``, ``{people}`` and ``{density}`` (escaped here).
+    kept
+        Optional store of hexagons already made for ``basemap`` (:data:`HexShapes`), so a cell's shape
+        and area are worked out once; the caller keeps one per data version and basemap.
 
     Returns
     -------
-    list of (colour, text, FeatureCollection)
-        Every class of the indicator, from the lowest up (empty collections included, so the legend is
-        the same in every view).
+    list of HexClass
+        Every class of the indicator, from the lowest up (empty classes included, so the legend is the
+        same in every view).
     """
     data = coarsen_cells(cells, value_col=value_col, max_cells=max_cells, label_col=label_col)
     items = classes.legend_items(indicator, density_unit=density_unit)
-    collections: list[list[dict[str, Any]]] = [[] for _ in items]
+    collections: list[list[str]] = [[] for _ in items]
     if not data.empty:
         values = data[value_col].to_numpy(float)
-        density = _density_per_km2(data["cell_id"], values)
+        shapes, areas = _hexagon_shapes(data["cell_id"].astype(str).tolist(), basemap=basemap, kept=kept)
+        density = values / np.where(areas > 0, areas, np.nan)
         klass = classes.classify(indicator, density)
         drawn = np.flatnonzero(klass >= 0)
-        rings = _display_rings(data["cell_id"].to_numpy()[drawn].tolist(), basemap=basemap)
         # Plain Python values: formatting thousands of numpy scalars one by one is slow.
         places = data[label_col].astype(str).to_numpy()[drawn].tolist() if label_col else [""] * len(drawn)
         people = np.rint(values[drawn]).astype(np.int64).tolist()
         per_km2 = np.rint(density[drawn]).astype(np.int64).tolist()
-        kinds = klass[drawn].tolist()
-        for ring, place, n, d, k in zip(rings, places, people, per_km2, kinds, strict=True):
+        for i, place, n, d, k in zip(
+            drawn.tolist(), places, people, per_km2, klass[drawn].tolist(), strict=True
+        ):
             tip = tooltip.format(
                 place=place, people=f"{n:,}", density=f"{d:,} {density_unit}".strip()
             ).lstrip(": ")
             collections[k].append(
-                {
-                    "type": "Feature",
-                    "properties": {"tip": esc(tip)},
-                    "geometry": {"type": "Polygon", "coordinates": [ring]},
-                }
+                '{"type":"Feature","properties":{"tip":'
+                + json.dumps(esc(tip), ensure_ascii=False)
+                + '},"geometry":'
+                + shapes[i]
+                + "}"
             )
     return [
-        (colour, text, {"type": "FeatureCollection", "features": features})
+        HexClass(
+            colour,
+            text,
+            _script_safe('{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"),
+            len(features),
+        )
         for (colour, text), features in zip(items, collections, strict=True)
     ]
 
@@ -1007,15 +1060,15 @@ def add_hexagon_classes(
 ) -> list[tuple[str, str]]:
     """Draw :func:`hexagon_classes` output, one GeoJSON layer (one style) per class; returns legend items.
 
-    The tooltip of each hexagon is its place and people (``properties.tip``, escaped when made). The
-    data go into the page as compact text, serialised once.
+    The tooltip of each hexagon is its place and people (``properties.tip``, escaped when made).
     """
-    for colour, _text, collection in classes_:
-        if not collection["features"]:
+    for found in classes_:
+        if not found.n_hexagons:
             continue
+        colour = found.colour
         style = {"color": colour, "weight": 1, "opacity": 0.9, "fillColor": colour, "fillOpacity": 0.8}
-        _GeoJsonLayer(_compact_json(collection), style=style, pane=pane, feature_tips=True).add_to(m)
-    return [(colour, text) for colour, text, _ in classes_]
+        _GeoJsonLayer(found.geojson, style=style, pane=pane, feature_tips=True).add_to(m)
+    return [(found.colour, found.text) for found in classes_]
 
 
 def add_hexagons(

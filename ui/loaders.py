@@ -596,6 +596,7 @@ def uncovered_hexagons(
                 density_unit=text("density_unit", lang),
                 label_col="place" if "place" in uncovered.columns else None,
                 tooltip=text("hex_tip", lang, place="{place}", people="{people}", density="{density}"),
+                kept=snapshot.memo.get("hexagon_shapes", basemap, dict, max_entries=4),
             )
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import h3
 import numpy as np
 import pandas as pd
@@ -33,8 +35,8 @@ def test_density_classes_per_group() -> None:
 
 def _class_of_each(found: list[maps.HexClass]) -> dict[str, int]:
     out = {}
-    for k, (*_, collection) in enumerate(found):
-        for feature in collection["features"]:
+    for k, found_class in enumerate(found):
+        for feature in json.loads(found_class.geojson)["features"]:
             ring = feature["geometry"]["coordinates"][0][:-1]
             lon, lat = np.mean(ring, axis=0)
             out[h3.latlng_to_cell(lat, lon, 9)] = k
@@ -47,8 +49,8 @@ def test_a_colour_means_the_same_density_at_every_resolution() -> None:
     frame = pd.DataFrame({"cell_id": children, "v": [600.0] * len(children)})
     fine = maps.hexagon_classes(frame, value_col="v", max_cells=100)  # seven res-9 hexagons
     coarse = maps.hexagon_classes(frame, value_col="v", max_cells=1)  # one res-8 hexagon of 4,200
-    assert sum(len(fc["features"]) for *_, fc in fine) == 7
-    assert sum(len(fc["features"]) for *_, fc in coarse) == 1
+    assert sum(c.n_hexagons for c in fine) == 7
+    assert sum(c.n_hexagons for c in coarse) == 1
     # 600 people in 0.105 km² and 4,200 in 0.737 km² are the same density: the same class
     assert set(_class_of_each(fine).values()) == set(_class_of_each(coarse).values())
     density = 600 / h3.cell_area(children[0], unit="km^2")
@@ -57,14 +59,15 @@ def test_a_colour_means_the_same_density_at_every_resolution() -> None:
     }
     # the legend is the same whatever is drawn, even nothing
     empty = maps.hexagon_classes(pd.DataFrame({"cell_id": [], "v": []}), value_col="v")
-    assert [(c, t) for c, t, _ in empty] == [(c, t) for c, t, _ in fine]
+    assert [(c.colour, c.text) for c in empty] == [(c.colour, c.text) for c in fine]
+    assert all(c.n_hexagons == 0 and json.loads(c.geojson)["features"] == [] for c in empty)
 
 
 def test_hexagon_tooltips_name_the_place_and_are_escaped() -> None:
     cell = h3.latlng_to_cell(39.81, 109.98, 9)
     frame = pd.DataFrame({"cell_id": [cell], "v": [50], "place": ["<b>罕台镇</b> · 乡村"]})
     found = maps.hexagon_classes(frame, value_col="v", label_col="place", density_unit="人/平方公里")
-    tips = [f["properties"]["tip"] for *_, fc in found for f in fc["features"]]
+    tips = [f["properties"]["tip"] for c in found for f in json.loads(c.geojson)["features"]]
     assert len(tips) == 1 and "&lt;b&gt;罕台镇&lt;/b&gt;" in tips[0] and "50" in tips[0]
     assert "<b>" not in tips[0]
 

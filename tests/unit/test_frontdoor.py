@@ -190,7 +190,7 @@ def test_counted_figures_equal_the_full_computation_whatever_the_map_draws(
     shown = maps.coarsen_cells(uncovered, value_col="uncovered", max_cells=50)
     assert shown["uncovered"].sum() == totals["pop_60plus"] - totals["pop_60plus_covered"]
     classes = maps.hexagon_classes(uncovered, value_col="uncovered", max_cells=50)
-    assert sum(len(c[2]["features"]) for c in classes) == drawn.n_drawn
+    assert sum(c.n_hexagons for c in classes) == drawn.n_drawn
     below = ms.gap_cells_drawn(uncovered, value_col="uncovered", max_cells=N_POINTS)
     assert not below.aggregated and below.resolution == 10 and below.n_drawn == below.n_items
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import h3
@@ -190,10 +191,30 @@ def test_hexagon_classes_cover_every_value_once() -> None:
     cells = [h3.latlng_to_cell(39.6 + i * 0.003, 109.7, 9) for i in range(40)]
     frame = pd.DataFrame({"cell_id": cells, "v": np.arange(1, 41)})
     classes = maps.hexagon_classes(frame, value_col="v", max_cells=1000)
-    assert sum(len(fc["features"]) for _, _, fc in classes) == len(set(cells))
-    ring = classes[0][2]["features"][0]["geometry"]["coordinates"][0]
+    collections = [json.loads(c.geojson) for c in classes]
+    assert [len(fc["features"]) for fc in collections] == [c.n_hexagons for c in classes]
+    assert sum(c.n_hexagons for c in classes) == len(set(cells))
+    ring = collections[0]["features"][0]["geometry"]["coordinates"][0]
     assert ring[0] == ring[-1]
     assert 109.6 < ring[0][0] < 109.8 and 39.5 < ring[0][1] < 39.8  # lon, lat order
+
+
+def test_hexagons_kept_per_basemap_draw_the_same_and_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    cells = list(dict.fromkeys(h3.latlng_to_cell(39.6 + i * 0.003, 109.7, 9) for i in range(45)))[:40]
+    frame = pd.DataFrame({"cell_id": cells, "v": np.arange(1, 41), "place": ["<b>&"] * 40})
+    fresh = maps.hexagon_classes(frame, value_col="v", label_col="place", basemap="gaode")
+    kept: maps.HexShapes = {}
+    first = maps.hexagon_classes(frame.head(25), value_col="v", label_col="place", basemap="gaode", kept=kept)
+    assert len(kept) == 25 and sum(c.n_hexagons for c in first) == 25
+    # The other 15 are made, the first 25 taken from the store: the same text as made from scratch.
+    assert maps.hexagon_classes(frame, value_col="v", label_col="place", basemap="gaode", kept=kept) == fresh
+    assert len(kept) == 40
+    # Nothing from data can close the script the collection is written into.
+    assert all("<" not in c.geojson and "&" not in c.geojson for c in fresh)
+    monkeypatch.setattr(maps, "MAX_KEPT_HEXAGONS", 30)
+    other = [h3.latlng_to_cell(39.7 + i * 0.003, 109.9, 9) for i in range(10)]
+    maps.hexagon_classes(pd.DataFrame({"cell_id": other, "v": 5}), value_col="v", basemap="gaode", kept=kept)
+    assert set(kept) == set(other)
 
 
 def test_share_colours() -> None:
