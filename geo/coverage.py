@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -639,7 +640,7 @@ def facility_townships(
 
 def _capacity_units(facilities: pd.DataFrame) -> npt.NDArray[np.str_]:
     """Each facility's capacity unit: its ``capacity_unit``, else its type's usual unit."""
-    usual = facilities["type"].map(lambda t: FACILITY_TYPES[t].capacity_unit)
+    usual = facilities["type"].map({code: kind.capacity_unit for code, kind in FACILITY_TYPES.items()})
     if "capacity_unit" not in facilities.columns:
         return usual.to_numpy(dtype=str)
     given = facilities["capacity_unit"].fillna("").astype(str).str.strip()
@@ -693,6 +694,104 @@ def _ordered_columns(frame: pd.DataFrame, keys: Sequence[str], target: str | Non
     return cols
 
 
+@dataclass(frozen=True)
+class AreaKeys:
+    """The rows of an area table and the row of each demand cell (:func:`area_keys`).
+
+    They depend on the cells and the area names only, not on the facilities or the controls.
+    """
+
+    by: AreaGrain
+    codes: np.ndarray
+    """Row keys in table order: district adcodes (int64) or township code texts."""
+    cell_row: npt.NDArray[np.int64]
+    """The row of each cell."""
+    names: np.ndarray
+    """The name of each row ('' when not named)."""
+    parents: FloatArray
+    """Township rows: the adcode of the district the township lies in (NaN when not known)."""
+
+    def rows_of(self, codes: np.ndarray) -> npt.NDArray[np.int64]:
+        """The rows of ``codes``, which must all be rows (see :meth:`with_codes`)."""
+        if self.by == "district":
+            return np.searchsorted(self.codes, np.asarray(codes, dtype=np.int64)).astype(np.int64)
+        row = {c: i for i, c in enumerate(self.codes.tolist())}
+        return np.array([row[c] for c in codes], dtype=np.int64)
+
+    def with_codes(self, codes: np.ndarray) -> AreaKeys:
+        """These keys with rows added for ``codes`` that have none (unnamed, with no cells)."""
+        extra = sorted(set(codes.tolist()) - set(self.codes.tolist()))
+        if not extra:
+            return self
+        merged = np.array(sorted([*self.codes.tolist(), *extra]), dtype=self.codes.dtype)
+        old = AreaKeys(self.by, merged, self.cell_row, self.names, self.parents).rows_of(self.codes)
+        names = np.full(len(merged), "", dtype=object)
+        names[old] = self.names
+        parents = np.full(len(merged), np.nan)
+        parents[old] = self.parents
+        if self.by == "township":
+            new = np.setdiff1d(np.arange(len(merged)), old)
+            parents[new] = [_district_of_code(c) for c in merged[new]]
+        return AreaKeys(self.by, merged, old[self.cell_row], names, parents)
+
+
+def _district_of_code(code: str) -> float:
+    """The district adcode a township statistics code starts with (NaN when it does not)."""
+    return float(code[:6]) if len(code) >= 6 and code[:6].isdigit() else math.nan
+
+
+def area_keys(
+    cells: pd.DataFrame, *, by: AreaGrain = "district", names: pd.DataFrame | None = None
+) -> AreaKeys:
+    """The rows of :func:`area_table` ``by`` district or township and the row of each cell.
+
+    Every area of ``cells`` and of ``names`` (as in :func:`area_table`) is a row, in ascending order of
+    its key. A township row takes its district from ``names``, else the most frequent district of its
+    cells (the smallest adcode on a tie), else the first six digits of its code; the row of cells with
+    no known township has none and is named "未知乡镇 / township unknown".
+    """
+    if by == "district":
+        cell_codes = cells["adcode"].astype(np.int64).to_numpy()
+        named = names["adcode"].astype(np.int64).to_numpy() if names is not None else np.empty(0, np.int64)
+        codes: np.ndarray = np.union1d(pd.unique(cell_codes), named)
+        cell_row = np.searchsorted(codes, cell_codes).astype(np.int64)
+        row_names = np.full(len(codes), "", dtype=object)
+        if names is not None:
+            first = ~pd.Series(named).duplicated().to_numpy()
+            row_names[np.searchsorted(codes, named[first])] = names["name"].astype(str).to_numpy()[first]
+        return AreaKeys(by, codes, cell_row, row_names, np.full(len(codes), np.nan))
+    if by != "township":
+        msg = f"by must be 'district' or 'township', got {by!r}"
+        raise DataError(msg)
+    positions, distinct = pd.factorize(_township_codes_of_cells(cells).to_numpy())
+    named_codes = _code_text(names["code"]).tolist() if names is not None else []
+    codes = np.array(sorted({*distinct.tolist(), *named_codes}), dtype=object)
+    row = {c: i for i, c in enumerate(codes.tolist())}
+    cell_row = np.array([row[c] for c in distinct.tolist()], dtype=np.int64)[positions]
+    row_names = np.full(len(codes), "", dtype=object)
+    parents = np.full(len(codes), np.nan)
+    # The most frequent district of each township's cells, the smallest adcode on a tie.
+    adcodes = cells["adcode"].astype(np.int64).to_numpy()
+    pairs, n_cells = np.unique(np.column_stack([cell_row, adcodes]), axis=0, return_counts=True)
+    order = np.lexsort((pairs[:, 1], -n_cells, pairs[:, 0]))
+    first_of_row = order[np.r_[True, pairs[order][1:, 0] != pairs[order][:-1, 0]]] if len(order) else order
+    parents[pairs[first_of_row, 0]] = pairs[first_of_row, 1]
+    for i in np.flatnonzero(np.isnan(parents)).tolist():
+        parents[i] = _district_of_code(codes[i])
+    if names is not None:
+        named_rows = np.array([row[c] for c in named_codes], dtype=np.int64)
+        first = ~pd.Series(named_rows).duplicated().to_numpy()
+        row_names[named_rows[first]] = names["name"].astype(str).to_numpy()[first]
+        named_adcodes = pd.to_numeric(names["adcode"], errors="coerce").to_numpy(dtype=np.float64)[first]
+        known = ~np.isnan(named_adcodes)
+        parents[named_rows[first][known]] = named_adcodes[known]
+    unknown = row.get(UNKNOWN_TOWNSHIP)
+    if unknown is not None:
+        row_names[unknown] = "未知乡镇 / township unknown"
+        parents[unknown] = np.nan
+    return AreaKeys(by, codes, cell_row, row_names, parents)
+
+
 def area_table(
     cells: pd.DataFrame,
     access: pd.DataFrame,
@@ -702,6 +801,8 @@ def area_table(
     types: str | Iterable[str] | None = None,
     names: pd.DataFrame | None = None,
     fca: pd.DataFrame | None = None,
+    keys: AreaKeys | None = None,
+    facility_codes: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Coverage per district (banner) or per township, with rows that add up to the city.
 
@@ -726,6 +827,12 @@ def area_table(
     fca
         Optional :func:`two_step_fca` result; adds ``<target>_oversubscribed`` (target people within the
         budget but in cells below the threshold) and ``<target>_access_per_1000`` (demand-weighted mean).
+    keys
+        Optional :func:`area_keys` of ``cells``, ``by`` and ``names``: they do not change with the
+        facilities or the controls, so a caller drawing many tables of the same cells keeps them.
+    facility_codes
+        Optional, by township: :func:`facility_townships` of the open facilities of ``types``, in the
+        order :func:`select_facilities` gives them (a caller keeps them per set of facilities).
 
     Returns
     -------
@@ -737,123 +844,80 @@ def area_table(
         :func:`area_totals` gives the city row.
     """
     _require(cells, CELL_COLUMNS, "cells")
-    if by not in ("district", "township"):
-        msg = f"by must be 'district' or 'township', got {by!r}"
+    if keys is None:
+        keys = area_keys(cells, by=by, names=names)
+    elif keys.by != by or len(keys.cell_row) != len(cells):
+        msg = f"area keys of {len(keys.cell_row)} cells by {keys.by} given for {len(cells)} cells by {by}"
         raise DataError(msg)
     acc = _aligned(cells, access, "access")
     codes = parse_types(types if types is not None else access.attrs.get("types", ()))
     categories = {FACILITY_TYPES[t].category for t in codes}
     chosen = select_facilities(facilities, codes)
     capacity = (
-        pd.to_numeric(chosen["capacity"], errors="coerce").fillna(0.0)
+        pd.to_numeric(chosen["capacity"], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64)
         if "capacity" in chosen.columns
-        else pd.Series(0.0, index=chosen.index)
+        else np.zeros(len(chosen))
     )
+    if by == "district":
+        fac_codes: np.ndarray = (
+            pd.to_numeric(chosen["district_adcode"], errors="coerce").fillna(-1).astype(np.int64).to_numpy()
+        )
+    elif facility_codes is not None:
+        if len(facility_codes) != len(chosen):
+            msg = f"{len(facility_codes)} facility township codes given for {len(chosen)} facilities"
+            raise DataError(msg)
+        fac_codes = facility_codes.to_numpy()
+    else:
+        fac_codes = facility_townships(chosen, cells, townships=names).to_numpy()
+    keys = keys.with_codes(fac_codes)
+    n_rows = len(keys.codes)
 
-    people = {g: cells[g].to_numpy(dtype=np.float64) for g in GROUPS}
+    def per_row(rows: npt.NDArray[np.int64], weights: FloatArray | None = None) -> FloatArray:
+        return np.bincount(rows, weights=weights, minlength=n_rows).astype(np.float64)
+
+    sums: dict[str, Any] = {}
     covered = acc["covered"].to_numpy(dtype=bool)
-    columns: dict[str, Any] = dict(people)
     for g in GROUPS:
-        columns[f"{g}_covered"] = np.where(covered, people[g], 0.0)
+        people = cells[g].to_numpy(dtype=np.float64)
+        sums[g] = per_row(keys.cell_row, people)
+        sums[f"{g}_covered"] = per_row(keys.cell_row, np.where(covered, people, 0.0))
     target: str | None = None
     if fca is not None:
         target = str(fca.attrs.get("demand_col", "pop_total"))
         f = _aligned(cells, fca, "fca")
         demand = cells[target].to_numpy(dtype=np.float64)
-        columns[f"{target}_oversubscribed"] = np.where(f["oversubscribed"].to_numpy(dtype=bool), demand, 0.0)
-        columns["_access_x_demand"] = f["access_per_1000"].to_numpy(dtype=np.float64) * demand
-    work = pd.DataFrame(columns)
-
-    if by == "district":
-        keys = ["adcode"]
-        work["adcode"] = cells["adcode"].astype(np.int64).to_numpy()
-        fac_key = pd.DataFrame({"adcode": pd.to_numeric(chosen["district_adcode"], errors="coerce")})
-        fac_key["adcode"] = fac_key["adcode"].fillna(-1).astype(np.int64)
-        name_table = (
-            pd.DataFrame(
-                {
-                    "adcode": names["adcode"].astype(np.int64).to_numpy(),
-                    "name": names["name"].astype(str).to_numpy(),
-                }
-            )
-            if names is not None
-            else None
+        over = np.where(f["oversubscribed"].to_numpy(dtype=bool), demand, 0.0)
+        sums[f"{target}_oversubscribed"] = per_row(keys.cell_row, over)
+        sums["_access_x_demand"] = per_row(
+            keys.cell_row, f["access_per_1000"].to_numpy(dtype=np.float64) * demand
         )
-    else:
-        keys = ["township_code"]
-        work["township_code"] = _township_codes_of_cells(cells).to_numpy()
-        fac_key = pd.DataFrame(
-            {"township_code": facility_townships(chosen, cells, townships=names).to_numpy()}
-        )
-        name_table = (
-            pd.DataFrame(
-                {
-                    "township_code": _code_text(names["code"]).to_numpy(),
-                    "name": names["name"].astype(str).to_numpy(),
-                    "adcode": names["adcode"].astype(np.int64).to_numpy(),
-                }
-            )
-            if names is not None
-            else None
-        )
-
-    sums = work.groupby(keys, sort=True).sum()
-    fac_key["facilities"] = 1
-    fac_key["capacity"] = capacity.to_numpy(dtype=np.float64)
-    # Capacity per 1,000 counts like with like: beds for the 60+, children's places for residents
-    # (a canteen's seats are capacity but not beds).
-    units = _capacity_units(chosen)
-    child = chosen["type"].map(lambda t: FACILITY_TYPES[t].category == "child").to_numpy(dtype=bool)
-    fac_key["beds"] = np.where(units == "beds", fac_key["capacity"], 0.0)
-    fac_key["child_places"] = np.where((units == "places") & child, fac_key["capacity"], 0.0)
-    fac_sums = fac_key.groupby(keys, sort=True).sum()
-    all_keys = sums.index.union(fac_sums.index)
-    if name_table is not None:
-        all_keys = all_keys.union(pd.Index(name_table[keys[0]]))
-    table = sums.reindex(all_keys, fill_value=0.0).join(fac_sums.reindex(all_keys, fill_value=0))
-    table.index.name = keys[0]
-    table = table.reset_index()
-    table["facilities"] = table["facilities"].astype(np.int64)
-
-    if name_table is not None:
-        table = table.merge(name_table, on=keys[0], how="left")
-        table["name"] = table["name"].fillna("")
-    else:
-        table["name"] = ""
-    if by == "township":
-        unknown = table["township_code"] == UNKNOWN_TOWNSHIP
-        table.loc[unknown, "name"] = "未知乡镇 / township unknown"
-        # The first six digits of a township statistics code are its district's adcode; cells say the rest.
-        known = work["township_code"] != UNKNOWN_TOWNSHIP
-        # The most frequent adcode of each township's cells (the smallest on a tie, as Series.mode).
-        pairs = pd.DataFrame(
-            {"code": work["township_code"][known], "adcode": cells["adcode"].to_numpy()[known]}
-        )
-        parent = (
-            pairs.value_counts(["code", "adcode"])
-            .reset_index(name="n")
-            .sort_values(["code", "n", "adcode"], ascending=[True, False, True], kind="mergesort")
-            .drop_duplicates("code")
-            .set_index("code")["adcode"]
-        )
-        prefix = table["township_code"].map(lambda c: int(c[:6]) if len(c) >= 6 and c[:6].isdigit() else None)
-        from_cells = table["township_code"].map(parent)
-        if "adcode" not in table.columns:
-            table["adcode"] = np.nan
-        table["adcode"] = table["adcode"].fillna(from_cells).fillna(prefix)
-        table.loc[unknown, "adcode"] = pd.NA
-        table["adcode"] = table["adcode"].astype("Int64")
-        keys = ["township_code", "adcode"]
+    # People are counted in whole persons.
     counts = [*GROUPS, *(f"{g}_covered" for g in GROUPS)]
     if target is not None:
         counts.append(f"{target}_oversubscribed")
-    table[counts] = table[counts].round().astype(np.int64)
-    table = _derive(table, categories=categories, target=target)
-    table = table.drop(
-        columns=[c for c, cat in (("beds", "elderly"), ("child_places", "child")) if cat not in categories]
-    )
+    for c in counts:
+        sums[c] = np.round(sums[c]).astype(np.int64)
+    fac_row = keys.rows_of(fac_codes)
+    sums["facilities"] = np.bincount(fac_row, minlength=n_rows).astype(np.int64)
+    sums["capacity"] = per_row(fac_row, capacity)
+    # Capacity per 1,000 counts like with like: beds for the 60+, children's places for residents
+    # (a canteen's seats are capacity but not beds).
+    units = _capacity_units(chosen)
+    child = np.array([FACILITY_TYPES[t].category == "child" for t in chosen["type"]], dtype=bool)
+    if "elderly" in categories:
+        sums["beds"] = per_row(fac_row, np.where(units == "beds", capacity, 0.0))
+    if "child" in categories:
+        sums["child_places"] = per_row(fac_row, np.where((units == "places") & child, capacity, 0.0))
+
+    key_col = "adcode" if by == "district" else "township_code"
+    columns: dict[str, Any] = {key_col: keys.codes, **sums, "name": keys.names}
+    out_keys = [key_col]
+    if by == "township":
+        columns["adcode"] = pd.Series(keys.parents).astype("Int64").array
+        out_keys.append("adcode")
+    table = _derive(pd.DataFrame(columns), categories=categories, target=target)
     table.attrs = {"by": by, "types": codes, "target": target, "categories": sorted(categories)}
-    return table[_ordered_columns(table, [*keys, "name"], target)].reset_index(drop=True)
+    return table[_ordered_columns(table, [*out_keys, "name"], target)]
 
 
 def area_totals(table: pd.DataFrame, *, fca_target: str | None = None) -> dict[str, Any]:

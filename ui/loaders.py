@@ -492,6 +492,26 @@ def reach_area(version: str, home_lonlat: tuple[float, float], mode: str, minute
     return snapshot.memo.get("reach", key, build, max_entries=256)
 
 
+def _area_keys(snapshot: Published, cells: pd.DataFrame, by: cov.AreaGrain) -> cov.AreaKeys:
+    """The rows of the area tables of ``snapshot``'s ``cells`` (they do not change with the controls)."""
+
+    def build() -> cov.AreaKeys:
+        names = snapshot.static.district_names if by == "district" else snapshot.townships
+        return cov.area_keys(cells, by=by, names=names)
+
+    return snapshot.memo.get("area_keys", by, build, max_entries=2)
+
+
+def _facility_townships(snapshot: Published, cells: pd.DataFrame, types: tuple[str, ...]) -> pd.Series:
+    """The township of each open facility of ``types`` (:func:`geo.coverage.facility_townships`)."""
+
+    def build() -> pd.Series:
+        fac = _open_facilities(snapshot, types)
+        return cov.facility_townships(fac, cells, townships=snapshot.townships)
+
+    return snapshot.memo.get("facility_townships", tuple(types), build, max_entries=64)
+
+
 def _bundle(
     snapshot: Published, types: tuple[str, ...], mode: str, budget_min: float, target: str
 ) -> dict[str, Any]:
@@ -509,8 +529,27 @@ def _bundle(
         fca = cov.two_step_fca(demand, fac, model, types=kinds, budget_min=budget_min, demand_col=target)
         names = snapshot.static.district_names
         towns = snapshot.townships
-        by_district = cov.area_table(demand, access, fac, by="district", types=kinds, names=names, fca=fca)
-        by_township = cov.area_table(demand, access, fac, by="township", types=kinds, names=towns, fca=fca)
+        by_district = cov.area_table(
+            demand,
+            access,
+            fac,
+            by="district",
+            types=kinds,
+            names=names,
+            fca=fca,
+            keys=_area_keys(snapshot, demand, "district"),
+        )
+        by_township = cov.area_table(
+            demand,
+            access,
+            fac,
+            by="township",
+            types=kinds,
+            names=towns,
+            fca=fca,
+            keys=_area_keys(snapshot, demand, "township"),
+            facility_codes=_facility_townships(snapshot, demand, types),
+        )
         gaps = cov.gap_list(demand, access, target=target, top=50, districts=names, townships=towns)
         uncovered = pd.DataFrame(
             {

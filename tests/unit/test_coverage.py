@@ -290,6 +290,60 @@ def test_township_table_names_and_unknown_row() -> None:
     assert set(codes) <= {"150602001"}
 
 
+@settings(max_examples=25, deadline=None)
+@given(seed=seeds, n=st.integers(5, 120), m=st.integers(1, 15), by=st.sampled_from(["district", "township"]))
+def test_each_area_row_sums_its_own_cells_and_facilities(seed: int, n: int, m: int, by: str) -> None:
+    rng = np.random.default_rng(seed)
+    cells, facilities = make_cells(rng, n), make_facilities(rng, m)
+    # A township no name lists, with cells in two districts: it lies in the one with more of them.
+    cells.loc[cells.index[:3], ["township_code", "adcode"]] = ["150699001", 150603]
+    cells.loc[cells.index[3:5], ["township_code", "adcode"]] = ["150699001", 150602]
+    # A facility in a district with no cells and no name: a row of its own.
+    facilities.loc[facilities.index[:1], "district_adcode"] = 150627
+    access = cov.cell_access(cells, facilities, WALK, types="community_station", budget_min=10)
+    names = DISTRICTS if by == "district" else TOWNSHIPS
+    keys = cov.area_keys(cells, by=by, names=names)  # type: ignore[arg-type]
+    fac_codes = cov.facility_townships(facilities, cells, townships=TOWNSHIPS)
+    if by == "township":  # a facility in a township neither the cells nor the names know
+        fac_codes.iloc[0] = "150627101"
+    table = cov.area_table(
+        cells,
+        access,
+        facilities,
+        by=by,
+        names=names,
+        keys=keys,
+        facility_codes=fac_codes,  # type: ignore[arg-type]
+    )
+    key = "adcode" if by == "district" else "township_code"
+    cell_key = cells["adcode"] if by == "district" else cells["township_code"].fillna("")
+    fac_key = facilities["district_adcode"] if by == "district" else fac_codes
+    assert table[key].tolist() == sorted(
+        {*cell_key, *fac_key, *names["adcode" if by == "district" else "code"]}
+    )
+    rows = table.set_index(key)
+    for code, row in rows.iterrows():
+        mine = (cell_key == code).to_numpy()
+        for g in cov.GROUPS:
+            assert row[g] == cells.loc[mine, g].sum()
+            assert row[f"{g}_covered"] == cells.loc[mine & access["covered"].to_numpy(), g].sum()
+        assert row["facilities"] == (fac_key == code).sum()
+        assert row["capacity"] == facilities.loc[(fac_key == code).to_numpy(), "capacity"].sum()
+    if by == "district":
+        assert rows.loc[150627, "facilities"] >= 1 and rows.loc[150627, "name"] == ""
+        assert rows.loc[150621, "name"] == "达拉特旗" and rows.loc[150621, "pop_total"] == 0
+    else:
+        assert rows.loc["150699001", "adcode"] == 150603 and rows.loc["150699001", "name"] == ""
+        assert rows.loc["150627101", "adcode"] == 150627 and rows.loc["150627101", "facilities"] == 1
+        assert rows.loc["150602002", "name"] == "公园街道"
+    # The keys are of these cells and this grain only.
+    other = "township" if by == "district" else "district"
+    with pytest.raises(DataError, match="area keys"):
+        cov.area_table(cells, access, facilities, by=other, names=names, keys=keys)  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="area keys"):
+        cov.area_table(cells.head(1), access.head(1), facilities, by=by, names=names, keys=keys)  # type: ignore[arg-type]
+
+
 # ------------------------------------------------------------------------------------------------ 2SFCA
 
 
