@@ -173,23 +173,33 @@ def cell_places(
                 if "basis" in centre.columns
                 else ["seat"] * len(centre)
             )
-            for pos, ex, ny, basis in zip(np.flatnonzero(known), dx, dy, bases, strict=True):
-                dist_m = math.hypot(float(ex), float(ny))
+            # Texts repeat (eight bearings, distances to 0.1 km): each is made once.
+            said: dict[tuple[str, str, str], str] = {}
+            for pos, ex, ny, basis in zip(
+                np.flatnonzero(known).tolist(), dx.tolist(), dy.tolist(), bases, strict=True
+            ):
+                dist_m = math.hypot(ex, ny)
                 what = "centre" if basis == "centre" else "seat"
-                where[int(pos)] = (
-                    text(f"place_near_{what}", lang)
+                key = (
+                    (what, "", "")
                     if dist_m < NEAR_M
-                    else text(
-                        f"place_from_{what}",
-                        lang,
-                        bearing=bearing_word(float(ex), float(ny), lang),
-                        km=f"{dist_m / 1000:.1f}",
-                    )
+                    else (what, bearing_word(ex, ny, lang), f"{dist_m / 1000:.1f}")
                 )
+                if key not in said:
+                    said[key] = (
+                        text(f"place_from_{what}", lang, bearing=key[1], km=key[2])
+                        if key[1]
+                        else text(f"place_near_{what}", lang)
+                    )
+                where[pos] = said[key]
     out = []
+    labels: dict[tuple[str, object], str] = {}  # one text per township and kind of settlement
     for code, kind, near, adcode in zip(codes.tolist(), settlement, where, adcodes, strict=True):
-        township = names.get(code) or text("township_unknown", lang)
-        label = text("place_cell", lang, township=township, settlement=settlement_label(kind, lang))
+        label = labels.get((code, kind), "")
+        if not label:
+            township = names.get(code) or text("township_unknown", lang)
+            label = text("place_cell", lang, township=township, settlement=settlement_label(kind, lang))
+            labels[(code, kind)] = label
         if near:
             label = text("place_cell_where", lang, place=label, where=near)
         district = district_names.get(int(adcode), "") if adcode is not None and pd.notna(adcode) else ""

@@ -9,6 +9,7 @@ app's tables use it too, so a column is called the same on the page, in a downlo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Final
 
@@ -544,10 +545,6 @@ def text(key: str, lang: str, **fmt: object) -> str:
 _FULL: Final[dict[str, str]] = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
 
 
-# Marks the function may change or strip spaces around; a value with none of them is returned as is.
-_MARKS: Final[frozenset[str]] = frozenset(",:;!?()，：；！？（）")
-
-
 def _is_cjk(ch: str) -> bool:
     """A Chinese character or Chinese punctuation (full-width marks, 、。 and the curly quotes “”)."""
     return bool(ch) and (
@@ -565,7 +562,7 @@ def zh_punctuation(value: str) -> str:
     space after it goes); so does a pair of brackets that follows or holds Chinese text. Marks
     between digits (``1,234``, ``08:30``), in Latin text and around coordinates stay as they are.
     """
-    if not _MARKS.intersection(value):  # most labels: nothing to change
+    if not _ANY_MARK.search(value):  # most labels: nothing to change
         return value
     chars = list(value)
     n = len(chars)
@@ -576,28 +573,36 @@ def zh_punctuation(value: str) -> str:
             j += step
         return chars[j] if 0 <= j < n else ""
 
-    stack: list[int] = []
-    pairs: list[tuple[int, int]] = []
-    for i, ch in enumerate(chars):
-        if ch == "(":
-            stack.append(i)
-        elif ch == ")" and stack:
-            pairs.append((stack.pop(), i))
-    for left, right in pairs:
-        inside = chars[left + 1 : right]
-        before = chars[left - 1] if left > 0 else ""
-        if _is_cjk(before) or any(_is_cjk(c) for c in inside):
-            chars[left], chars[right] = _FULL["("], _FULL[")"]
-    for i, ch in enumerate(chars):
-        if ch not in ",:;!?":
-            continue
+    if "(" in value:
+        stack: list[int] = []
+        pairs: list[tuple[int, int]] = []
+        for i, ch in enumerate(chars):
+            if ch == "(":
+                stack.append(i)
+            elif ch == ")" and stack:
+                pairs.append((stack.pop(), i))
+        for left, right in pairs:
+            inside = chars[left + 1 : right]
+            before = chars[left - 1] if left > 0 else ""
+            if _is_cjk(before) or any(_is_cjk(c) for c in inside):
+                chars[left], chars[right] = _FULL["("], _FULL[")"]
+    # Only the marks are looked at (left to right: a mark made full width counts as Chinese for the next).
+    for found in _ASCII_MARK.finditer(value):
+        i = found.start()
         prev, nxt = chars[i - 1] if i > 0 else "", neighbour(i, 1)
         if _is_cjk(prev) or _is_cjk(nxt) or prev == _FULL[")"]:
-            chars[i] = _FULL[ch]
+            chars[i] = _FULL[found.group()]
     out = "".join(chars)
+    if " " not in out:
+        return out
     for mark in "，：；！？）":  # no space around full-width marks
         out = out.replace(mark + " ", mark).replace(" " + mark, mark)
     return out.replace("（ ", "（")
+
+
+_ASCII_MARK: Final[re.Pattern[str]] = re.compile(r"[,:;!?]")
+# Marks the function may change or strip spaces around; a value with none of them is returned as is.
+_ANY_MARK: Final[re.Pattern[str]] = re.compile(r"[,:;!?()，：；！？（）]")
 
 
 def group_label(group: str, lang: str) -> str:

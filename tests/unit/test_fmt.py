@@ -101,6 +101,43 @@ def test_every_text_has_both_languages_and_the_same_placeholders() -> None:
         assert names[0] == names[1], key
 
 
+def _zh_punctuation_by_char(value: str) -> str:
+    """The rule of ``zh_punctuation`` walked character by character (the reference it must match)."""
+    full = dict(zip(",:;!?()", "，：；！？（）", strict=True))
+
+    def cjk(ch: str) -> bool:
+        ranges = (("\u3400", "\u9fff"), ("\u3000", "\u303f"), ("\uff00", "\uffef"))
+        return bool(ch) and (any(lo <= ch <= hi for lo, hi in ranges) or ch in "\u201c\u201d")
+
+    chars = list(value)
+    stack, pairs = [], []
+    for i, ch in enumerate(chars):
+        if ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            pairs.append((stack.pop(), i))
+    for left, right in pairs:
+        if (left > 0 and cjk(chars[left - 1])) or any(cjk(c) for c in chars[left + 1 : right]):
+            chars[left], chars[right] = "（", "）"
+    for i, ch in enumerate(chars):
+        if ch in ",:;!?":
+            j = i + 1
+            while j < len(chars) and chars[j] == " ":
+                j += 1
+            prev, nxt = (chars[i - 1] if i else ""), (chars[j] if j < len(chars) else "")
+            if cjk(prev) or cjk(nxt):
+                chars[i] = full[ch]
+    out = "".join(chars)
+    for mark in "，：；！？）":
+        out = out.replace(mark + " ", mark).replace(" " + mark, mark)
+    return out.replace("（ ", "（")
+
+
+@given(st.text(alphabet="中文a1 ,:;!?()，：；（）“.", max_size=24))
+def test_chinese_punctuation_matches_the_rule_walked_by_hand(value: str) -> None:
+    assert zh_punctuation(value) == _zh_punctuation_by_char(value)
+
+
 def test_chinese_punctuation_only_next_to_chinese() -> None:
     assert zh_punctuation("共 2,153,638 人,其中 379,968 人(17.6%)可达;即 12 人") == (
         "共 2,153,638 人，其中 379,968 人（17.6%）可达；即 12 人"
