@@ -955,12 +955,12 @@ def _hexagon_shapes(
     )
     missing = [c for c, shape in found.items() if shape is None]
     if missing:
-        rings = _display_rings(missing, basemap=basemap)
+        # One serialisation for all rings: numbers only, so the text splits exactly between rings.
+        rings = json.dumps(_display_rings(missing, basemap=basemap), separators=(",", ":"))[3:-3].split(
+            "]],[["
+        )
         fresh = {
-            c: (
-                '{"type":"Polygon","coordinates":[' + json.dumps(ring, separators=(",", ":")) + "]}",
-                float(h3.cell_area(c, unit="km^2")),
-            )
+            c: ('{"type":"Polygon","coordinates":[[[' + ring + "]]]}", h3.cell_area(c, unit="km^2"))
             for c, ring in zip(missing, rings, strict=True)
         }
         found.update(fresh)
