@@ -226,7 +226,7 @@ def gap_cells_drawn(uncovered: pd.DataFrame, *, value_col: str, max_cells: int) 
     if n_cells <= max_cells:
         return Drawn("gaps", n_cells, n_cells, aggregated=False, resolution=source, source_resolution=source)
     # The resolution and count maps.coarsen_cells reaches, without summing anything.
-    ints = np.array([int(c, 16) for c in kept.tolist()], dtype=np.uint64)
+    ints = maps.h3_ints(kept.to_numpy())
     res = maps.coarse_resolution(ints, source, max_cells=max_cells)
     n_drawn = len(np.unique(maps.h3_parents(ints, res)))
     return Drawn("gaps", n_cells, n_drawn, aggregated=True, resolution=res, source_resolution=source)

@@ -846,7 +846,7 @@ def coarsen_cells(
     ids = cells["cell_id"].to_numpy()[kept]
     values = cells[value_col].to_numpy(float)[kept]
     labels = cells[label_col].to_numpy()[kept] if label_col else None
-    ids, values, labels = _merge_cells(ids, values, labels)
+    codes, values, labels, first = _merge_cells(h3_ints(ids), values, labels)
 
     def frame(ids: np.ndarray, values: np.ndarray, labels: np.ndarray | None) -> pd.DataFrame:
         data: dict[str, Any] = {"cell_id": ids, value_col: values}
@@ -854,35 +854,56 @@ def coarsen_cells(
             data[label_col] = labels
         return pd.DataFrame(data)
 
-    if len(ids) <= max_cells:
-        return frame(ids.astype(object), values, labels)
+    if len(codes) <= max_cells:
+        return frame(ids[first].astype(object), values, labels)  # the ids as given, one per cell
     res = h3.get_resolution(str(ids[0]))
     # Parents by the index's bits: the coarsest level needed is found without an h3 call per cell and
     # level, then the cells are merged level by level (the label of the top cell carries up).
-    codes = _h3_ints(pd.Series(ids))
     final = coarse_resolution(codes, res, max_cells=max_cells)
     for level in range(res - 1, final - 1, -1):
-        codes, values, labels = _merge_cells(h3_parents(codes, level), values, labels)
+        codes, values, labels, _ = _merge_cells(h3_parents(codes, level), values, labels)
     return frame(np.array([format(x, "x") for x in codes.tolist()], dtype=object), values, labels)
 
 
 def _merge_cells(
-    ids: np.ndarray, values: np.ndarray, labels: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Sum ``values`` per id (ids in ascending order); each id keeps the label of its row with the
-    largest value (the first such row on ties)."""
-    unique, inverse = np.unique(ids, return_inverse=True)
+    codes: np.ndarray, values: np.ndarray, labels: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """Sum ``values`` per H3 index (``codes``, uint64; returned in ascending order); each index keeps
+    the label of its row with the largest value (the first such row on ties). The last item is the
+    first row of each index."""
+    unique, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
     sums = np.bincount(inverse, weights=values, minlength=len(unique))
     if labels is None:
-        return unique, sums, None
+        return unique, sums, None, first
     order = np.lexsort((np.arange(len(values)), -values, inverse))
     grouped = inverse[order]
-    first = order[np.r_[True, grouped[1:] != grouped[:-1]]] if len(order) else order
-    return unique, sums, labels[first]
+    top = order[np.r_[True, grouped[1:] != grouped[:-1]]] if len(order) else order
+    return unique, sums, labels[top], first
 
 
-def _h3_ints(cell_ids: pd.Series) -> np.ndarray:
-    return np.array([int(c, 16) for c in cell_ids.tolist()], dtype=np.uint64)
+_HEX_VALUE: Final[np.ndarray] = np.full(256, 255, dtype=np.uint64)
+_HEX_VALUE[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint64)
+_HEX_VALUE[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint64)
+
+
+def h3_ints(cell_ids: Sequence[str] | np.ndarray) -> np.ndarray:
+    """H3 index strings as uint64 indexes (as ``int(id, 16)``), 15 hex digits parsed at once."""
+    ids = np.asarray(cell_ids, dtype=object)
+    if len(ids) == 0:
+        return np.empty(0, dtype=np.uint64)
+    try:
+        raw = np.array(ids, dtype="S16").view(np.uint8).reshape(-1, 16)
+    except (UnicodeEncodeError, ValueError, TypeError):
+        raw = None
+    if raw is not None and not raw[:, 15].any():
+        digits = _HEX_VALUE[raw[:, :15]]
+        if not (digits == 255).any():
+            out = np.zeros(len(ids), dtype=np.uint64)
+            for k in range(15):
+                out = (out << np.uint64(4)) | digits[:, k]
+            return out
+    # Another length or a character that is not a hex digit: one at a time (raises on what is no index).
+    return np.array([int(str(c), 16) for c in ids.tolist()], dtype=np.uint64)
 
 
 def coarse_resolution(cells: np.ndarray, res: int, *, max_cells: int) -> int:

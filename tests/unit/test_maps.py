@@ -146,6 +146,19 @@ def test_unknown_basemap() -> None:
         maps.base_map(basemap="google")
 
 
+def test_h3_ints_read_every_index_as_int_does() -> None:
+    cells = [h3.latlng_to_cell(39.6 + i * 0.01, 109.7, res) for i in range(20) for res in (0, 5, 9, 15)]
+    cells += [c.upper() for c in cells[:5]]
+    assert maps.h3_ints(cells).tolist() == [int(c, 16) for c in cells]
+    assert maps.h3_ints([*cells[:1], "8a"]).tolist() == [int(cells[0], 16), 0x8A]  # another length
+    wide = "８" + cells[0][1:]  # a full-width digit: read as int() reads it
+    assert maps.h3_ints([cells[0], wide]).tolist() == [int(cells[0], 16)] * 2
+    assert maps.h3_ints([]).dtype == np.uint64
+    for bad in ("8928308280fffffg", "8928308280ffffg", "not a cell"):
+        with pytest.raises(ValueError):
+            maps.h3_ints([cells[0], bad])
+
+
 def test_coarsen_cells_keeps_the_total_and_the_limit() -> None:
     cells = [h3.latlng_to_cell(39.6 + i * 0.004, 109.7 + j * 0.004, 9) for i in range(30) for j in range(30)]
     frame = pd.DataFrame({"cell_id": cells, "v": np.arange(len(cells)) % 7})
