@@ -123,6 +123,10 @@ def default_target(types: Sequence[str]) -> str:
     return "pop_total"
 
 
+OPEN_STATUSES: Final[tuple[str, ...]] = ("open", "", "运营")
+"""Statuses (after stripping spaces and lower-casing) of a facility that counts as open."""
+
+
 def select_facilities(facilities: pd.DataFrame, types: str | Iterable[str]) -> pd.DataFrame:
     """The open facilities of the given types, with a fresh 0..n-1 index.
 
@@ -132,8 +136,11 @@ def select_facilities(facilities: pd.DataFrame, types: str | Iterable[str]) -> p
     _require(facilities, ("facility_id", "type", "lon", "lat"), "facilities")
     keep = facilities["type"].isin(codes)
     if "status" in facilities.columns:
-        status = facilities["status"].fillna("").astype(str).str.strip().str.lower()
-        keep &= status.isin(("open", "", "运营"))
+        is_open = facilities["status"].isin(OPEN_STATUSES)
+        if not bool(is_open.all()):  # only then tidied (blank, spaces, capitals) and looked at again
+            status = facilities["status"].fillna("").astype(str).str.strip().str.lower()
+            is_open = status.isin(OPEN_STATUSES)
+        keep &= is_open
     if bool(keep.all()) and _is_positional(facilities.index):
         # Already the open facilities of the types (as each step of a report passes them on): a
         # shallow copy, not a take of every column.

@@ -70,7 +70,7 @@ class DrawLimits:
     """
 
     max_facility_markers: int = 1_000
-    max_hexagons: int = 2_500
+    max_hexagons: int = maps.MAX_HEXAGONS
     max_isochrone_vertices: int = 20_000
     isochrone_tolerance_deg: float = 0.0003
 

@@ -820,8 +820,12 @@ class LayerGroup(_LightElement):
         self._name = "FeatureGroup"
 
 
+MAX_HEXAGONS: Final[int] = 2500
+"""The most hexagons a map draws of one layer (:func:`coarsen_cells`, :func:`hexagon_classes`)."""
+
+
 def coarsen_cells(
-    cells: pd.DataFrame, *, value_col: str, max_cells: int = 2500, label_col: str | None = None
+    cells: pd.DataFrame, *, value_col: str, max_cells: int = MAX_HEXAGONS, label_col: str | None = None
 ) -> pd.DataFrame:
     """Sum a value over H3 parents until at most ``max_cells`` cells remain (keeps the map small).
 
@@ -993,13 +997,17 @@ def _hexagon_shapes(
     return [made[c][0] for c in cell_ids], np.array([made[c][1] for c in cell_ids], dtype=np.float64)
 
 
+_JSON_ESCAPED: Final[re.Pattern[str]] = re.compile(r'["\\\x00-\x1f]')
+"""Characters ``json.dumps(..., ensure_ascii=False)`` writes otherwise than as they are."""
+
+
 def hexagon_classes(
     cells: pd.DataFrame,
     *,
     value_col: str,
     indicator: str = "uncovered_density_pop_total",
     basemap: str = "osm",
-    max_cells: int = 2500,
+    max_cells: int | None = MAX_HEXAGONS,
     density_unit: str = "",
     label_col: str | None = None,
     tooltip: str = "{place}: {people} ({density})",
@@ -1022,7 +1030,8 @@ def hexagon_classes(
     basemap
         Basemap code (decides the display shift).
     max_cells
-        At most this many hexagons (coarser H3 parents when there are more; see :func:`coarsen_cells`).
+        At most this many hexagons (coarser H3 parents when there are more; see :func:`coarsen_cells`);
+        None: ``cells`` are drawn as given (one row per hexagon, as :func:`coarsen_cells` returns them).
     density_unit
         Unit after the class bounds in the legend (``人/平方公里`` …).
     label_col
@@ -1039,7 +1048,10 @@ def hexagon_classes(
         Every class of the indicator, from the lowest up (empty classes included, so the legend is the
         same in every view).
     """
-    data = coarsen_cells(cells, value_col=value_col, max_cells=max_cells, label_col=label_col)
+    if max_cells is None:
+        data = cells.loc[cells[value_col].fillna(0).to_numpy(float) > 0]
+    else:
+        data = coarsen_cells(cells, value_col=value_col, max_cells=max_cells, label_col=label_col)
     items = classes.legend_items(indicator, density_unit=density_unit)
     collections: list[list[str]] = [[] for _ in items]
     if not data.empty:
@@ -1052,18 +1064,23 @@ def hexagon_classes(
         places = data[label_col].astype(str).to_numpy()[drawn].tolist() if label_col else [""] * len(drawn)
         people = np.rint(values[drawn]).astype(np.int64).tolist()
         per_km2 = np.rint(density[drawn]).astype(np.int64).tolist()
-        for i, place, n, d, k in zip(
-            drawn.tolist(), places, people, per_km2, klass[drawn].tolist(), strict=True
-        ):
-            tip = tooltip.format(
-                place=place, people=f"{n:,}", density=f"{d:,} {density_unit}".strip()
-            ).lstrip(": ")
+        tips = [
+            esc(
+                tooltip.format(place=place, people=f"{n:,}", density=f"{d:,} {density_unit}".strip()).lstrip(
+                    ": "
+                )
+            )
+            for place, n, d in zip(places, people, per_km2, strict=True)
+        ]
+        # Escaped tips rarely hold anything JSON must escape; then quoting them is their JSON text.
+        quoted = (
+            [json.dumps(tip, ensure_ascii=False) for tip in tips]
+            if _JSON_ESCAPED.search("".join(tips))
+            else ['"' + tip + '"' for tip in tips]
+        )
+        for i, tip, k in zip(drawn.tolist(), quoted, klass[drawn].tolist(), strict=True):
             collections[k].append(
-                '{"type":"Feature","properties":{"tip":'
-                + json.dumps(esc(tip), ensure_ascii=False)
-                + '},"geometry":'
-                + shapes[i]
-                + "}"
+                '{"type":"Feature","properties":{"tip":' + tip + '},"geometry":' + shapes[i] + "}"
             )
     return [
         HexClass(
@@ -1099,7 +1116,7 @@ def add_hexagons(
     value_col: str,
     indicator: str = "uncovered_density_pop_total",
     basemap: str | None = None,
-    max_cells: int = 2500,
+    max_cells: int = MAX_HEXAGONS,
     density_unit: str = "",
 ) -> list[tuple[str, str]]:
     """H3 hexagons shaded by ``value_col`` people per km² in fixed classes; returns the legend items.

@@ -623,7 +623,10 @@ def uncovered_hexagons(
             # Coarsen first (a drawn hexagon is named after its cell with the most people), then name
             # only the hexagons drawn, from the names kept for this version.
             uncovered = maps.coarsen_cells(
-                uncovered.assign(place=uncovered["cell_id"]), value_col="uncovered", label_col="place"
+                uncovered.assign(place=uncovered["cell_id"]),
+                value_col="uncovered",
+                max_cells=maps.MAX_HEXAGONS,
+                label_col="place",
             )
             uncovered["place"] = cell_names(snapshot, uncovered["place"].tolist(), lang)
         return tuple(
@@ -633,6 +636,7 @@ def uncovered_hexagons(
                 indicator=gap_indicator(target),
                 basemap=basemap,
                 density_unit=text("density_unit", lang),
+                max_cells=None if "place" in uncovered.columns else maps.MAX_HEXAGONS,  # None: coarsened
                 label_col="place" if "place" in uncovered.columns else None,
                 tooltip=text("hex_tip", lang, place="{place}", people="{people}", density="{density}"),
                 kept=snapshot.memo.get("hexagon_shapes", basemap, dict, max_entries=4),

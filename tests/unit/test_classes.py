@@ -70,6 +70,11 @@ def test_hexagon_tooltips_name_the_place_and_are_escaped() -> None:
     tips = [f["properties"]["tip"] for c in found for f in json.loads(c.geojson)["features"]]
     assert len(tips) == 1 and "&lt;b&gt;罕台镇&lt;/b&gt;" in tips[0] and "50" in tips[0]
     assert "<b>" not in tips[0]
+    # Characters JSON must escape in a name reach the tooltip as they were.
+    odd = frame.assign(place=['罕台\\镇\t"东"'])
+    found = maps.hexagon_classes(odd, value_col="v", label_col="place")
+    (tip,) = [f["properties"]["tip"] for c in found for f in json.loads(c.geojson)["features"]]
+    assert tip.startswith("罕台&#92;镇\t&quot;东&quot;")
 
 
 def test_gap_cells_are_named_by_township_settlement_and_bearing() -> None:

@@ -218,6 +218,8 @@ def test_isochrones_are_simplified_to_the_vertex_budget(facilities_csv: bytes) -
 
 
 def test_the_gap_note_uses_the_hexagon_limit_of_the_drawing() -> None:
-    # ui.loaders.uncovered_hexagons draws with hexagon_classes' default; the map's note must agree.
-    default = inspect.signature(maps.hexagon_classes).parameters["max_cells"].default
-    assert ms.DrawLimits().max_hexagons == default
+    # ui.loaders.uncovered_hexagons coarsens to maps.MAX_HEXAGONS, the default of the drawing
+    # functions; the map's note must agree.
+    for drawing in (maps.coarsen_cells, maps.hexagon_classes, maps.add_hexagons):
+        assert inspect.signature(drawing).parameters["max_cells"].default == maps.MAX_HEXAGONS
+    assert ms.DrawLimits().max_hexagons == maps.MAX_HEXAGONS
