@@ -1001,26 +1001,25 @@ def gap_list(
         rows = rows[
             (wanted[rows] > wanted[cut]) | ((wanted[rows] == wanted[cut]) & (minutes[rows] >= minutes[cut]))
         ]
-    part = cells.iloc[rows]
 
-    def taken(values: Any) -> Any:
+    def taken(column: pd.Series) -> Any:
         # The rows of a whole column, typed as the whole column is (not as the few rows taken are).
-        return pd.Series(values).array[rows]
+        return column.array[rows]
 
     gaps = pd.DataFrame(
         {
-            "cell_id": taken(cells["cell_id"].to_numpy()),
-            "lon": part["lon"].to_numpy(dtype=np.float64),
-            "lat": part["lat"].to_numpy(dtype=np.float64),
-            "adcode": part["adcode"].to_numpy(),
-            "township_code": _code_text(part["township_code"]).to_numpy()
-            if "township_code" in part.columns
+            "cell_id": taken(cells["cell_id"]),
+            "lon": cells["lon"].to_numpy(dtype=np.float64)[rows],
+            "lat": cells["lat"].to_numpy(dtype=np.float64)[rows],
+            "adcode": taken(cells["adcode"]),
+            "township_code": _code_text(pd.Series(taken(cells["township_code"]))).to_numpy()
+            if "township_code" in cells.columns
             else UNKNOWN_TOWNSHIP,
-            "settlement": taken(cells["settlement"].to_numpy()) if "settlement" in cells.columns else "",
-            col: part[col].to_numpy(),
-            "pop_total": part["pop_total"].to_numpy(),
+            "settlement": taken(cells["settlement"]) if "settlement" in cells.columns else "",
+            col: taken(cells[col]),
+            "pop_total": taken(cells["pop_total"]),
             "minutes": minutes[rows],
-            "facility_id": taken(acc["facility_id"].to_numpy()),
+            "facility_id": taken(acc["facility_id"]),
         }
     )
     gaps = gaps.sort_values([col, "minutes", "cell_id"], ascending=[False, False, True], kind="mergesort")
