@@ -430,7 +430,7 @@ def _two_step(
     access_per_1000 = 1000.0 * access
     out = pd.DataFrame(
         {
-            "cell_id": cells["cell_id"].to_numpy(),
+            "cell_id": cells["cell_id"].array,
             "access_per_1000": access_per_1000,
             "facilities_in_reach": in_reach.astype(np.int64),
             "within_budget": within,

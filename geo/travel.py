@@ -201,11 +201,11 @@ def check_budget(budget_min: float) -> float:
     return value
 
 
-# The metric coordinates of the last few large point sets (e.g. 200,000 demand cells, asked for by
+# The metric coordinates of the last few large point sets (e.g. the demand cells, asked for by
 # the nearest-facility pass and the 2SFCA of every coverage run), keyed by their content.
 _METRIC_MEMO: OrderedDict[bytes, FloatArray] = OrderedDict()
 _METRIC_MEMO_LOCK = threading.Lock()
-_METRIC_MEMO_MIN_POINTS: Final[int] = 20_000
+_METRIC_MEMO_MIN_POINTS: Final[int] = 2_000
 
 
 def _metric_xy(lonlat: FloatArray) -> FloatArray:
