@@ -9,6 +9,7 @@ app's tables use it too, so a column is called the same on the page, in a downlo
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Final
@@ -659,6 +660,7 @@ _SUFFIXES: Final[tuple[str, ...]] = (
 )
 
 
+@functools.lru_cache(maxsize=1024)  # a few hundred columns in two languages; every table asks again
 def column_label(column: str, lang: str, *, percent_unit: bool = False) -> str:
     """The header of a data column in ``lang``: ``pop_60plus_covered_share`` → ``60岁及以上 · 覆盖率``.
 

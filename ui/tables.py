@@ -44,8 +44,18 @@ def shown(frame: pd.DataFrame) -> Shown:
         for col in frame.columns
         if (spec := fmt.printf(fmt.kind_of(str(col))))
     }
-    renamed = fmt.for_page(frame).rename(columns=labels)
-    return Shown(pa.Table.from_pandas(renamed, preserve_index=False), config)
+    if len(set(labels.values())) < len(labels):  # two columns with one header: keep both
+        renamed = fmt.for_page(frame).rename(columns=labels)
+        return Shown(pa.Table.from_pandas(renamed, preserve_index=False), config)
+    # One new frame of the columns as shown (for_page's values), without the source's attributes,
+    # which pandas would deep-copy at every step.
+    columns = {
+        labels[col]: pa.Array.from_pandas(
+            pd.to_numeric(frame[col], errors="coerce") * 100 if fmt.kind_of(str(col)) == "share" else frame[col]
+        )
+        for col in frame.columns
+    }
+    return Shown(pa.table(columns), config)
 
 
 def _display(table: Shown) -> None:

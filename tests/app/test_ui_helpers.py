@@ -153,3 +153,33 @@ def test_downloads_state_the_imported_layers_and_tables_use_their_townships(
         and "Data layers · Road network: not loaded" in en
     )
     assert set(townships.split("|")) == {"西城街道", "东城街道", "康巴什街道"}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_tables_are_shown_as_the_page_values_under_page_headers(lang: str) -> None:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    from geo import fmt
+    from ui import tables
+
+    frame = pd.DataFrame(
+        {
+            "adcode": [150602, 150603],
+            "name": ["东胜区", None],
+            "pop_total": [1000, 0],
+            "pop_total_covered_share": [0.25, np.nan],
+            "capacity": [12.5, 0.0],
+            "minutes": [3.0, np.inf],
+        }
+    )
+    frame.attrs = {"by": "district", "types": ["community_station"]}
+    with fixed_lang(lang):
+        got = tables.shown(frame)
+        labels = {c: tables.column_label(c) for c in frame.columns}
+    # What converting the page's frame would give, without pandas' own schema notes.
+    want = pa.Table.from_pandas(fmt.for_page(frame).rename(columns=labels), preserve_index=False)
+    assert got.table.equals(want.replace_schema_metadata(None))
+    assert got.table.column(labels["pop_total_covered_share"]).to_pylist() == [25.0, None]
+    assert set(got.config) == {labels[c] for c in frame.columns if fmt.printf(fmt.kind_of(c))}
