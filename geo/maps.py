@@ -156,6 +156,15 @@ def esc(value: object) -> str:
     return text.replace("{", "&#123;").replace("}", "&#125;")
 
 
+def _escaped_each(texts: list[str]) -> list[str]:
+    """:func:`esc` of each text. It replaces character by character, so the texts are escaped at
+    once, joined by a character it keeps (each on its own if one of them holds that character)."""
+    if not texts:
+        return []
+    parts = esc("\x00".join(texts)).split("\x00")
+    return parts if len(parts) == len(texts) else [esc(t) for t in texts]
+
+
 def get_basemap(code: str) -> Basemap:
     """The basemap called ``code``; raises ``DataError`` listing the choices when unknown."""
     try:
@@ -1064,14 +1073,11 @@ def hexagon_classes(
         places = data[label_col].astype(str).to_numpy()[drawn].tolist() if label_col else [""] * len(drawn)
         people = np.rint(values[drawn]).astype(np.int64).tolist()
         per_km2 = np.rint(density[drawn]).astype(np.int64).tolist()
-        tips = [
-            esc(
-                tooltip.format(place=place, people=f"{n:,}", density=f"{d:,} {density_unit}".strip()).lstrip(
-                    ": "
-                )
-            )
+        said = [
+            tooltip.format(place=place, people=f"{n:,}", density=f"{d:,} {density_unit}".strip())
             for place, n, d in zip(places, people, per_km2, strict=True)
         ]
+        tips = _escaped_each([tip.lstrip(": ") for tip in said])
         # Escaped tips rarely hold anything JSON must escape; then quoting them is their JSON text.
         quoted = (
             [json.dumps(tip, ensure_ascii=False) for tip in tips]

@@ -334,3 +334,8 @@ def test_a_layer_group_brings_its_legend_with_it() -> None:
     (legend,) = [c for c in group._children.values() if isinstance(c, maps._Legend)]
     assert f"{group.get_name()}.addLayer({legend.get_name()});" in page
     assert "onAdd: function (map) { legend.addTo(map); }" in page and "legend.remove()" in page
+
+
+@given(st.lists(st.text(alphabet="a中<>&\"'{}`$\\\x00 ;#", max_size=8), max_size=6))
+def test_texts_escaped_at_once_as_each_on_its_own(texts: list[str]) -> None:
+    assert maps._escaped_each(texts) == [maps.esc(t) for t in texts]
