@@ -67,9 +67,9 @@ _BANDS_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="carecircle-
 _BANDS_SLOTS = threading.BoundedSemaphore(2)
 
 
-def _drawn_as_type_bands(model: TravelModel, n_facilities: int) -> TypeGuard[StraightLineModel]:
-    """Whether the coverage map draws the reach bands of ``n_facilities`` from per-type straight-line
-    bands (thousands of circles)."""
+def _made_ahead(model: TravelModel, n_facilities: int) -> TypeGuard[StraightLineModel]:
+    """Whether the reach bands of ``n_facilities`` are worth starting in the background: per-type
+    straight-line bands of thousands of circles (city scale)."""
     return isinstance(model, StraightLineModel) and n_facilities > LIMITS.max_facility_markers
 
 
@@ -82,7 +82,7 @@ def prefetch_bands(version: str, ctl: CoverageControls) -> None:
     if "isochrones" not in ctl.layers:
         return
     model = loaders.travel_model(ctl.mode)
-    if not _drawn_as_type_bands(model, len(loaders.open_facilities(version, ctl.types))):
+    if not _made_ahead(model, len(loaders.open_facilities(version, ctl.types))):
         return
     budgets = band_minutes(ctl.budget_min)
 
@@ -116,10 +116,10 @@ def _isochrones(
     # ``_chosen`` is not hashed: it follows from the version and the types.
     points = _chosen[["lon", "lat"]].to_numpy(float)
     model = loaders.travel_model(mode)
-    if _drawn_as_type_bands(model, len(points)):
-        # Thousands of circles: made per facility type and kept (adding a type to the map unions its
-        # bands with those already made) and with 4 segments a quarter (within 2 % of the radius, under
-        # the drawing's simplification) instead of 32, which makes each union several times cheaper.
+    if isinstance(model, StraightLineModel):
+        # Circles: made per facility type and kept (adding a type to the map unions its bands with
+        # those already made) and with 4 segments a quarter (within 2 % of the radius, under the
+        # drawing's simplification) instead of 32, which makes each union several times cheaper.
         budgets = band_minutes(budget_min)
         per_type = [_bands_getter(version, code, model, budgets)() for code in types]
         geoms = [_union([bands[i] for bands in per_type]) for i in range(len(budgets))]
