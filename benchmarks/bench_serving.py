@@ -250,14 +250,18 @@ async def finder_visit(
     return visit
 
 
-# Coverage controls changed one after another: each state is a combination not computed before.
+# Coverage controls changed one after another: each state is a combination not computed before
+# (the page opens on community stations: walking 15 minutes, people aged 60+). No widget is changed
+# twice in a row: this client sends only the values it changed, not every widget's as a browser does,
+# and Streamlit then keeps the first value of the second change in a row (it would measure a rerun
+# of a combination already made).
 COVERAGE_CHANGES: tuple[tuple[str, Callable[[Any], Any]], ...] = (
     ("cov_budget", lambda e: [e.options[1]]),  # 10 minutes
+    ("cov_mode", lambda e: e.options[2]),  # by bike
     ("cov_budget", lambda e: [e.options[3]]),  # 20 minutes
-    ("cov_target", lambda e: e.options[1]),  # people aged 60+
-    ("cov_mode", lambda e: e.options[2]),  # bike
+    ("cov_target", lambda e: e.options[0]),  # all residents
     ("cov_district", lambda e: e.options[1]),  # one district
-    ("cov_types", lambda e: [e.options[2], e.options[4]]),  # two facility types
+    ("cov_types", lambda e: [e.options[2], e.options[4]]),  # two facility types (their defaults)
 )
 
 
