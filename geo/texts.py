@@ -565,6 +565,10 @@ def zh_punctuation(value: str) -> str:
     """
     if not _ANY_MARK.search(value):  # most labels: nothing to change
         return value
+    if "(" not in value and not _MARKS_IN_A_ROW.search(value):
+        # No brackets and no mark right after another (whose change could change the next one's):
+        # each mark is decided by its neighbours as they are, all at once.
+        return _without_spaces_around_marks(_MARK_BY_CHINESE.sub(_full_width, value))
     chars = list(value)
     n = len(chars)
 
@@ -593,7 +597,10 @@ def zh_punctuation(value: str) -> str:
         prev, nxt = chars[i - 1] if i > 0 else "", neighbour(i, 1)
         if _is_cjk(prev) or _is_cjk(nxt) or prev == _FULL[")"]:
             chars[i] = _FULL[found.group()]
-    out = "".join(chars)
+    return _without_spaces_around_marks("".join(chars))
+
+
+def _without_spaces_around_marks(out: str) -> str:
     if " " not in out:
         return out
     for mark in "，：；！？）":  # no space around full-width marks
@@ -601,7 +608,15 @@ def zh_punctuation(value: str) -> str:
     return out.replace("（ ", "（")
 
 
+def _full_width(found: re.Match[str]) -> str:
+    return _FULL[found.group()]
+
+
 _ASCII_MARK: Final[re.Pattern[str]] = re.compile(r"[,:;!?]")
+_CJK_CLASS: Final[str] = "[\u3400-\u9fff\u3000-\u303f\uff00-\uffef\u201c\u201d]"
+# A mark right after a Chinese character (or full-width mark), or before one past any spaces.
+_MARK_BY_CHINESE: Final[re.Pattern[str]] = re.compile(f"(?<={_CJK_CLASS})[,:;!?]|[,:;!?](?= *{_CJK_CLASS})")
+_MARKS_IN_A_ROW: Final[re.Pattern[str]] = re.compile(r"[,:;!?]{2}")
 # Marks the function may change or strip spaces around; a value with none of them is returned as is.
 _ANY_MARK: Final[re.Pattern[str]] = re.compile(r"[,:;!?()，：；！？（）]")
 
