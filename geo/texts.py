@@ -601,11 +601,12 @@ def zh_punctuation(value: str) -> str:
 
 
 def _without_spaces_around_marks(out: str) -> str:
-    if " " not in out:
-        return out
-    for mark in "，：；！？）":  # no space around full-width marks
-        out = out.replace(mark + " ", mark).replace(" " + mark, mark)
-    return out.replace("（ ", "（")
+    """No space on either side of a full-width mark (one each side, as typed), none after （."""
+    return _SPACED_MARK.sub(_mark_only, out) if " " in out else out
+
+
+def _mark_only(found: re.Match[str]) -> str:
+    return found.group(1) or "（"
 
 
 def _full_width(found: re.Match[str]) -> str:
@@ -617,6 +618,7 @@ _CJK_CLASS: Final[str] = "[\u3400-\u9fff\u3000-\u303f\uff00-\uffef\u201c\u201d]"
 # A mark right after a Chinese character (or full-width mark), or before one past any spaces.
 _MARK_BY_CHINESE: Final[re.Pattern[str]] = re.compile(f"(?<={_CJK_CLASS})[,:;!?]|[,:;!?](?= *{_CJK_CLASS})")
 _MARKS_IN_A_ROW: Final[re.Pattern[str]] = re.compile(r"[,:;!?]{2}")
+_SPACED_MARK: Final[re.Pattern[str]] = re.compile(" ?([，：；！？）]) ?|（ ")
 # Marks the function may change or strip spaces around; a value with none of them is returned as is.
 _ANY_MARK: Final[re.Pattern[str]] = re.compile(r"[,:;!?()，：；！？（）]")
 
