@@ -263,6 +263,14 @@ COVERAGE_CHANGES: tuple[tuple[str, Callable[[Any], Any]], ...] = (
     ("cov_district", lambda e: e.options[1]),  # one district
     ("cov_types", lambda e: [e.options[2], e.options[4]]),  # two facility types (their defaults)
 )
+COVERAGE_CHANGE_NAMES: tuple[str, ...] = (
+    "budget 10 min",
+    "by bike",
+    "budget 20 min",
+    "all residents",
+    "one district",
+    "two facility types",
+)
 
 
 async def coverage_changes(server: Server) -> list[float]:
