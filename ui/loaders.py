@@ -445,6 +445,14 @@ DRAWING_TOLERANCE_M: Final[float] = 10.0
 areas to about 30 m anyway)."""
 
 
+def drawing_quad_segs(model: StraightLineModel, largest_budget_min: float) -> int:
+    """Segments per quarter circle that keep a drawn straight-line isochrone of ``largest_budget_min``
+    within :data:`DRAWING_TOLERANCE_M` of the true circle (2 to 32)."""
+    radius_m = model.mode.reach_m(largest_budget_min)
+    ratio = max(0.0, 1.0 - DRAWING_TOLERANCE_M / radius_m) if radius_m > 0 else 0.0
+    return int(np.clip(math.ceil(math.pi / (4.0 * math.acos(ratio))), 2, 32))
+
+
 class _CirclesForDrawing:
     """The straight-line model drawing its circles with as few segments as :data:`DRAWING_TOLERANCE_M`
     allows: a 15-minute walk needs 5 per quarter circle instead of 32, which makes the union of
@@ -454,9 +462,7 @@ class _CirclesForDrawing:
         self.name = model.name
         self.mode = model.mode
         self._model = model
-        radius_m = model.mode.reach_m(largest_budget_min)
-        ratio = max(0.0, 1.0 - DRAWING_TOLERANCE_M / radius_m) if radius_m > 0 else 0.0
-        self.quad_segs = int(np.clip(math.ceil(math.pi / (4.0 * math.acos(ratio))), 2, 32))
+        self.quad_segs = drawing_quad_segs(model, largest_budget_min)
 
     def isochrones(self, origins_lonlat: np.ndarray, *, budgets_min: Sequence[float]) -> list[Any]:
         return self._model.isochrones(origins_lonlat, budgets_min=budgets_min, quad_segs=self.quad_segs)

@@ -51,7 +51,9 @@ def shown(frame: pd.DataFrame) -> Shown:
     # which pandas would deep-copy at every step.
     columns = {
         labels[col]: pa.Array.from_pandas(
-            pd.to_numeric(frame[col], errors="coerce") * 100 if fmt.kind_of(str(col)) == "share" else frame[col]
+            pd.to_numeric(frame[col], errors="coerce") * 100
+            if fmt.kind_of(str(col)) == "share"
+            else frame[col]
         )
         for col in frame.columns
     }
