@@ -25,7 +25,7 @@ from geo.options import REACH_MIN as REACH_MIN
 from geo.options import RESULTS_LIMIT as RESULTS_LIMIT
 from geo.options import SEARCH_MIN as SEARCH_MIN
 from geo.schema import CATEGORY_ALIASES, FACILITY_TYPES, normalise_type, type_label, types_of
-from geo.travel import TravelModel, as_lonlat, check_budget
+from geo.travel import TravelModel, as_lonlat, check_budget, od_pairs
 
 __all__ = [
     "FINDER_MODES",
@@ -101,26 +101,30 @@ def nearby(
     """
     budget = check_budget(budget_min)
     home = as_lonlat(np.asarray(home_lonlat, dtype=float).reshape(1, 2), what="home")
-    # Positions are worked out on arrays and the table is taken once: each pandas take copies every
-    # text column, and this runs on every search of every resident.
-    open_mask = facilities["status"].fillna("").isin(["open", ""]).to_numpy(dtype=bool)
-    open_at = np.flatnonzero(open_mask)
+    # Positions are worked out on arrays and the table is taken once, for the rows listed: each pandas
+    # take copies every column, and this runs on every search of every resident.
+    status = facilities["status"]
+    open_at = np.flatnonzero(
+        status.isin(["open", ""]).to_numpy(dtype=bool) | status.isna().to_numpy(dtype=bool)
+    )
     if len(open_at) == 0:
         empty = facilities.iloc[0:0].reset_index(drop=True)
         return empty.assign(minutes=pd.Series(dtype=float), distance_m=pd.Series(dtype=float))
-    origins = facilities[["lon", "lat"]].to_numpy(float)[open_at]
-    col = model.od_matrix(origins, home, budget_min=budget).tocsc().getcol(0)
-    reached = col.indices
-    minutes = np.asarray(col.data, dtype=float)
+    lon = facilities["lon"].to_numpy(dtype=float)[open_at]
+    lat = facilities["lat"].to_numpy(dtype=float)[open_at]
+    pairs = od_pairs(model, np.column_stack([lon, lat]), home, budget_min=budget)
+    reached = pairs.origin
+    minutes = pairs.minutes
     hx, hy = to_metric(home[0, 0], home[0, 1])
-    fx, fy = to_metric(origins[reached, 0], origins[reached, 1])
+    fx, fy = to_metric(lon[reached], lat[reached])
     distance_m = np.hypot(np.atleast_1d(fx) - hx, np.atleast_1d(fy) - hy)
-    names = facilities["name"].to_numpy(dtype=object)[open_at[reached]].astype(str)
+    names = facilities["name"].iloc[open_at[reached]].to_numpy(dtype=object).astype(str)
     # Minutes, then distance, then name; ties keep the table's order (a stable sort).
     order = np.lexsort((names, distance_m, minutes))
     if limit is not None:
         order = order[:limit]
-    out = facilities.iloc[open_at[reached][order]].reset_index(drop=True)
+    out = facilities.iloc[open_at[reached][order]]
+    out.index = pd.RangeIndex(len(out))  # what reset_index(drop=True) gives, without copying the rows
     out["minutes"] = minutes[order]
     out["distance_m"] = distance_m[order]
     return out
