@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from geo.crs import to_metric
@@ -99,35 +100,62 @@ def nearby(
         The facility columns plus ``minutes`` and ``distance_m`` (straight-line metres), sorted by
         minutes, then distance, then name.
     """
+    rows, minutes, distance_m = _ranked(facilities, home_lonlat, model, budget_min=budget_min, limit=limit)
+    out = facilities.iloc[rows]
+    out.index = pd.RangeIndex(len(out))  # what reset_index(drop=True) gives, without copying the rows
+    out["minutes"] = minutes
+    out["distance_m"] = distance_m
+    return out
+
+
+def _ranked(
+    facilities: pd.DataFrame,
+    home_lonlat: tuple[float, float],
+    model: TravelModel,
+    *,
+    budget_min: float,
+    limit: int | None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """What :func:`nearby` lists, as row positions of ``facilities`` with their minutes and metres.
+
+    Worked out on arrays; the table is not taken: each pandas take copies every column, and this runs
+    on every search of every resident.
+    """
     budget = check_budget(budget_min)
     home = as_lonlat(np.asarray(home_lonlat, dtype=float).reshape(1, 2), what="home")
-    # Positions are worked out on arrays and the table is taken once, for the rows listed: each pandas
-    # take copies every column, and this runs on every search of every resident.
     status = facilities["status"]
     open_at = np.flatnonzero(
         status.isin(["open", ""]).to_numpy(dtype=bool) | status.isna().to_numpy(dtype=bool)
     )
-    if len(open_at) == 0:
-        empty = facilities.iloc[0:0].reset_index(drop=True)
-        return empty.assign(minutes=pd.Series(dtype=float), distance_m=pd.Series(dtype=float))
     lon = facilities["lon"].to_numpy(dtype=float)[open_at]
     lat = facilities["lat"].to_numpy(dtype=float)[open_at]
     pairs = od_pairs(model, np.column_stack([lon, lat]), home, budget_min=budget)
     reached = pairs.origin
-    minutes = pairs.minutes
     hx, hy = to_metric(home[0, 0], home[0, 1])
     fx, fy = to_metric(lon[reached], lat[reached])
     distance_m = np.hypot(np.atleast_1d(fx) - hx, np.atleast_1d(fy) - hy)
     names = facilities["name"].iloc[open_at[reached]].to_numpy(dtype=object).astype(str)
     # Minutes, then distance, then name; ties keep the table's order (a stable sort).
-    order = np.lexsort((names, distance_m, minutes))
+    order = np.lexsort((names, distance_m, pairs.minutes))
     if limit is not None:
         order = order[:limit]
-    out = facilities.iloc[open_at[reached][order]]
-    out.index = pd.RangeIndex(len(out))  # what reset_index(drop=True) gives, without copying the rows
-    out["minutes"] = minutes[order]
-    out["distance_m"] = distance_m[order]
-    return out
+    return open_at[reached][order], pairs.minutes[order], distance_m[order]
+
+
+_RECORD_COLUMNS: Final[tuple[str, ...]] = (
+    "facility_id",
+    "name",
+    "type",
+    "lon",
+    "lat",
+    "opening_hours",
+    "available_places",
+    "capacity",
+    "capacity_unit",
+    "phone",
+    "address",
+)
+"""The facility columns a finder record is made from."""
 
 
 @dataclass(frozen=True)
@@ -211,15 +239,23 @@ def find_services(
     need = need if need in NEEDS else parse_need(need)
     wanted = facilities["type"].isin(NEEDS[need]).to_numpy(dtype=bool)
     chosen = facilities if wanted.all() else facilities.loc[wanted]
-    ranked = nearby(chosen, (place.lon, place.lat), model, budget_min=budget_min, limit=limit)
+    positions, minutes, distance_m = _ranked(
+        chosen, (place.lon, place.lat), model, budget_min=budget_min, limit=limit
+    )
+    # The listed rows of the columns a record shows, as Python values (not a table taken and turned
+    # into records).
+    shown = [c for c in _RECORD_COLUMNS if c in chosen.columns]
+    values = {c: chosen[c].iloc[positions].tolist() for c in shown}
     origin_name = place.name if place.kind not in ("coordinates", "click") else ""
     rows = []
-    for rank, rec in enumerate(ranked.to_dict(orient="records"), start=1):
+    for i in range(len(positions)):
+        rec = {c: values[c][i] for c in shown}
+        rec["minutes"], rec["distance_m"] = minutes[i], distance_m[i]
         lon, lat = float(rec["lon"]), float(rec["lat"])
         hours = str(rec.get("opening_hours") or "")
         rows.append(
             {
-                "rank": rank,
+                "rank": i + 1,
                 "facility_id": str(rec["facility_id"]),
                 "name": str(rec["name"]),
                 "type": str(rec["type"]),
