@@ -7,7 +7,7 @@ cannot be compared. Here every indicator has its breaks fixed once:
 * ``covered_share`` — the share of a group within the time budget, 0–1, in steps of 20 %;
 * ``uncovered_density_<group>`` — people of the group *not* covered, per km². A density, not a count,
   so that hexagons drawn at different H3 resolutions (coarser when many are drawn, see
-  :func:`geo.maps.coarsen_cells`) stay comparable. The breaks follow the spread of the 2020 census
+  :func:`geo.hexagons.coarsen_cells`) stay comparable. The breaks follow the spread of the 2020 census
   population over H3 cells (village cells a few hundred people/km², city cores above ten thousand)
   and differ per group because there are about seven times fewer people aged 60+ than residents and
   thirty times fewer children under 3.

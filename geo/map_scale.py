@@ -9,7 +9,7 @@ only the drawing is reduced here, above thresholds given by :class:`DrawLimits`:
   down that gives at most that many circles), at the mean position of its facilities, sized and
   labelled by their exact count;
 * hexagons (uncovered people): summed over coarser H3 parents above ``max_hexagons``
-  (:func:`geo.maps.coarsen_cells`, which keeps every person);
+  (:func:`geo.hexagons.coarsen_cells`, which keeps every person);
 * isochrone bands: simplified with a tolerance doubled from ``isochrone_tolerance_deg`` until the
   bands hold at most ``max_isochrone_vertices`` vertices.
 
@@ -32,7 +32,7 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
-from geo import maps
+from geo import hexagons, maps
 
 __all__ = [
     "DrawLimits",
@@ -62,7 +62,7 @@ class DrawLimits:
         Most facility markers (each with its popup); above it facilities are drawn as counts per H3 cell.
     max_hexagons
         Most hexagons of uncovered people (coarser H3 parents above it); the default of
-        :func:`geo.maps.hexagon_classes`.
+        :func:`geo.hexagons.hexagon_classes`.
     max_isochrone_vertices
         Most vertices of all isochrone bands together; above it they are simplified further.
     isochrone_tolerance_deg
@@ -70,7 +70,7 @@ class DrawLimits:
     """
 
     max_facility_markers: int = 1_000
-    max_hexagons: int = maps.MAX_HEXAGONS
+    max_hexagons: int = hexagons.MAX_HEXAGONS
     max_isochrone_vertices: int = 20_000
     isochrone_tolerance_deg: float = 0.0003
 
@@ -211,7 +211,7 @@ def add_facility_groups(
 
 
 def gap_cells_drawn(uncovered: pd.DataFrame, *, value_col: str, max_cells: int) -> Drawn:
-    """What :func:`geo.maps.hexagon_classes` draws of ``uncovered`` with the same ``max_cells``.
+    """What :func:`geo.hexagons.hexagon_classes` draws of ``uncovered`` with the same ``max_cells``.
 
     Parameters
     ----------
@@ -225,10 +225,10 @@ def gap_cells_drawn(uncovered: pd.DataFrame, *, value_col: str, max_cells: int) 
     n_cells = len(kept)
     if n_cells <= max_cells:
         return Drawn("gaps", n_cells, n_cells, aggregated=False, resolution=source, source_resolution=source)
-    # The resolution and count maps.coarsen_cells reaches, without summing anything.
-    ints = maps.h3_ints(kept.to_numpy())
-    res = maps.coarse_resolution(ints, source, max_cells=max_cells)
-    n_drawn = len(np.unique(maps.h3_parents(ints, res)))
+    # The resolution and count hexagons.coarsen_cells reaches, without summing anything.
+    ints = hexagons.h3_ints(kept.to_numpy())
+    res = hexagons.coarse_resolution(ints, source, max_cells=max_cells)
+    n_drawn = len(np.unique(hexagons.h3_parents(ints, res)))
     return Drawn("gaps", n_cells, n_drawn, aggregated=True, resolution=res, source_resolution=source)
 
 

@@ -32,7 +32,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from geo import classes
-from geo.maps import TYPE_COLOURS, coarsen_cells
+from geo.hexagons import coarsen_cells
+from geo.maps import TYPE_COLOURS
 
 __all__ = [
     "CJK_FONT_CANDIDATES",

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from geo import maps
+from geo import hexagons, maps
 from geo.boundaries import BoundaryResult, validate_boundaries
 from geo.demand import RESOLUTIONS, DemandLimits, DemandResult, DemandSettings, validate_demand
 from geo.demand_store import DEMAND_MODES, LayerStore, layer_store
@@ -289,7 +289,7 @@ def demand_preview(store: FacilityStore, result: DemandResult, *, mode: str, bas
     st.markdown(f"**{t('demand_map_title', n=f'{len(result.cells):,}')}**")
     m = maps.base_map(basemap=basemap)
     maps.add_districts(m, loaders.districts(), basemap=basemap, lang=current_lang(), fit=False)
-    classes = maps.hexagon_classes(
+    classes = hexagons.hexagon_classes(
         result.cells,
         value_col="pop_total",
         indicator="density_pop_total",
@@ -297,7 +297,7 @@ def demand_preview(store: FacilityStore, result: DemandResult, *, mode: str, bas
         density_unit=t("density_unit"),
         tooltip=t("demand_hex_tip", people="{people}", density="{density}"),
     )
-    items = maps.add_hexagon_classes(m, classes)
+    items = hexagons.add_hexagon_classes(m, classes)
     if len(result.cells):
         lon0, lat0, lon1, lat1 = (
             result.cells["lon"].min(),

@@ -36,8 +36,8 @@ import shapely
 import streamlit as st
 
 from geo import coverage as cov
+from geo import hexagons, maps
 from geo import io as gio
-from geo import maps
 from geo.classes import gap_indicator
 from geo.demand_store import DemandLayers, load_layers, sample_version
 from geo.geocode import Gazetteer, build_gazetteer
@@ -613,14 +613,14 @@ def uncovered_hexagons(
     district: int,
     basemap: str,
     lang: str,
-) -> list[maps.HexClass]:
+) -> list[hexagons.HexClass]:
     """Hexagons of the uncovered target people (optionally of one district) in fixed classes, named
     by township and settlement in ``lang``.
 
     Shared between sessions: draw them, do not change them."""
     snapshot = published_at(version)
 
-    def build() -> tuple[maps.HexClass, ...]:
+    def build() -> tuple[hexagons.HexClass, ...]:
         uncovered = _bundle(snapshot, types, mode, budget_min, target)["uncovered"]
         if district:
             uncovered = uncovered.loc[uncovered["adcode"] == district]
@@ -628,21 +628,21 @@ def uncovered_hexagons(
         if snapshot.cells is not None and not uncovered.empty:
             # Coarsen first (a drawn hexagon is named after its cell with the most people), then name
             # only the hexagons drawn, from the names kept for this version.
-            uncovered = maps.coarsen_cells(
+            uncovered = hexagons.coarsen_cells(
                 uncovered.assign(place=uncovered["cell_id"]),
                 value_col="uncovered",
-                max_cells=maps.MAX_HEXAGONS,
+                max_cells=hexagons.MAX_HEXAGONS,
                 label_col="place",
             )
             uncovered["place"] = cell_names(snapshot, uncovered["place"].tolist(), lang)
         return tuple(
-            maps.hexagon_classes(
+            hexagons.hexagon_classes(
                 uncovered,
                 value_col="uncovered",
                 indicator=gap_indicator(target),
                 basemap=basemap,
                 density_unit=text("density_unit", lang),
-                max_cells=None if "place" in uncovered.columns else maps.MAX_HEXAGONS,  # None: coarsened
+                max_cells=None if "place" in uncovered.columns else hexagons.MAX_HEXAGONS,  # None: coarsened
                 label_col="place" if "place" in uncovered.columns else None,
                 tooltip=text("hex_tip", lang, place="{place}", people="{people}", density="{density}"),
                 kept=snapshot.memo.get("hexagon_shapes", basemap, dict, max_entries=4),

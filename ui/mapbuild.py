@@ -23,7 +23,7 @@ import folium
 import numpy as np
 import pandas as pd
 
-from geo import fmt, maplayers, maps
+from geo import fmt, hexagons, maplayers, maps
 from geo import scenarios as sc
 from geo.coverage import select_facilities
 from geo.schema import FACILITY_TYPES
@@ -209,7 +209,7 @@ def coverage_map(
         classes = loaders.uncovered_hexagons(
             version, types, mode, budget_min, target, district, basemap, lang
         )
-        items = maps.add_hexagon_classes(fg, classes, pane="cc-gaps")
+        items = hexagons.add_hexagon_classes(fg, classes, pane="cc-gaps")
         out.groups.append(fg)
         legend.append(maps.legend_html(t("legend_gaps", group=t(f"target_{target}")), items, shape="square"))
     if "facilities" in layers:
@@ -363,7 +363,7 @@ def compare_map(
     legend_items: list[tuple[str, str]] = []
     for side, table, uncovered in (("left", base, uncovered_before), ("right", applied, uncovered_after)):
         fg = maplayers.group(side, basemap=basemap)
-        classes = maps.hexagon_classes(
+        classes = hexagons.hexagon_classes(
             uncovered,
             value_col="uncovered",
             indicator=f"uncovered_density_{target}",
@@ -371,7 +371,7 @@ def compare_map(
             density_unit=t("density_unit"),
             tooltip="{people} " + t("people_unit") + " ({density})",
         )
-        legend_items = maps.add_hexagon_classes(fg, classes, pane=f"cc-{side}-gaps")
+        legend_items = hexagons.add_hexagon_classes(fg, classes, pane=f"cc-{side}-gaps")
         open_now = select_facilities(table, [facility_type])
         names = open_now["name"].astype(str).tolist()
         rows = maplayers.point_rows(

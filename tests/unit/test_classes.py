@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import classes, maps, places
+from geo import classes, hexagons, maps, places
 from geo import io as gio
 from geo.errors import DataError
 
@@ -33,7 +33,7 @@ def test_density_classes_per_group() -> None:
         classes.gap_indicator("pop_cats")
 
 
-def _class_of_each(found: list[maps.HexClass]) -> dict[str, int]:
+def _class_of_each(found: list[hexagons.HexClass]) -> dict[str, int]:
     out = {}
     for k, found_class in enumerate(found):
         for feature in json.loads(found_class.geojson)["features"]:
@@ -47,8 +47,8 @@ def test_a_colour_means_the_same_density_at_every_resolution() -> None:
     parent = h3.latlng_to_cell(39.81, 109.98, 8)
     children = sorted(h3.cell_to_children(parent, 9))
     frame = pd.DataFrame({"cell_id": children, "v": [600.0] * len(children)})
-    fine = maps.hexagon_classes(frame, value_col="v", max_cells=100)  # seven res-9 hexagons
-    coarse = maps.hexagon_classes(frame, value_col="v", max_cells=1)  # one res-8 hexagon of 4,200
+    fine = hexagons.hexagon_classes(frame, value_col="v", max_cells=100)  # seven res-9 hexagons
+    coarse = hexagons.hexagon_classes(frame, value_col="v", max_cells=1)  # one res-8 hexagon of 4,200
     assert sum(c.n_hexagons for c in fine) == 7
     assert sum(c.n_hexagons for c in coarse) == 1
     # 600 people in 0.105 km² and 4,200 in 0.737 km² are the same density: the same class
@@ -58,7 +58,7 @@ def test_a_colour_means_the_same_density_at_every_resolution() -> None:
         int(classes.classify("uncovered_density_pop_total", [density])[0])
     }
     # the legend is the same whatever is drawn, even nothing
-    empty = maps.hexagon_classes(pd.DataFrame({"cell_id": [], "v": []}), value_col="v")
+    empty = hexagons.hexagon_classes(pd.DataFrame({"cell_id": [], "v": []}), value_col="v")
     assert [(c.colour, c.text) for c in empty] == [(c.colour, c.text) for c in fine]
     assert all(c.n_hexagons == 0 and json.loads(c.geojson)["features"] == [] for c in empty)
 
@@ -66,13 +66,13 @@ def test_a_colour_means_the_same_density_at_every_resolution() -> None:
 def test_hexagon_tooltips_name_the_place_and_are_escaped() -> None:
     cell = h3.latlng_to_cell(39.81, 109.98, 9)
     frame = pd.DataFrame({"cell_id": [cell], "v": [50], "place": ["<b>罕台镇</b> · 乡村"]})
-    found = maps.hexagon_classes(frame, value_col="v", label_col="place", density_unit="人/平方公里")
+    found = hexagons.hexagon_classes(frame, value_col="v", label_col="place", density_unit="人/平方公里")
     tips = [f["properties"]["tip"] for c in found for f in json.loads(c.geojson)["features"]]
     assert len(tips) == 1 and "&lt;b&gt;罕台镇&lt;/b&gt;" in tips[0] and "50" in tips[0]
     assert "<b>" not in tips[0]
     # Characters JSON must escape in a name reach the tooltip as they were.
     odd = frame.assign(place=['罕台\\镇\t"东"'])
-    found = maps.hexagon_classes(odd, value_col="v", label_col="place")
+    found = hexagons.hexagon_classes(odd, value_col="v", label_col="place")
     (tip,) = [f["properties"]["tip"] for c in found for f in json.loads(c.geojson)["features"]]
     assert tip.startswith("罕台&#92;镇\t&quot;东&quot;")
 

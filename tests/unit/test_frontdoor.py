@@ -17,8 +17,8 @@ import shapely
 
 from benchmarks import frontdoor_inputs as fi
 from geo import coverage as cov
+from geo import hexagons, maps
 from geo import map_scale as ms
-from geo import maps
 from geo.demand import DemandLimits, DemandSettings, validate_demand
 from geo.travel import StraightLineModel, get_mode
 from geo.validate import validate_bytes
@@ -159,7 +159,7 @@ def test_coarsened_cells_equal_h3_parents_and_keep_every_person(
     demand_cells: pd.DataFrame, max_cells: int
 ) -> None:
     cells = demand_cells[["cell_id", "pop_total"]].astype({"pop_total": float})
-    got = maps.coarsen_cells(cells, value_col="pop_total", max_cells=max_cells)
+    got = hexagons.coarsen_cells(cells, value_col="pop_total", max_cells=max_cells)
     pd.testing.assert_frame_equal(got, _old_coarsen(cells, "pop_total", max_cells))
     assert got["pop_total"].sum() == cells["pop_total"].sum()
 
@@ -187,9 +187,9 @@ def test_counted_figures_equal_the_full_computation_whatever_the_map_draws(
     assert drawn.aggregated and drawn.source_resolution == 10 and drawn.resolution is not None
     assert drawn.resolution < 10 and drawn.n_drawn <= 50
     assert drawn.n_items == int((uncovered["uncovered"] > 0).sum())
-    shown = maps.coarsen_cells(uncovered, value_col="uncovered", max_cells=50)
+    shown = hexagons.coarsen_cells(uncovered, value_col="uncovered", max_cells=50)
     assert shown["uncovered"].sum() == totals["pop_60plus"] - totals["pop_60plus_covered"]
-    classes = maps.hexagon_classes(uncovered, value_col="uncovered", max_cells=50)
+    classes = hexagons.hexagon_classes(uncovered, value_col="uncovered", max_cells=50)
     assert sum(c.n_hexagons for c in classes) == drawn.n_drawn
     below = ms.gap_cells_drawn(uncovered, value_col="uncovered", max_cells=N_POINTS)
     assert not below.aggregated and below.resolution == 10 and below.n_drawn == below.n_items
@@ -218,8 +218,8 @@ def test_isochrones_are_simplified_to_the_vertex_budget(facilities_csv: bytes) -
 
 
 def test_the_gap_note_uses_the_hexagon_limit_of_the_drawing() -> None:
-    # ui.loaders.uncovered_hexagons coarsens to maps.MAX_HEXAGONS, the default of the drawing
+    # ui.loaders.uncovered_hexagons coarsens to hexagons.MAX_HEXAGONS, the default of the drawing
     # functions; the map's note must agree.
-    for drawing in (maps.coarsen_cells, maps.hexagon_classes, maps.add_hexagons):
-        assert inspect.signature(drawing).parameters["max_cells"].default == maps.MAX_HEXAGONS
-    assert ms.DrawLimits().max_hexagons == maps.MAX_HEXAGONS
+    for drawing in (hexagons.coarsen_cells, hexagons.hexagon_classes, hexagons.add_hexagons):
+        assert inspect.signature(drawing).parameters["max_cells"].default == hexagons.MAX_HEXAGONS
+    assert ms.DrawLimits().max_hexagons == hexagons.MAX_HEXAGONS

@@ -13,8 +13,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geo import hexagons, maps
 from geo import io as gio
-from geo import maps
 from geo.crs import from_wgs84
 from geo.errors import DataError
 from geo.isochrones import isochrones
@@ -149,20 +149,20 @@ def test_unknown_basemap() -> None:
 def test_h3_ints_read_every_index_as_int_does() -> None:
     cells = [h3.latlng_to_cell(39.6 + i * 0.01, 109.7, res) for i in range(20) for res in (0, 5, 9, 15)]
     cells += [c.upper() for c in cells[:5]]
-    assert maps.h3_ints(cells).tolist() == [int(c, 16) for c in cells]
-    assert maps.h3_ints([*cells[:1], "8a"]).tolist() == [int(cells[0], 16), 0x8A]  # another length
+    assert hexagons.h3_ints(cells).tolist() == [int(c, 16) for c in cells]
+    assert hexagons.h3_ints([*cells[:1], "8a"]).tolist() == [int(cells[0], 16), 0x8A]  # another length
     wide = "８" + cells[0][1:]  # a full-width digit: read as int() reads it
-    assert maps.h3_ints([cells[0], wide]).tolist() == [int(cells[0], 16)] * 2
-    assert maps.h3_ints([]).dtype == np.uint64
+    assert hexagons.h3_ints([cells[0], wide]).tolist() == [int(cells[0], 16)] * 2
+    assert hexagons.h3_ints([]).dtype == np.uint64
     for bad in ("8928308280fffffg", "8928308280ffffg", "not a cell"):
         with pytest.raises(ValueError):
-            maps.h3_ints([cells[0], bad])
+            hexagons.h3_ints([cells[0], bad])
 
 
 def test_coarsen_cells_keeps_the_total_and_the_limit() -> None:
     cells = [h3.latlng_to_cell(39.6 + i * 0.004, 109.7 + j * 0.004, 9) for i in range(30) for j in range(30)]
     frame = pd.DataFrame({"cell_id": cells, "v": np.arange(len(cells)) % 7})
-    out = maps.coarsen_cells(frame, value_col="v", max_cells=100)
+    out = hexagons.coarsen_cells(frame, value_col="v", max_cells=100)
     assert len(out) <= 100
     assert out["v"].sum() == frame["v"].sum()
     assert (out["v"] > 0).all()
@@ -192,7 +192,7 @@ def test_coarsen_cells_names_each_hexagon_after_its_largest_cell(max_cells: int)
     values = rng.integers(0, 50, len(cells)).astype(float)
     values[::13] = 7.0  # ties: the first row's name wins
     frame = pd.DataFrame({"cell_id": cells, "v": values, "name": [f"n{i}" for i in range(len(cells))]})
-    got = maps.coarsen_cells(frame, value_col="v", max_cells=max_cells, label_col="name")
+    got = hexagons.coarsen_cells(frame, value_col="v", max_cells=max_cells, label_col="name")
     want = _coarsen_by_groupby(frame, max_cells)
     assert got["cell_id"].tolist() == want["cell_id"].tolist()
     assert got["name"].tolist() == want["name"].tolist()
@@ -203,7 +203,7 @@ def test_coarsen_cells_names_each_hexagon_after_its_largest_cell(max_cells: int)
 def test_hexagon_classes_cover_every_value_once() -> None:
     cells = [h3.latlng_to_cell(39.6 + i * 0.003, 109.7, 9) for i in range(40)]
     frame = pd.DataFrame({"cell_id": cells, "v": np.arange(1, 41)})
-    classes = maps.hexagon_classes(frame, value_col="v", max_cells=1000)
+    classes = hexagons.hexagon_classes(frame, value_col="v", max_cells=1000)
     collections = [json.loads(c.geojson) for c in classes]
     assert [len(fc["features"]) for fc in collections] == [c.n_hexagons for c in classes]
     assert sum(c.n_hexagons for c in classes) == len(set(cells))
@@ -215,18 +215,24 @@ def test_hexagon_classes_cover_every_value_once() -> None:
 def test_hexagons_kept_per_basemap_draw_the_same_and_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     cells = list(dict.fromkeys(h3.latlng_to_cell(39.6 + i * 0.003, 109.7, 9) for i in range(45)))[:40]
     frame = pd.DataFrame({"cell_id": cells, "v": np.arange(1, 41), "place": ["<b>&"] * 40})
-    fresh = maps.hexagon_classes(frame, value_col="v", label_col="place", basemap="gaode")
-    kept: maps.HexShapes = {}
-    first = maps.hexagon_classes(frame.head(25), value_col="v", label_col="place", basemap="gaode", kept=kept)
+    fresh = hexagons.hexagon_classes(frame, value_col="v", label_col="place", basemap="gaode")
+    kept: hexagons.HexShapes = {}
+    first = hexagons.hexagon_classes(
+        frame.head(25), value_col="v", label_col="place", basemap="gaode", kept=kept
+    )
     assert len(kept) == 25 and sum(c.n_hexagons for c in first) == 25
     # The other 15 are made, the first 25 taken from the store: the same text as made from scratch.
-    assert maps.hexagon_classes(frame, value_col="v", label_col="place", basemap="gaode", kept=kept) == fresh
+    assert (
+        hexagons.hexagon_classes(frame, value_col="v", label_col="place", basemap="gaode", kept=kept) == fresh
+    )
     assert len(kept) == 40
     # Nothing from data can close the script the collection is written into.
     assert all("<" not in c.geojson and "&" not in c.geojson for c in fresh)
-    monkeypatch.setattr(maps, "MAX_KEPT_HEXAGONS", 30)
+    monkeypatch.setattr(hexagons, "MAX_KEPT_HEXAGONS", 30)
     other = [h3.latlng_to_cell(39.7 + i * 0.003, 109.9, 9) for i in range(10)]
-    maps.hexagon_classes(pd.DataFrame({"cell_id": other, "v": 5}), value_col="v", basemap="gaode", kept=kept)
+    hexagons.hexagon_classes(
+        pd.DataFrame({"cell_id": other, "v": 5}), value_col="v", basemap="gaode", kept=kept
+    )
     assert set(kept) == set(other)
 
 
@@ -245,7 +251,7 @@ def test_full_coverage_map_stays_under_3_mb(facilities: pd.DataFrame, districts:
     m = maps.base_map(basemap="osm")
     maps.add_districts(m, districts, fill_colours={int(a): "#1a9641" for a in districts["adcode"]})
     maps.add_isochrones(m, bands)
-    maps.add_hexagons(m, cells.assign(v=cells["pop_total"]), value_col="v")
+    hexagons.add_hexagons(m, cells.assign(v=cells["pop_total"]), value_col="v")
     maps.add_facilities(m, facilities)
     assert maps.map_size_bytes(m) < 3_000_000
 
@@ -260,7 +266,7 @@ def test_hexagons_take_the_basemap_from_the_map() -> None:
     # Like every other layer, hexagons on an AutoNavi map are shifted to GCJ-02 without being told.
     cell = h3.latlng_to_cell(39.61, 109.78, 9)
     m = maps.base_map(basemap="gaode")
-    maps.add_hexagons(m, pd.DataFrame({"cell_id": [cell], "v": [5]}), value_col="v")
+    hexagons.add_hexagons(m, pd.DataFrame({"cell_id": [cell], "v": [5]}), value_col="v")
     page = m.get_root().render()
     lat, lon = h3.cell_to_boundary(cell)[0]
     glon, glat = from_wgs84(lon, lat, crs="gcj02")
@@ -338,4 +344,4 @@ def test_a_layer_group_brings_its_legend_with_it() -> None:
 
 @given(st.lists(st.text(alphabet="a中<>&\"'{}`$\\\x00 ;#", max_size=8), max_size=6))
 def test_texts_escaped_at_once_as_each_on_its_own(texts: list[str]) -> None:
-    assert maps._escaped_each(texts) == [maps.esc(t) for t in texts]
+    assert hexagons._escaped_each(texts) == [maps.esc(t) for t in texts]
