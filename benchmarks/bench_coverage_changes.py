@@ -9,7 +9,7 @@ around each change. One change costs differently from round to round on this mac
 the table gives the median and the worst of the rounds against issue 9's target of 0.5 CPU-s.
 
 Run: ``.venv/bin/python benchmarks/bench_coverage_changes.py [--rounds 5] [--baseline REF]``
-(five rounds take about three minutes per tree).
+(five rounds take about a minute per tree on the sample).
 """
 
 from __future__ import annotations
