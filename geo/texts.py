@@ -546,14 +546,14 @@ def text(key: str, lang: str, **fmt: object) -> str:
 _FULL: Final[dict[str, str]] = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
 
 
+# A Chinese character or Chinese punctuation (full-width marks, 、。 and the curly quotes “”).
+_CJK_CLASS: Final[str] = "[\u3400-\u9fff\u3000-\u303f\uff00-\uffef\u201c\u201d]"
+_CJK: Final[re.Pattern[str]] = re.compile(_CJK_CLASS)
+
+
 def _is_cjk(ch: str) -> bool:
-    """A Chinese character or Chinese punctuation (full-width marks, 、。 and the curly quotes “”)."""
-    return bool(ch) and (
-        "\u3400" <= ch <= "\u9fff"
-        or "\u3000" <= ch <= "\u303f"
-        or "\uff00" <= ch <= "\uffef"
-        or ch in "\u201c\u201d"
-    )
+    """Whether ``ch`` (one character, or '' for none) is Chinese (:data:`_CJK_CLASS`)."""
+    return _CJK.fullmatch(ch) is not None
 
 
 def zh_punctuation(value: str) -> str:
@@ -614,7 +614,6 @@ def _full_width(found: re.Match[str]) -> str:
 
 
 _ASCII_MARK: Final[re.Pattern[str]] = re.compile(r"[,:;!?]")
-_CJK_CLASS: Final[str] = "[\u3400-\u9fff\u3000-\u303f\uff00-\uffef\u201c\u201d]"
 # A mark right after a Chinese character (or full-width mark), or before one past any spaces.
 _MARK_BY_CHINESE: Final[re.Pattern[str]] = re.compile(f"(?<={_CJK_CLASS})[,:;!?]|[,:;!?](?= *{_CJK_CLASS})")
 _MARKS_IN_A_ROW: Final[re.Pattern[str]] = re.compile(r"[,:;!?]{2}")
