@@ -40,6 +40,7 @@ __all__ = [
     "for_page",
     "kind_of",
     "minutes",
+    "page_values",
     "people",
     "per_1000",
     "pp",
@@ -238,8 +239,13 @@ def for_page(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if kind_of(str(col)) == "share":
-            out[col] = pd.to_numeric(out[col], errors="coerce") * 100
+            out[col] = page_values(str(col), out[col])
     return out
+
+
+def page_values(column: str, values: pd.Series) -> pd.Series:
+    """One column of :func:`for_page`: shares as percentages (×100), everything else as it is."""
+    return pd.to_numeric(values, errors="coerce") * 100 if kind_of(column) == "share" else values
 
 
 def for_files(frame: pd.DataFrame) -> pd.DataFrame:

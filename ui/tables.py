@@ -47,15 +47,10 @@ def shown(frame: pd.DataFrame) -> Shown:
     if len(set(labels.values())) < len(labels):  # two columns with one header: keep both
         renamed = fmt.for_page(frame).rename(columns=labels)
         return Shown(pa.Table.from_pandas(renamed, preserve_index=False), config)
-    # One new frame of the columns as shown (for_page's values), without the source's attributes,
-    # which pandas would deep-copy at every step.
+    # Arrow column by column from for_page's values: no pandas copy of the table, whose attributes
+    # pandas would deep-copy at every step.
     columns = {
-        labels[col]: pa.Array.from_pandas(
-            pd.to_numeric(frame[col], errors="coerce") * 100
-            if fmt.kind_of(str(col)) == "share"
-            else frame[col]
-        )
-        for col in frame.columns
+        labels[col]: pa.Array.from_pandas(fmt.page_values(str(col), frame[col])) for col in frame.columns
     }
     return Shown(pa.table(columns), config)
 
