@@ -625,7 +625,8 @@ def uncovered_hexagons(
         if district:
             uncovered = uncovered.loc[uncovered["adcode"] == district]
         uncovered = uncovered.loc[uncovered["uncovered"] > 0]
-        if snapshot.cells is not None and not uncovered.empty:
+        named = snapshot.cells is not None and not uncovered.empty
+        if named:
             # Coarsen first (a drawn hexagon is named after its cell with the most people), then name
             # only the hexagons drawn, from the names kept for this version.
             uncovered = hexagons.coarsen_cells(
@@ -642,8 +643,8 @@ def uncovered_hexagons(
                 indicator=gap_indicator(target),
                 basemap=basemap,
                 density_unit=text("density_unit", lang),
-                max_cells=None if "place" in uncovered.columns else hexagons.MAX_HEXAGONS,  # None: coarsened
-                label_col="place" if "place" in uncovered.columns else None,
+                max_cells=None if named else hexagons.MAX_HEXAGONS,  # None: coarsened above
+                label_col="place" if named else None,
                 tooltip=text("hex_tip", lang, place="{place}", people="{people}", density="{density}"),
                 kept=snapshot.memo.get("hexagon_shapes", basemap, dict, max_entries=4),
             )
